@@ -1,0 +1,97 @@
+"""The command line: `claude-pulse [--demo] [login|logout|status|statusline]`.
+
+Parsing only; each command lives in `claude_pulse.commands.<name>` and is imported when used, so
+`statusline` never pays for the GUI or HTTP imports it does not need. Expected failures
+(`PulseError`) print one line to stderr and exit 1; wrong usage exits 2 (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from claude_pulse import __version__
+from claude_pulse.errors import PulseError
+
+__all__ = ["build_parser", "main"]
+
+DEFAULT_LOGIN_TIMEOUT_S = 300
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="claude-pulse",
+        description="Shows your Claude Pro/Max session and weekly limits in the system tray.",
+        epilog="Without a command, starts the tray app (and logs in first if needed).",
+    )
+    parser.add_argument("--version", action="version", version=f"claude-pulse {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="run the tray app against a built-in simulated account (no network, no login)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    login = sub.add_parser("login", help="log in with your Claude account (browser)")
+    login.add_argument(
+        "--manual",
+        action="store_true",
+        help="paste the code shown by the browser instead of using a local callback "
+        "(for SSH or remote desktops)",
+    )
+    login.add_argument(
+        "--no-browser", action="store_true", help="print the login URL instead of opening it"
+    )
+    login.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=DEFAULT_LOGIN_TIMEOUT_S,
+        metavar="S",
+        help=f"give up waiting for the browser after S seconds (default {DEFAULT_LOGIN_TIMEOUT_S})",
+    )
+
+    sub.add_parser("logout", help="forget the saved credentials")
+
+    status = sub.add_parser("status", help="fetch usage now and print it")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+
+    sub.add_parser(
+        "statusline",
+        help="one short line for Claude Code's status line (reads its JSON on stdin if piped)",
+    )
+    return parser
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError("must be between 0 and 86400 seconds")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "tray"
+    if args.demo and command != "tray":
+        print("claude-pulse: --demo runs the tray app; it takes no command", file=sys.stderr)
+        return 2
+    # Imported here so `--help`/`--version` stay instant and each command loads only its needs.
+    from claude_pulse.wiring import Services
+
+    module = importlib.import_module(f"claude_pulse.commands.{command}")
+    try:
+        services = Services.from_environment(verbose=args.verbose, command=command)
+        code: int = module.run(args, services)
+        return code
+    except PulseError as exc:
+        print(f"claude-pulse: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("claude-pulse: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,204 @@
+"""`config.json`: the user's settings, with defaults, validation and atomic saving.
+
+Rules (design.md §3): every key has a default; a bad value is reported (file, key, what is
+allowed) and that key falls back to its default; unknown keys are kept and reported; a file that is
+not valid JSON is reported and never overwritten.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from claude_pulse import __version__
+from claude_pulse.atomic import read_json, write_json_atomic
+from claude_pulse.errors import ConfigError
+
+__all__ = ["DEFAULT_USER_AGENT", "MIN_POLL_INTERVAL_S", "Config", "LoadedConfig", "load", "update"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_USER_AGENT = f"claude-pulse/{__version__}"
+# The usage endpoint rate-limits hard (protocol.md §3.6); below 30 s we would only collect 429s.
+MIN_POLL_INTERVAL_S = 30
+MAX_POLL_INTERVAL_S = 3600
+
+
+@dataclass(frozen=True)
+class Config:
+    poll_interval_seconds: int = 60
+    notifications_enabled: bool = True
+    notification_thresholds: tuple[int, ...] = (80, 90, 95)
+    show_opus_tracking: bool = False
+    start_with_windows: bool = False
+    callback_port: int = 19532
+    user_agent: str = DEFAULT_USER_AGENT
+    authorize_url: str = "https://claude.ai/oauth/authorize"
+    token_url: str = "https://platform.claude.com/v1/oauth/token"
+    usage_url: str = "https://api.anthropic.com/api/oauth/usage"
+    profile_url: str = "https://api.anthropic.com/api/oauth/profile"
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = dict(self.extra)
+        for f in fields(self):
+            if f.name != "extra":
+                value = getattr(self, f.name)
+                out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A config plus what was wrong with the file (each problem is one user-facing line)."""
+
+    config: Config
+    problems: tuple[str, ...] = ()
+    file_is_valid: bool = True
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _int_in(lo: int, hi: int) -> Callable[[Any], Any]:
+    def check(v: Any) -> Any:
+        if _is_int(v) or (isinstance(v, float) and v.is_integer()):
+            iv = int(v)
+            if lo <= iv <= hi:
+                return iv
+        return None
+
+    return check
+
+
+def _bool(v: Any) -> Any:
+    return v if isinstance(v, bool) else None
+
+
+def _port(v: Any) -> Any:
+    return v if _is_int(v) and (v == 0 or 1024 <= v <= 65535) else None
+
+
+def _thresholds(v: Any) -> Any:
+    if not isinstance(v, list) or len(v) > 10:
+        return None
+    if not all((_is_int(x) or isinstance(x, float)) and 1 <= x <= 100 for x in v):
+        return None
+    return tuple(sorted({int(x) for x in v}))
+
+
+def _text(v: Any) -> Any:
+    return v.strip() if isinstance(v, str) and v.strip() and len(v) <= 200 else None
+
+
+def _url(v: Any) -> Any:
+    ok = isinstance(v, str) and v.startswith(("https://", "http://")) and " " not in v
+    return v if ok else None
+
+
+# key -> (validator returning the cleaned value or None, description of what is allowed)
+_RULES: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "poll_interval_seconds": (
+        _int_in(MIN_POLL_INTERVAL_S, MAX_POLL_INTERVAL_S),
+        f"a whole number of seconds from {MIN_POLL_INTERVAL_S} to {MAX_POLL_INTERVAL_S}",
+    ),
+    "notifications_enabled": (_bool, "true or false"),
+    "notification_thresholds": (_thresholds, "a list of up to 10 percentages from 1 to 100"),
+    "show_opus_tracking": (_bool, "true or false"),
+    "start_with_windows": (_bool, "true or false"),
+    "callback_port": (_port, "0 (any free port) or a port from 1024 to 65535"),
+    "user_agent": (_text, "a non-empty string of at most 200 characters"),
+    "authorize_url": (_url, "an http:// or https:// URL"),
+    "token_url": (_url, "an http:// or https:// URL"),
+    "usage_url": (_url, "an http:// or https:// URL"),
+    "profile_url": (_url, "an http:// or https:// URL"),
+}
+
+
+def parse(raw: Any, source: str = "config.json") -> LoadedConfig:
+    """Validate a decoded JSON value; never raises."""
+    if not isinstance(raw, dict):
+        return LoadedConfig(Config(), (f"{source}: expected a JSON object; using defaults",), False)
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    problems: list[str] = []
+    defaults = Config()
+    for key, value in raw.items():
+        rule = _RULES.get(key)
+        if rule is None:
+            extra[key] = value
+            problems.append(f"{source}: unknown key {key!r} kept but ignored")
+            continue
+        check, allowed = rule
+        cleaned = check(value)
+        if cleaned is None:
+            default = getattr(defaults, key)
+            shown = list(default) if isinstance(default, tuple) else default
+            problems.append(
+                f"{source}: {key} must be {allowed}; got {value!r:.60}, using {shown!r}"
+            )
+        else:
+            values[key] = cleaned
+    return LoadedConfig(Config(**values, extra=extra), tuple(problems))
+
+
+def load(path: Path) -> LoadedConfig:
+    """Read the config file. A missing file gives the defaults; problems are logged and returned."""
+    try:
+        raw = read_json(path)
+    except FileNotFoundError:
+        return LoadedConfig(Config())
+    except (OSError, ValueError) as exc:
+        problem = (
+            f"{path}: cannot be read ({_reason(exc)}); using defaults. "
+            "The file was left as it is: fix or delete it."
+        )
+        log.warning("%s", problem)
+        return LoadedConfig(Config(), (problem,), file_is_valid=False)
+    loaded = parse(raw, str(path))
+    for problem in loaded.problems:
+        log.warning("%s", problem)
+    return loaded
+
+
+def update(path: Path, **changes: Any) -> Config:
+    """Change some keys on disk, keeping everything else (unknown keys too), atomically.
+
+    Raises ConfigError when the file exists but is not valid JSON: we never overwrite what the
+    user may still want to repair.
+    """
+    unknown = set(changes) - set(_RULES)
+    if unknown:
+        raise ValueError(f"not config keys: {sorted(unknown)}")
+    try:
+        raw = read_json(path)
+    except FileNotFoundError:
+        raw = {}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"{path} cannot be read ({_reason(exc)}); not saving over it. Fix or delete it."
+        ) from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} is not a JSON object; not saving over it. Fix or delete it.")
+    for key, value in changes.items():
+        raw[key] = list(value) if isinstance(value, tuple) else value
+    cleaned = parse(raw, str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, raw, mode=0o600)
+    return cleaned.config
+
+
+def with_overrides(config: Config, **changes: Any) -> Config:
+    return replace(config, **changes)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ValueError) and hasattr(exc, "lineno"):
+        return f"not valid JSON: {exc.args[0] if exc.args else exc}"
+    if isinstance(exc, OSError):
+        return exc.strerror or exc.__class__.__name__
+    return str(exc)

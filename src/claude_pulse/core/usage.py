@@ -1,0 +1,265 @@
+"""The usage endpoint's answer as typed values, parsed leniently (protocol.md §3).
+
+Real responses vary: every window is optional and may be null, `utilization` may be null or above
+100, `resets_at` may be null or use `Z`, `+00:00`, fractions or none, and new keys appear often.
+The parser therefore accepts any valid JSON object without crashing, keeps what it recognises and
+ignores the rest. Only a body that is not JSON, or values of the wrong type where we need them,
+raise `BadResponse` with a message naming what was wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from claude_pulse.errors import BadResponse
+
+__all__ = [
+    "ExtraUsage",
+    "Limit",
+    "Usage",
+    "Window",
+    "parse_timestamp",
+    "parse_usage",
+    "parse_usage_body",
+]
+
+# Legacy per-model weekly windows and the label each maps to (protocol.md §3.2-3.3).
+_SCOPED_WINDOWS = {
+    "seven_day_opus": "Opus",
+    "seven_day_sonnet": "Sonnet",
+    "seven_day_oauth_apps": "OAuth apps",
+    "seven_day_cowork": "Cowork",
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    """One rate-limit window: percent used (server value, may exceed 100) and its reset time."""
+
+    utilization: float | None
+    resets_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One entry of `limits[]` (or a legacy scoped window), identified as `kind[:model]`."""
+
+    id: str
+    kind: str
+    label: str
+    utilization: float | None
+    resets_at: datetime | None
+    active: bool = False
+    severity: str | None = None
+
+
+@dataclass(frozen=True)
+class ExtraUsage:
+    """Pay-as-you-go usage beyond the plan. Amounts are in minor units (cents)."""
+
+    enabled: bool
+    used_cents: float | None
+    monthly_limit_cents: float | None  # None means no limit ("Unlimited")
+    utilization: float | None
+    currency: str = "USD"
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Everything we show from one response."""
+
+    session: Window | None
+    weekly: Window | None
+    limits: tuple[Limit, ...] = ()
+    extra: ExtraUsage | None = None
+
+
+def parse_usage_body(body: bytes | str) -> Usage:
+    """Parse a raw HTTP body. Raises BadResponse if it is not a JSON object of the known shape."""
+    if isinstance(body, bytes):
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadResponse("usage response is not UTF-8 text") from exc
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        snippet = " ".join(body[:60].split())
+        hint = "an HTML page" if snippet.lstrip().startswith("<") else repr(snippet)
+        raise BadResponse(f"usage response is not JSON (starts with {hint})") from exc
+    return parse_usage(payload)
+
+
+def parse_usage(payload: Any) -> Usage:
+    """Turn a decoded usage response into a `Usage`. Raises only BadResponse."""
+    if not isinstance(payload, dict):
+        raise BadResponse(f"usage response is a JSON {_kind(payload)}, expected an object")
+    session = _window(payload, "five_hour")
+    weekly = _window(payload, "seven_day")
+    limits = _limits(payload.get("limits"))
+    if not limits:
+        limits = _legacy_scoped(payload)
+    # Newer responses may carry the session/weekly values only in limits[].
+    by_kind = {lim.kind: lim for lim in limits}
+    if session is None and "session" in by_kind:
+        session = Window(by_kind["session"].utilization, by_kind["session"].resets_at)
+    if weekly is None and "weekly_all" in by_kind:
+        weekly = Window(by_kind["weekly_all"].utilization, by_kind["weekly_all"].resets_at)
+    return Usage(session, weekly, limits, _extra(payload.get("extra_usage")))
+
+
+def parse_timestamp(value: Any, where: str = "resets_at") -> datetime | None:
+    """ISO 8601 with `Z` or an offset, with or without a fraction; null gives None.
+
+    A naive time is taken as UTC. Fractions longer than microseconds are cut, because Python
+    3.10's `fromisoformat` accepts only 3 or 6 digits.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadResponse(f"{where} is a {_kind(value)}, expected a time string")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise BadResponse(f"{where} is not an ISO 8601 time: {value[:40]!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+_FRACTION = re.compile(r"\.(\d+)(?=[+-]\d\d:?\d\d$|$)")
+
+
+def _window(payload: dict[str, Any], key: str) -> Window | None:
+    raw = payload.get(key)
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise BadResponse(f"{key} is a JSON {_kind(raw)}, expected an object or null")
+    return Window(
+        _number(raw.get("utilization"), f"{key}.utilization"),
+        parse_timestamp(raw.get("resets_at"), f"{key}.resets_at"),
+    )
+
+
+def _limits(raw: Any) -> tuple[Limit, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise BadResponse(f"limits is a JSON {_kind(raw)}, expected a list")
+    out: list[Limit] = []
+    for i, item in enumerate(raw):
+        where = f"limits[{i}]"
+        if not isinstance(item, dict):
+            raise BadResponse(f"{where} is a JSON {_kind(item)}, expected an object")
+        kind = item.get("kind")
+        if not isinstance(kind, str) or not kind:
+            continue  # nothing to name it by; skip rather than fail the whole response
+        model = _model_name(item.get("scope"))
+        percent = item.get("percent", item.get("utilization"))
+        severity = item.get("severity")
+        out.append(
+            Limit(
+                id=f"{kind}:{model}" if model else kind,
+                kind=kind,
+                label=_label(kind, model),
+                utilization=_number(percent, f"{where}.percent"),
+                resets_at=parse_timestamp(item.get("resets_at"), f"{where}.resets_at"),
+                active=item.get("is_active") is True,
+                severity=severity if isinstance(severity, str) else None,
+            )
+        )
+    return tuple(out)
+
+
+def _legacy_scoped(payload: dict[str, Any]) -> tuple[Limit, ...]:
+    out = []
+    for key, model in _SCOPED_WINDOWS.items():
+        window = _window(payload, key)
+        if window is not None:
+            out.append(
+                Limit(
+                    id=f"weekly_scoped:{model}",
+                    kind="weekly_scoped",
+                    label=f"{model} (weekly)",
+                    utilization=window.utilization,
+                    resets_at=window.resets_at,
+                )
+            )
+    return tuple(out)
+
+
+def _model_name(scope: Any) -> str | None:
+    if not isinstance(scope, dict):
+        return None
+    model = scope.get("model")
+    if isinstance(model, dict):
+        for key in ("display_name", "id"):
+            name = model.get(key)
+            if isinstance(name, str) and name.strip():
+                return name.strip()
+    return None
+
+
+def _label(kind: str, model: str | None) -> str:
+    if kind == "session":
+        return "Session (5h)"
+    if kind == "weekly_all":
+        return "All models (weekly)"
+    if model:
+        return f"{model} (weekly)" if kind.startswith("weekly") else f"{model} ({_humane(kind)})"
+    return _humane(kind).capitalize()
+
+
+def _humane(kind: str) -> str:
+    return kind.replace("_", " ").strip()
+
+
+def _extra(raw: Any) -> ExtraUsage | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise BadResponse(f"extra_usage is a JSON {_kind(raw)}, expected an object or null")
+    currency = raw.get("currency")
+    return ExtraUsage(
+        enabled=raw.get("is_enabled") is True,
+        used_cents=_number(raw.get("used_credits"), "extra_usage.used_credits"),
+        monthly_limit_cents=_number(raw.get("monthly_limit"), "extra_usage.monthly_limit"),
+        utilization=_number(raw.get("utilization"), "extra_usage.utilization"),
+        currency=currency if isinstance(currency, str) and currency else "USD",
+    )
+
+
+def _number(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadResponse(f"{where} is a {_kind(value)}, expected a number or null")
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise BadResponse(f"{where} is not a finite number")
+    return number
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__

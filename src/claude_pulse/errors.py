@@ -1,0 +1,134 @@
+"""The one exception tree of Claude Pulse.
+
+Library errors (urllib, json, OSError) are translated at the boundary that meets them, so callers
+only ever see these::
+
+    PulseError
+     ├── ConfigError            config.json unreadable or not JSON (bad values only warn)
+     ├── CredentialsError       credentials.json unreadable; the file was set aside
+     ├── AuthError
+     │    ├── NotLoggedIn       no credentials at all
+     │    ├── ReauthRequired    refresh token rejected (invalid_grant) or scope missing (403)
+     │    └── LoginError        the browser login did not complete
+     │         ├── LoginTimeout
+     │         └── PortInUse
+     ├── ApiError(status)       the server answered, but not with usable data
+     │    ├── RateLimited(retry_after)
+     │    ├── ServerError       5xx: retry later with back-off
+     │    └── BadResponse       not JSON, or JSON of the wrong shape
+     ├── NetworkError           no answer: offline, DNS, refused, reset, timed out
+     └── CooldownActive(until)  we chose not to call (429 cooldown or hourly ceiling)
+
+Every message is meant to be shown to the user as is: one line, no token values.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "BadResponse",
+    "ConfigError",
+    "CooldownActive",
+    "CredentialsError",
+    "LoginError",
+    "LoginTimeout",
+    "NetworkError",
+    "NotLoggedIn",
+    "PortInUse",
+    "PulseError",
+    "RateLimited",
+    "ReauthRequired",
+    "ServerError",
+]
+
+
+class PulseError(Exception):
+    """Root of every error Claude Pulse raises on purpose."""
+
+    retryable = False
+
+
+class ConfigError(PulseError):
+    """The config file cannot be used at all (it is left untouched)."""
+
+
+class CredentialsError(PulseError):
+    """The credentials file could not be read; it was kept aside and login is needed."""
+
+
+class AuthError(PulseError):
+    """Anything that ends with the user needing to log in."""
+
+
+class NotLoggedIn(AuthError):
+    """There are no credentials."""
+
+    def __init__(self, message: str = "Not logged in. Run `claude-pulse login`.") -> None:
+        super().__init__(message)
+
+
+class ReauthRequired(AuthError):
+    """The refresh token was rejected or the token lacks a scope: log in again."""
+
+
+class LoginError(AuthError):
+    """The browser login failed (denied, state mismatch, bad code)."""
+
+
+class LoginTimeout(LoginError):
+    """No callback arrived before the timeout."""
+
+
+class PortInUse(LoginError):
+    """The loopback callback port is taken by another program."""
+
+
+class ApiError(PulseError):
+    """The server answered with something other than usable data."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RateLimited(ApiError):
+    """HTTP 429. `retry_after` is the server's hint in seconds (None when absent or unusable)."""
+
+    retryable = True
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message, status=429)
+        self.retry_after = retry_after
+
+
+class ServerError(ApiError):
+    """HTTP 5xx (or another status worth retrying later)."""
+
+    retryable = True
+
+
+class BadResponse(ApiError):
+    """The body was not JSON, or not the shape we know."""
+
+    retryable = True
+
+
+class NetworkError(PulseError):
+    """No usable answer: offline, DNS failure, refused, reset, or timed out."""
+
+    retryable = True
+
+    def __init__(self, message: str, reason: str = "network") -> None:
+        super().__init__(message)
+        self.reason = reason  # "dns", "refused", "reset", "timeout", "network"
+
+
+class CooldownActive(PulseError):
+    """We decided not to call the usage endpoint until `until` (shared 429 cooldown or ceiling)."""
+
+    def __init__(self, message: str, until: datetime) -> None:
+        super().__init__(message)
+        self.until = until

@@ -1,0 +1,1 @@
+"""A fake Anthropic server on loopback, used by `--demo` and by the tests."""

@@ -1,0 +1,91 @@
+"""Where Claude Pulse keeps its files: `$CLAUDE_PULSE_HOME`, else `~/.claude-pulse`.
+
+Paths are computed when asked, never at import time, so tests and `--demo` can point the whole
+app at a temporary folder through the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["HOME_ENV", "Home", "resolve_home"]
+
+HOME_ENV = "CLAUDE_PULSE_HOME"
+
+
+def resolve_home(environ: Mapping[str, str] | None = None) -> Path:
+    """The home folder chosen by the environment (not created)."""
+    env = os.environ if environ is None else environ
+    custom = env.get(HOME_ENV, "").strip()
+    if custom:
+        return Path(custom).expanduser()
+    return Path.home() / ".claude-pulse"
+
+
+@dataclass(frozen=True)
+class Home:
+    """The files inside the home folder. `ensure()` creates the folder with mode 0700."""
+
+    root: Path
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Home:
+        return cls(resolve_home(environ))
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def credentials(self) -> Path:
+        return self.root / "credentials.json"
+
+    @property
+    def credentials_lock(self) -> Path:
+        return self.root / "credentials.lock"
+
+    @property
+    def snapshot(self) -> Path:
+        """The last good usage response, shared by every process."""
+        return self.root / "snapshot.json"
+
+    @property
+    def gate(self) -> Path:
+        """The shared request record: 429 cooldown and the hourly ceiling."""
+        return self.root / "gate.json"
+
+    @property
+    def gate_lock(self) -> Path:
+        return self.root / "gate.lock"
+
+    @property
+    def alerts(self) -> Path:
+        """Alert memory, so a restart does not repeat an alert."""
+        return self.root / "alerts.json"
+
+    @property
+    def history(self) -> Path:
+        return self.root / "history.sqlite3"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def instance_lock(self) -> Path:
+        return self.root / "tray.lock"
+
+    @property
+    def instance_port(self) -> Path:
+        return self.root / "tray.port"
+
+    def ensure(self) -> Path:
+        """Create the folder (0700 on POSIX) if needed and return it."""
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if os.name == "posix":
+            # mkdir's mode is filtered by the umask and ignored for an existing folder.
+            os.chmod(self.root, 0o700)
+        return self.root

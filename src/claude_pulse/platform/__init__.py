@@ -1,0 +1,1 @@
+"""Operating-system integration: start at login, file protection, single instance, logging."""

@@ -1,0 +1,148 @@
+"""The shared request gate: one record, in the home folder, of every usage request.
+
+The usage endpoint rate-limits per token and hard (protocol.md §3.6), and the tray app, `status`
+and `statusline` may all run at once. So every process asks this gate before calling the usage
+endpoint, under a file lock:
+
+* **429 cooldown**: after a 429 nobody calls until max(Retry-After, 300 s) has passed.
+* **Hourly ceiling**: at most `HOURLY_CEILING` usage requests in any rolling hour, all processes
+  together. The default 60 s poll uses 60; the rest is room for "Refresh now" and CLI calls.
+* **Spacing** (optional): a caller such as `statusline` may ask "only if nobody fetched in the last
+  N seconds", which makes concurrent callers share one fetch instead of each making their own.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from claude_pulse.atomic import read_json, write_json_atomic
+from claude_pulse.errors import CooldownActive
+
+__all__ = ["COOLDOWN_MIN_S", "HOURLY_CEILING", "GateState", "RequestGate", "cooldown_seconds"]
+
+log = logging.getLogger(__name__)
+
+HOURLY_CEILING = 80
+COOLDOWN_MIN_S = 300.0
+# Retry-After values beyond this are treated as this: a broken header must not silence the app
+# for days, and a fresh token (after refresh or login) gets a fresh bucket anyway.
+COOLDOWN_MAX_S = 6 * 3600.0
+_HOUR = 3600.0
+
+
+def cooldown_seconds(retry_after: float | None) -> float:
+    """max(Retry-After, 300 s), capped; `retry-after: 0` (seen in the wild) means 300 s."""
+    hint = retry_after if retry_after and retry_after > 0 else 0.0
+    return min(COOLDOWN_MAX_S, max(COOLDOWN_MIN_S, hint))
+
+
+@dataclass
+class GateState:
+    requests: list[float] = field(default_factory=list)  # epoch seconds, last hour only
+    cooldown_until: float = 0.0
+
+    @classmethod
+    def from_json(cls, data: Any) -> GateState:
+        if not isinstance(data, dict):
+            return cls()
+        reqs = data.get("requests", [])
+        until = data.get("cooldown_until", 0.0)
+        return cls(
+            [float(r) for r in reqs if isinstance(r, (int, float))] if isinstance(reqs, list)
+            else [],
+            float(until) if isinstance(until, (int, float)) else 0.0,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"requests": self.requests, "cooldown_until": self.cooldown_until}
+
+
+class RequestGate:
+    def __init__(self, path: Path, lock_path: Path, ceiling: int = HOURLY_CEILING) -> None:
+        self.path = path
+        self._lock = FileLock(str(lock_path), timeout=10)
+        self.ceiling = ceiling
+
+    def peek(self) -> GateState:
+        """The record as it is now (no lock; for display)."""
+        return self._read()
+
+    def cooldown_until(self, now: datetime) -> datetime | None:
+        until = self._read().cooldown_until
+        return _dt(until) if until > now.timestamp() else None
+
+    def acquire(self, now: datetime, min_spacing_s: float | None = None) -> bool:
+        """Reserve one usage request now.
+
+        Returns False when `min_spacing_s` is given and another request happened within it (the
+        caller should use the shared snapshot instead). Raises CooldownActive during a 429
+        cooldown or when the hourly ceiling is reached.
+        """
+        t = now.timestamp()
+        with self._lock:
+            state = self._read()
+            if state.cooldown_until > t:
+                until = _dt(state.cooldown_until)
+                raise CooldownActive(
+                    f"rate-limited by the server; next try at {_local(until)}", until
+                )
+            state.requests = sorted(r for r in state.requests if t - _HOUR < r <= t + 60)
+            if min_spacing_s is not None and state.requests and \
+                    t - state.requests[-1] < min_spacing_s:
+                return False
+            if len(state.requests) >= self.ceiling:
+                until = _dt(state.requests[0] + _HOUR)
+                raise CooldownActive(
+                    f"hourly request ceiling ({self.ceiling}) reached; next try at "
+                    f"{_local(until)}",
+                    until,
+                )
+            state.requests.append(t)
+            self._write(state)
+        return True
+
+    def note_rate_limited(self, now: datetime, retry_after: float | None) -> datetime:
+        """Start (or extend) the shared cooldown after a 429; returns when it ends."""
+        until = now.timestamp() + cooldown_seconds(retry_after)
+        with self._lock:
+            state = self._read()
+            state.cooldown_until = max(state.cooldown_until, until)
+            self._write(state)
+            return _dt(state.cooldown_until)
+
+    def clear_cooldown(self) -> None:
+        """A new token gets a new rate-limit bucket (protocol.md §3.6): forget the cooldown."""
+        with self._lock:
+            state = self._read()
+            if state.cooldown_until:
+                state.cooldown_until = 0.0
+                self._write(state)
+
+    def _read(self) -> GateState:
+        try:
+            return GateState.from_json(read_json(self.path))
+        except FileNotFoundError:
+            return GateState()
+        except (OSError, ValueError) as exc:
+            log.warning("request record %s unreadable (%s); starting a new one", self.path, exc)
+            return GateState()
+
+    def _write(self, state: GateState) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(self.path, state.to_json())
+
+
+def _dt(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
+def _local(when: datetime) -> str:
+    return when.astimezone().strftime("%H:%M")
+
+

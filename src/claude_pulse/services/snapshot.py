@@ -1,0 +1,58 @@
+"""The last good usage answer, shared by every process through `snapshot.json`.
+
+Stored as the server's own JSON plus when and where it came from, so an older Claude Pulse and a
+newer one read each other's files, and parsing stays in one place (`core.usage`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from claude_pulse.atomic import read_json, write_json_atomic
+from claude_pulse.core.usage import Usage, parse_timestamp, parse_usage
+from claude_pulse.errors import BadResponse
+
+__all__ = ["Snapshot", "SnapshotStore"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    fetched_at: datetime
+    usage: Usage
+    raw: dict[str, Any]
+    source: str = "api"  # "api", or "claude-code" when it came from Claude Code's status feed
+
+
+class SnapshotStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> Snapshot | None:
+        """The saved snapshot, or None when there is none or it cannot be used."""
+        try:
+            data = read_json(self.path)
+            raw = data["usage"]
+            fetched_at = parse_timestamp(data["fetched_at"], "fetched_at")
+            if fetched_at is None or not isinstance(raw, dict):
+                raise BadResponse("snapshot has no time or no usage")
+            source = data.get("source", "api")
+            return Snapshot(fetched_at, parse_usage(raw), raw, str(source))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, BadResponse) as exc:
+            log.warning("ignoring unreadable usage cache %s: %s", self.path, exc)
+            return None
+
+    def save(self, fetched_at: datetime, raw: dict[str, Any], source: str = "api") -> Snapshot:
+        snap = Snapshot(fetched_at, parse_usage(raw), raw, source)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(
+            self.path, {"fetched_at": fetched_at.isoformat(), "source": source, "usage": raw}
+        )
+        return snap

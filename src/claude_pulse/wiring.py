@@ -1,0 +1,99 @@
+"""The composition root for everything below the GUI.
+
+`Services` builds each collaborator once, on first use, from the home folder, the config and the
+real clock/transport. Nothing else in the package constructs its own collaborators; tests build
+`Services` with a fake clock or point the config at the fake server. The desktop app (`app.py`)
+adds the GUI on top of one of these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from claude_pulse import config as config_mod
+from claude_pulse.home import Home
+from claude_pulse.services.gate import RequestGate
+from claude_pulse.services.snapshot import SnapshotStore
+
+if TYPE_CHECKING:
+    from claude_pulse.services.credentials import CredentialStore
+    from claude_pulse.services.http import HttpTransport
+    from claude_pulse.services.tokens import TokenManager
+    from claude_pulse.services.usage_client import UsageClient
+
+__all__ = ["Services", "utc_now"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Services:
+    home: Home
+    config: config_mod.Config
+    config_problems: tuple[str, ...] = ()
+    config_file_valid: bool = True
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    @classmethod
+    def from_environment(cls, *, verbose: bool = False, command: str = "tray",
+                         log: bool = True) -> Services:
+        home = Home.from_env()
+        home.ensure()
+        if log:
+            from claude_pulse.platform.logs import configure
+
+            configure(home.logs, verbose=verbose, filename=_log_name(command))
+        loaded = config_mod.load(home.config)
+        return cls(home, loaded.config, loaded.problems, loaded.file_is_valid)
+
+    def reload_config(self) -> None:
+        loaded = config_mod.load(self.home.config)
+        self.config, self.config_problems = loaded.config, loaded.problems
+        self.config_file_valid = loaded.file_is_valid
+
+    @cached_property
+    def transport(self) -> HttpTransport:
+        from claude_pulse.services.http import UrllibTransport
+
+        return UrllibTransport()
+
+    @cached_property
+    def gate(self) -> RequestGate:
+        return RequestGate(self.home.gate, self.home.gate_lock)
+
+    @cached_property
+    def snapshots(self) -> SnapshotStore:
+        return SnapshotStore(self.home.snapshot)
+
+    @cached_property
+    def credentials(self) -> CredentialStore:
+        from claude_pulse.services.credentials import CredentialStore
+
+        return CredentialStore(self.home.credentials)
+
+    @cached_property
+    def tokens(self) -> TokenManager:
+        from claude_pulse.services.tokens import TokenManager
+
+        return TokenManager(
+            self.credentials, self.transport, self.config, clock=self.clock,
+            lock_path=self.home.credentials_lock,
+        )
+
+    @cached_property
+    def usage_client(self) -> UsageClient:
+        from claude_pulse.services.usage_client import UsageClient
+
+        return UsageClient(self.transport, self.config, self.tokens)
+
+
+def _log_name(command: str) -> str:
+    # The tray app and CLI commands log to separate files, so a busy statusline cannot rotate
+    # the tray app's history away.
+    return "claude-pulse.log" if command == "tray" else "cli.log"

@@ -1,0 +1,1 @@
+"""Fixtures: browser (see the owner's docstring once written)."""

@@ -1,0 +1,1 @@
+"""Fixtures: dbus (see the owner's docstring once written)."""

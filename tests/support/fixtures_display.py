@@ -1,0 +1,1 @@
+"""Fixtures: display (see the owner's docstring once written)."""

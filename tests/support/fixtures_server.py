@@ -1,0 +1,1 @@
+"""Fixtures: server (see the owner's docstring once written)."""
