@@ -1,1 +1,216 @@
-"""Fixtures: display (see the owner's docstring once written)."""
+"""Fixtures: a real X display (Xvfb) and a real XEmbed tray host (trayer) for GUI tests.
+
+Both are started by the fixtures themselves, once per test session, on a display number that
+Xvfb picks (`-displayfd`), so tests never collide with a developer's desktop or another run.
+`display` and `tray_display` point `DISPLAY` at it for one test. The helpers below find the
+docked tray icon (a window carrying `_XEMBED_INFO` that has been reparented into the tray,
+feasibility.md §2), find windows by name, click with xdotool and take screenshots with
+ImageMagick's `import`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from support.helpers import require_program
+
+__all__ = ["display", "tray_display", "x_server", "x_tray_host"]
+
+SCREEN = (1024, 768)
+TRAYER_HEIGHT = 32
+_START_TIMEOUT_S = 15.0
+
+
+@dataclass(frozen=True)
+class DockedIcon:
+    """A tray icon window as the tray host shows it, in root coordinates."""
+
+    window: int
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def centre(self) -> tuple[int, int]:
+        return self.x + self.width // 2, self.y + self.height // 2
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def x_server() -> Iterator[str]:
+    """A private Xvfb for the whole session; yields its display name (":N")."""
+    xvfb = require_program("Xvfb")
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_fd), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
+         "-nolisten", "tcp", "-noreset"],
+        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd, "rb") as pipe:
+            number = pipe.readline().decode().strip()  # written once the server is ready
+        if not number.isdigit():
+            pytest.fail(f"Xvfb did not report a display number (exit code {proc.poll()})")
+        yield f":{number}"
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def x_tray_host(x_server: str) -> Iterator[str]:
+    """trayer docked at the top right of the session's Xvfb, as in feasibility.md §2."""
+    trayer = require_program("trayer")
+    env = {**os.environ, "DISPLAY": x_server, "NO_AT_BRIDGE": "1"}
+    proc = subprocess.Popen(
+        [trayer, "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "200",
+         "--height", str(TRAYER_HEIGHT), "--SetDockType", "false", "--transparent", "false",
+         "--tint", "0x333333"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while not tray_owned(x_server):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"trayer did not take _NET_SYSTEM_TRAY_S0 (exit {proc.poll()})")
+            time.sleep(0.05)
+        yield x_server
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture
+def display(x_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """DISPLAY set to the private Xvfb for this test."""
+    monkeypatch.setenv("DISPLAY", x_server)
+    monkeypatch.setenv("NO_AT_BRIDGE", "1")
+    return x_server
+
+
+@pytest.fixture
+def tray_display(x_tray_host: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """DISPLAY set to the private Xvfb, with trayer owning the system tray selection."""
+    monkeypatch.setenv("DISPLAY", x_tray_host)
+    monkeypatch.setenv("NO_AT_BRIDGE", "1")
+    return x_tray_host
+
+
+# --- helpers for the tests (python-xlib, xdotool, ImageMagick) -------------------------------
+
+
+def tray_owned(display_name: str) -> bool:
+    """Whether some client owns `_NET_SYSTEM_TRAY_S0` on the display."""
+    from Xlib import X
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(display_name)
+    try:
+        return bool(d.get_selection_owner(d.intern_atom("_NET_SYSTEM_TRAY_S0")) != X.NONE)
+    finally:
+        d.close()
+
+
+def docked_icons(display_name: str) -> list[DockedIcon]:
+    """Every viewable `_XEMBED_INFO` window reparented below a top-level window (a tray)."""
+    from Xlib import X
+    from Xlib import display as xdisplay
+    from Xlib.error import XError
+
+    d = xdisplay.Display(display_name)
+    found: list[DockedIcon] = []
+    try:
+        root = d.screen().root
+        xembed = d.intern_atom("_XEMBED_INFO")
+
+        def walk(window: object, depth: int) -> None:
+            try:
+                children = window.query_tree().children  # type: ignore[attr-defined]
+            except XError:
+                return
+            for child in children:
+                try:
+                    if depth > 0 and child.get_attributes().map_state == X.IsViewable and \
+                            child.get_full_property(xembed, X.AnyPropertyType) is not None:
+                        geom = child.get_geometry()
+                        pos = child.translate_coords(root, 0, 0)
+                        found.append(DockedIcon(child.id, -pos.x, -pos.y, geom.width,
+                                                geom.height))
+                except XError:
+                    continue  # the window went away while we looked
+                walk(child, depth + 1)
+
+        walk(root, 0)
+    finally:
+        d.close()
+    return found
+
+
+def wait_for_docked_icon(display_name: str, timeout: float = 15.0) -> DockedIcon:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        icons = docked_icons(display_name)
+        if icons:
+            return icons[0]
+        time.sleep(0.1)
+    raise AssertionError("no icon docked in the tray")
+
+
+def xdotool(display_name: str, *args: str) -> str:
+    tool = require_program("xdotool")
+    out = subprocess.run([tool, *args], env={**os.environ, "DISPLAY": display_name},
+                         capture_output=True, text=True, timeout=15, check=False)
+    return out.stdout
+
+
+def find_windows(display_name: str, name_regex: str) -> list[int]:
+    """Visible windows whose name matches (xdotool search semantics)."""
+    out = xdotool(display_name, "search", "--onlyvisible", "--name", name_regex)
+    return [int(line) for line in out.split() if line.strip().isdigit()]
+
+
+def wait_for_window(display_name: str, name_regex: str, timeout: float = 10.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = find_windows(display_name, name_regex)
+        if found:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no visible window named {name_regex!r}")
+
+
+def wait_for_no_window(display_name: str, name_regex: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while find_windows(display_name, name_regex):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"window {name_regex!r} is still visible")
+        time.sleep(0.1)
+
+
+def click(display_name: str, x: int, y: int, button: int = 1) -> None:
+    xdotool(display_name, "mousemove", str(x), str(y), "click", str(button))
+
+
+def screenshot(display_name: str, path: Path, window: int | str = "root") -> Path:
+    """`import -window <id|root>`: the window's pixels as a PNG."""
+    tool = require_program("import")
+    subprocess.run([tool, "-window", str(window), str(path)],
+                   env={**os.environ, "DISPLAY": display_name}, check=True, timeout=30,
+                   capture_output=True)
+    return path
