@@ -1,1 +1,38 @@
-"""Fixtures: server (see the owner's docstring once written)."""
+"""Fixtures: the fake Anthropic server on loopback, and a config.json pointing the app at it.
+
+`fake_server` is a started `FakeAnthropic` (stopped after the test); script it with
+`fake_server.queue(...)`. `fake_config` writes `config.json` into the test's CLAUDE_PULSE_HOME with
+the fake's URLs and `callback_port: 0`, and returns its path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from claude_pulse.fake.anthropic import FakeAnthropic
+
+__all__ = ["fake_config", "fake_server"]
+
+
+@pytest.fixture
+def fake_server() -> Iterator[FakeAnthropic]:
+    server = FakeAnthropic().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fake_config(pulse_home: Path, fake_server: FakeAnthropic) -> Path:
+    pulse_home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = pulse_home / "config.json"
+    # Keep whatever a test wrote first; the fake's URLs win.
+    existing = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    config = {**existing, **fake_server.config_overrides(), "callback_port": 0}
+    path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    return path
