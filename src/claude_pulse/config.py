@@ -37,7 +37,7 @@ class Config:
     callback_port: int = 19532
     user_agent: str = DEFAULT_USER_AGENT
     authorize_url: str = "https://claude.ai/oauth/authorize"
-    token_url: str = "https://platform.claude.com/v1/oauth/token"
+    token_url: str = "https://platform.claude.com/v1/oauth/token"  # noqa: S105 - a URL
     usage_url: str = "https://api.anthropic.com/api/oauth/usage"
     profile_url: str = "https://api.anthropic.com/api/oauth/profile"
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)

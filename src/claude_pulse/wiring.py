@@ -8,6 +8,7 @@ adds the GUI on top of one of these.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,7 +22,9 @@ from claude_pulse.services.snapshot import SnapshotStore
 
 if TYPE_CHECKING:
     from claude_pulse.services.credentials import CredentialStore
+    from claude_pulse.services.history import HistoryStore
     from claude_pulse.services.http import HttpTransport
+    from claude_pulse.services.snapshot import Snapshot
     from claude_pulse.services.tokens import TokenManager
     from claude_pulse.services.usage_client import UsageClient
 
@@ -81,10 +84,26 @@ class Services:
     def tokens(self) -> TokenManager:
         from claude_pulse.services.tokens import TokenManager
 
-        return TokenManager(
+        manager = TokenManager(
             self.credentials, self.transport, self.config, clock=self.clock,
             lock_path=self.home.credentials_lock,
         )
+        # A refreshed token gets a fresh rate-limit bucket (protocol.md §3.6).
+        manager.on_refresh.append(self.gate.clear_cooldown)
+        return manager
+
+    @cached_property
+    def history(self) -> HistoryStore:
+        from claude_pulse.services.history import HistoryStore
+
+        return HistoryStore(self.home.history)
+
+    def record_history(self, snapshot: Snapshot) -> None:
+        """Add a snapshot to the usage history; history is a nicety, so failures only log."""
+        try:
+            self.history.record(snapshot.fetched_at, snapshot.usage, snapshot.source)
+        except Exception:
+            logging.getLogger(__name__).warning("could not record usage history", exc_info=True)
 
     @cached_property
     def usage_client(self) -> UsageClient:

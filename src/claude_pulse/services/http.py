@@ -97,6 +97,10 @@ def _read(resp: Any) -> bytes:
         data: bytes = resp.read(MAX_BODY_BYTES + 1)
     except (OSError, http.client.HTTPException) as err:
         raise _network_error(err, "the server") from err
+    # read(amt) returns a short body instead of raising when the peer closes early.
+    declared = (resp.headers.get("Content-Length") or "").strip() if resp.headers else ""
+    if declared.isdigit() and len(data) < min(int(declared), MAX_BODY_BYTES):
+        raise NetworkError("connection to the server was cut off mid-answer", "reset")
     return data[:MAX_BODY_BYTES]
 
 

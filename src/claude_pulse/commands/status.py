@@ -1,0 +1,60 @@
+"""`claude-pulse status [--json]`: fetch usage now (refreshing the token if needed) and print it.
+
+Exit codes: 0 when numbers were printed — fresh, or the last good ones during a shared 429
+cooldown (we chose not to call). 1 for every failure, with one line on stderr; the last good
+numbers, marked stale, are still printed to stdout when we have them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+
+from claude_pulse.core.report import status_json, status_text
+from claude_pulse.errors import CooldownActive, NotLoggedIn, PulseError
+from claude_pulse.services.fetch import fetch_usage_now
+from claude_pulse.services.snapshot import Snapshot
+from claude_pulse.wiring import Services
+
+__all__ = ["run"]
+
+
+def run(args: argparse.Namespace, services: Services) -> int:
+    for problem in services.config_problems:
+        print(f"claude-pulse: {problem}", file=sys.stderr)
+    if services.credentials.load() is None:
+        raise NotLoggedIn()
+    try:
+        snapshot = fetch_usage_now(services)
+    except CooldownActive as exc:
+        return _print_cached(args, services, exc, exc.until, exit_code=0)
+    except PulseError as exc:
+        return _print_cached(args, services, exc, None, exit_code=1)
+    assert snapshot is not None
+    _print(args, services, snapshot, None, None)
+    return 0
+
+
+def _print_cached(args: argparse.Namespace, services: Services, exc: PulseError,
+                  next_try: datetime | None, exit_code: int) -> int:
+    cached = services.snapshots.load()
+    if cached is None:
+        raise exc
+    print(f"claude-pulse: {exc} (showing the last good numbers)", file=sys.stderr)
+    _print(args, services, cached, str(exc), next_try)
+    return exit_code
+
+
+def _print(args: argparse.Namespace, services: Services, snap: Snapshot,
+           stale_reason: str | None, next_try: datetime | None) -> None:
+    now = services.clock()
+    account = services.tokens.email
+    if args.json:
+        out = status_json(snap.usage, snap.fetched_at, now, stale_reason=stale_reason,
+                          next_try=next_try, account=account, source=snap.source)
+        print(json.dumps(out, indent=2))
+    else:
+        print(status_text(snap.usage, snap.fetched_at, now, stale_reason=stale_reason,
+                          account=account))

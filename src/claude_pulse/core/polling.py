@@ -1,0 +1,311 @@
+"""The poller's decisions as a pure function: `step(model, event, now) -> (model, effects)`.
+
+The driver (`services.poller`) performs the effects — fetch on the worker thread, arm the one
+timer, notify — and feeds results back as events. Keeping the decisions here makes every row of
+the error table (spec §6, design.md §2) a table test with no threads, clocks or sockets.
+
+Schedule, with base = `poll_interval_seconds` (default 60 s):
+
+* success: next poll after `base`; when neither the session nor the weekly value has moved for
+  10 minutes the interval stretches to max(base, min(2*base, 300 s)), and after 30 minutes to
+  max(base, 300 s). It snaps back to `base` as soon as a value moves or the window is shown.
+* 5xx / bad body: back-off 30 s, 60, 120, 240, 480, then 900 s cap; each delay jittered ±20 %.
+* offline (DNS, refused, reset, timeout): 30 s, 60, 120, then every 300 s; jittered ±20 %.
+* 429 / hourly ceiling: no request until the shared cooldown ends (max(Retry-After, 300 s)).
+* log in again / signed out: no requests at all until a login.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from claude_pulse.core.status import AppStatus, Phase
+from claude_pulse.errors import (
+    AuthError,
+    CooldownActive,
+    CredentialsError,
+    NetworkError,
+    NotLoggedIn,
+    PulseError,
+)
+
+__all__ = [
+    "CancelTimer",
+    "Effect",
+    "Event",
+    "Fetch",
+    "FetchFailed",
+    "FetchOk",
+    "LoggedIn",
+    "LoggedOut",
+    "LoginFailed",
+    "LoginStarted",
+    "NotifyReauth",
+    "PollModel",
+    "PollPolicy",
+    "RefreshNow",
+    "Refused",
+    "ScheduleAt",
+    "Start",
+    "Timer",
+    "WindowVisible",
+    "step",
+]
+
+if TYPE_CHECKING:
+    from claude_pulse.services.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    base_interval_s: float = 60.0
+    idle_after_s: float = 600.0  # values unchanged this long: stretch
+    deep_idle_after_s: float = 1800.0
+    stretch_cap_s: float = 300.0
+    server_backoff_s: tuple[float, ...] = (30.0, 60.0, 120.0, 240.0, 480.0, 900.0)
+    offline_backoff_s: tuple[float, ...] = (30.0, 60.0, 120.0, 300.0)
+    jitter: float = 0.2  # ±20 %
+
+    def success_delay(self, unchanged_for: timedelta, window_visible: bool) -> float:
+        base = self.base_interval_s
+        idle = unchanged_for.total_seconds()
+        if window_visible or idle < self.idle_after_s:
+            return base
+        if idle < self.deep_idle_after_s:
+            return max(base, min(2 * base, self.stretch_cap_s))
+        return max(base, self.stretch_cap_s)
+
+    def failure_delay(self, offline: bool, failures: int, jitter_draw: float) -> float:
+        """Delay before retry number `failures` (1-based); `jitter_draw` is uniform in [0, 1)."""
+        table = self.offline_backoff_s if offline else self.server_backoff_s
+        delay = table[min(failures, len(table)) - 1]
+        return delay * (1 - self.jitter + 2 * self.jitter * jitter_draw)
+
+
+# ---- events (inputs) ----
+
+@dataclass(frozen=True)
+class Start:
+    logged_in: bool
+    snapshot: Snapshot | None = None
+    cooldown_until: datetime | None = None
+    account: str | None = None
+
+
+@dataclass(frozen=True)
+class Timer:
+    pass
+
+
+@dataclass(frozen=True)
+class RefreshNow:
+    pass
+
+
+@dataclass(frozen=True)
+class FetchOk:
+    snapshot: Snapshot
+
+
+@dataclass(frozen=True)
+class FetchFailed:
+    error: PulseError
+    jitter_draw: float = 0.5
+
+
+@dataclass(frozen=True)
+class WindowVisible:
+    visible: bool
+
+
+@dataclass(frozen=True)
+class LoginStarted:
+    pass
+
+
+@dataclass(frozen=True)
+class LoginFailed:
+    message: str
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    account: str | None = None
+
+
+@dataclass(frozen=True)
+class LoggedOut:
+    message: str | None = None
+
+
+Event = (Start | Timer | RefreshNow | FetchOk | FetchFailed | WindowVisible | LoginStarted
+         | LoginFailed | LoggedIn | LoggedOut)
+
+
+# ---- effects (outputs) ----
+
+@dataclass(frozen=True)
+class Fetch:
+    pass
+
+
+@dataclass(frozen=True)
+class ScheduleAt:
+    when: datetime
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    pass
+
+
+@dataclass(frozen=True)
+class Refused:
+    message: str
+
+
+@dataclass(frozen=True)
+class NotifyReauth:
+    message: str
+
+
+Effect = Fetch | ScheduleAt | CancelTimer | Refused | NotifyReauth
+
+
+@dataclass(frozen=True)
+class PollModel:
+    status: AppStatus = field(default_factory=lambda: AppStatus(Phase.SIGNED_OUT))
+    in_flight: bool = False
+    failures: int = 0
+    unchanged_since: datetime | None = None
+    window_visible: bool = False
+
+
+_IDLE_PHASES = (Phase.SIGNED_OUT, Phase.LOGGING_IN, Phase.LOGIN_FAILED, Phase.REAUTH)
+
+
+def step(
+    model: PollModel, event: Event, now: datetime, policy: PollPolicy
+) -> tuple[PollModel, list[Effect]]:
+    """Apply one event. Never raises; every branch returns the whole new model."""
+    status = model.status
+    if isinstance(event, Start):
+        return _start(model, event, now, policy)
+    if isinstance(event, (Timer, RefreshNow)):
+        if status.phase in _IDLE_PHASES or model.in_flight:
+            return model, []
+        if isinstance(event, RefreshNow) and status.phase is Phase.RATE_LIMITED and \
+                status.next_try is not None and status.next_try > now:
+            return model, [Refused(f"Rate-limited: next try at {_hhmm(status.next_try)}")]
+        return _fetch(model), [Fetch()]
+    if isinstance(event, FetchOk):
+        return _fetched(model, event.snapshot, now, policy)
+    if isinstance(event, FetchFailed):
+        return _failed(model, event, now, policy)
+    if isinstance(event, WindowVisible):
+        return _window(model, event.visible, now, policy)
+    if isinstance(event, LoginStarted):
+        return replace(model, status=replace(status, phase=Phase.LOGGING_IN, message=None,
+                                             next_try=None)), [CancelTimer()]
+    if isinstance(event, LoginFailed):
+        return replace(model, status=replace(status, phase=Phase.LOGIN_FAILED,
+                                             message=event.message, next_try=None)), []
+    if isinstance(event, LoggedIn):
+        new_status = AppStatus(Phase.LOADING, status.snapshot, account=event.account)
+        return replace(model, status=new_status, failures=0, in_flight=True), [Fetch()]
+    if isinstance(event, LoggedOut):
+        return PollModel(AppStatus(Phase.SIGNED_OUT, message=event.message),
+                         window_visible=model.window_visible), [CancelTimer()]
+    raise AssertionError(f"unknown event {event!r}")  # pragma: no cover
+
+
+def _start(model: PollModel, event: Start, now: datetime,
+           policy: PollPolicy) -> tuple[PollModel, list[Effect]]:
+    snap = event.snapshot
+    if not event.logged_in:
+        return replace(model, status=AppStatus(Phase.SIGNED_OUT, snap)), []
+    if event.cooldown_until is not None and event.cooldown_until > now:
+        status = AppStatus(Phase.RATE_LIMITED, snap, event.cooldown_until,
+                           "Rate-limited by Anthropic", event.account)
+        return replace(model, status=status), [ScheduleAt(event.cooldown_until)]
+    if snap is not None:
+        due = snap.fetched_at + timedelta(seconds=policy.base_interval_s)
+        if due > now:
+            # Another process fetched moments ago: show it and poll when it ages out.
+            status = AppStatus(Phase.OK, snap, due, account=event.account)
+            return replace(model, status=status, unchanged_since=now), [ScheduleAt(due)]
+    status = AppStatus(Phase.LOADING, snap, account=event.account)
+    return replace(model, status=status, in_flight=True), [Fetch()]
+
+
+def _fetch(model: PollModel) -> PollModel:
+    return replace(model, in_flight=True)
+
+
+def _values(snap: Snapshot | None) -> tuple[float | None, float | None]:
+    if snap is None:
+        return (None, None)
+    usage = snap.usage
+    return (usage.session.utilization if usage.session else None,
+            usage.weekly.utilization if usage.weekly else None)
+
+
+def _fetched(model: PollModel, snap: Snapshot, now: datetime,
+             policy: PollPolicy) -> tuple[PollModel, list[Effect]]:
+    # Recovering from an error counts as movement: we have not been watching, so start over.
+    moved = (model.unchanged_since is None or model.status.phase is not Phase.OK
+             or _values(model.status.snapshot) != _values(snap))
+    unchanged_since = now if moved else model.unchanged_since
+    assert unchanged_since is not None
+    delay = policy.success_delay(now - unchanged_since, model.window_visible)
+    when = now + timedelta(seconds=delay)
+    status = replace(model.status, phase=Phase.OK, snapshot=snap, next_try=when, message=None)
+    new = replace(model, status=status, in_flight=False, failures=0,
+                  unchanged_since=unchanged_since)
+    return new, [ScheduleAt(when)]
+
+
+def _failed(model: PollModel, event: FetchFailed, now: datetime,
+            policy: PollPolicy) -> tuple[PollModel, list[Effect]]:
+    error, status = event.error, model.status
+    base = replace(model, in_flight=False)
+    if isinstance(error, CooldownActive):
+        until = max(error.until, now)
+        new = replace(status, phase=Phase.RATE_LIMITED, next_try=until, message=str(error))
+        return replace(base, status=new), [ScheduleAt(until)]
+    if isinstance(error, (NotLoggedIn, CredentialsError)):
+        new = AppStatus(Phase.SIGNED_OUT, status.snapshot, message=str(error))
+        return replace(base, status=new, failures=0), [CancelTimer()]
+    if isinstance(error, AuthError):
+        new = replace(status, phase=Phase.REAUTH, next_try=None, message=str(error))
+        effects: list[Effect] = [CancelTimer()]
+        if status.phase is not Phase.REAUTH:
+            effects.append(NotifyReauth(str(error)))
+        return replace(base, status=new, failures=0), effects
+    offline = isinstance(error, NetworkError)
+    failures = model.failures + 1
+    when = now + timedelta(seconds=policy.failure_delay(offline, failures, event.jitter_draw))
+    phase = Phase.OFFLINE if offline else Phase.SERVER_ERROR
+    new = replace(status, phase=phase, next_try=when, message=str(error))
+    return replace(base, status=new, failures=failures), [ScheduleAt(when)]
+
+
+def _window(model: PollModel, visible: bool, now: datetime,
+            policy: PollPolicy) -> tuple[PollModel, list[Effect]]:
+    model = replace(model, window_visible=visible)
+    status = model.status
+    if not visible or status.phase is not Phase.OK or model.in_flight or status.snapshot is None:
+        return model, []
+    # Snap back from a stretched interval: the user is looking, so numbers should be current.
+    due = status.snapshot.fetched_at + timedelta(seconds=policy.base_interval_s)
+    if status.next_try is not None and status.next_try <= due:
+        return model, []
+    if due <= now:
+        return _fetch(model), [Fetch()]
+    return replace(model, status=replace(status, next_try=due)), [ScheduleAt(due)]
+
+
+def _hhmm(when: datetime) -> str:
+    return when.astimezone().strftime("%H:%M")

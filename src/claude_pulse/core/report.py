@@ -1,0 +1,139 @@
+"""`claude-pulse status` output: the JSON contract of design.md §3 and the human text.
+
+Numbers are the server's (not clamped); times are ISO 8601 with an offset.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from claude_pulse.core.pace import (
+    SESSION_WINDOW,
+    WEEK_WINDOW,
+    elapsed_percent,
+    is_over_budget,
+    time_left,
+)
+from claude_pulse.core.usage import Limit, Usage, Window
+from claude_pulse.core.viewmodel import format_duration
+
+__all__ = ["status_json", "status_text"]
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
+
+
+def _window_json(window: Window | None, length: Any, now: datetime, weekly: bool) -> Any:
+    if window is None:
+        return None
+    elapsed = elapsed_percent(window.resets_at, length, now)
+    out: dict[str, Any] = {
+        "utilization": window.utilization,
+        "resets_at": _iso(window.resets_at),
+        "elapsed_percent": None if elapsed is None else round(elapsed, 1),
+    }
+    if weekly:
+        out["over_budget"] = is_over_budget(window.utilization, elapsed)
+    return out
+
+
+def _limit_json(limit: Limit) -> dict[str, Any]:
+    return {
+        "id": limit.id,
+        "label": limit.label,
+        "utilization": limit.utilization,
+        "resets_at": _iso(limit.resets_at),
+        "active": limit.active,
+    }
+
+
+def status_json(
+    usage: Usage,
+    fetched_at: datetime,
+    now: datetime,
+    *,
+    stale_reason: str | None = None,
+    next_try: datetime | None = None,
+    account: str | None = None,
+    source: str = "api",
+) -> dict[str, Any]:
+    extra = usage.extra
+    return {
+        "fetched_at": fetched_at.isoformat(),
+        "session": _window_json(usage.session, SESSION_WINDOW, now, weekly=False),
+        "weekly": _window_json(usage.weekly, WEEK_WINDOW, now, weekly=True),
+        "limits": [_limit_json(limit) for limit in usage.limits],
+        "extra_usage": None if extra is None else {
+            "enabled": extra.enabled,
+            "used_cents": extra.used_cents,
+            "monthly_limit_cents": extra.monthly_limit_cents,
+            "utilization": extra.utilization,
+            "currency": extra.currency,
+        },
+        "stale": stale_reason is not None,
+        "stale_reason": stale_reason,
+        "next_try": _iso(next_try),
+        "account": account,
+        "source": source,
+    }
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}%"
+
+
+def _money(cents: float | None, currency: str) -> str:
+    if cents is None:
+        return "no limit"
+    symbol = "$" if currency == "USD" else f"{currency} "
+    return f"{symbol}{cents / 100:,.2f}"
+
+
+def status_text(
+    usage: Usage,
+    fetched_at: datetime,
+    now: datetime,
+    *,
+    tz: tzinfo | None = None,
+    stale_reason: str | None = None,
+    account: str | None = None,
+) -> str:
+    """A few aligned lines for a terminal."""
+    local = (lambda d: d.astimezone(tz)) if tz is not None else (lambda d: d.astimezone())
+    rows: list[tuple[str, str, str]] = []
+    session = usage.session
+    if session is not None:
+        detail = ""
+        if session.resets_at is not None:
+            left = time_left(session.resets_at, now) or timedelta(0)
+            detail = f"resets in {format_duration(left)} ({local(session.resets_at):%H:%M})"
+        rows.append(("Session (5h)", _pct(session.utilization), detail))
+    weekly = usage.weekly
+    if weekly is not None:
+        elapsed = elapsed_percent(weekly.resets_at, WEEK_WINDOW, now)
+        detail = ""
+        if elapsed is not None:
+            verdict = "Over budget" if is_over_budget(weekly.utilization, elapsed) else "On track"
+            detail = f"{elapsed:.0f}% of week elapsed · {verdict}"
+        rows.append(("Weekly (7d)", _pct(weekly.utilization), detail))
+    for limit in usage.limits:
+        if limit.kind in ("session", "weekly_all"):
+            continue  # already shown above
+        rows.append((limit.label, _pct(limit.utilization), "active" if limit.active else ""))
+    extra = usage.extra
+    if extra is not None and extra.enabled:
+        rows.append(("Extra usage", _money(extra.used_cents, extra.currency),
+                     f"of {_money(extra.monthly_limit_cents, extra.currency)}"))
+    if not rows:
+        rows.append(("Usage", "–", "the server sent no limits for this account"))
+    width = max(len(r[0]) for r in rows)
+    lines = [f"Claude Pulse — {account}" if account else "Claude Pulse"]
+    lines += [f"{name:<{width}}  {value:>5}  {detail}".rstrip() for name, value, detail in rows]
+    updated = f"Updated {local(fetched_at):%H:%M}"
+    if stale_reason:
+        age = format_duration(max(now - fetched_at, timedelta(0)))
+        updated += f" ({age} ago) — stale: {stale_reason}"
+    lines.append(updated)
+    return "\n".join(lines)

@@ -1,0 +1,265 @@
+"""The poller's decisions, one scenario per row of the error table (spec §6, design.md §2)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from claude_pulse.core import polling
+from claude_pulse.core.polling import (
+    CancelTimer,
+    Fetch,
+    FetchFailed,
+    FetchOk,
+    NotifyReauth,
+    PollModel,
+    PollPolicy,
+    RefreshNow,
+    Refused,
+    ScheduleAt,
+    Start,
+    Timer,
+    WindowVisible,
+)
+from claude_pulse.core.status import AppStatus, Phase
+from claude_pulse.core.usage import parse_usage
+from claude_pulse.errors import (
+    BadResponse,
+    CooldownActive,
+    CredentialsError,
+    NetworkError,
+    NotLoggedIn,
+    ReauthRequired,
+    ServerError,
+)
+from claude_pulse.services.snapshot import Snapshot
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+POLICY = PollPolicy(base_interval_s=60)
+
+
+def snap(session: float = 42.0, weekly: float = 68.0, at: datetime = NOW) -> Snapshot:
+    raw = {
+        "five_hour": {"utilization": session, "resets_at": "2026-11-28T15:00:00+00:00"},
+        "seven_day": {"utilization": weekly, "resets_at": "2026-12-01T04:00:00+00:00"},
+    }
+    return Snapshot(at, parse_usage(raw), raw)
+
+
+def polling_ok(at: datetime = NOW, **kw: float) -> PollModel:
+    s = snap(at=at, **kw)
+    return PollModel(AppStatus(Phase.OK, s, at + timedelta(seconds=60)), unchanged_since=at)
+
+
+def run(model: PollModel, event: polling.Event, now: datetime = NOW):
+    return polling.step(model, event, now, POLICY)
+
+
+# ---- start-up ----
+
+@pytest.mark.parametrize(
+    ("event", "phase", "effects"),
+    [
+        pytest.param(Start(logged_in=False), Phase.SIGNED_OUT, [], id="no-credentials"),
+        pytest.param(Start(logged_in=True), Phase.LOADING, [Fetch()], id="logged-in-no-cache"),
+        pytest.param(
+            Start(logged_in=True, snapshot=snap(at=NOW - timedelta(seconds=20))),
+            Phase.OK,
+            [ScheduleAt(NOW + timedelta(seconds=40))],
+            id="fresh-cache-from-another-process-no-fetch",
+        ),
+        pytest.param(
+            Start(logged_in=True, snapshot=snap(at=NOW - timedelta(minutes=5))),
+            Phase.LOADING,
+            [Fetch()],
+            id="old-cache-fetches",
+        ),
+        pytest.param(
+            Start(logged_in=True, cooldown_until=NOW + timedelta(minutes=4)),
+            Phase.RATE_LIMITED,
+            [ScheduleAt(NOW + timedelta(minutes=4))],
+            id="shared-cooldown-respected-at-start",
+        ),
+    ],
+)
+def test_start(event: Start, phase: Phase, effects: list[polling.Effect]) -> None:
+    model, got = run(PollModel(), event)
+    assert model.status.phase is phase
+    assert got == effects
+
+
+# ---- the error table ----
+
+def fetching() -> PollModel:
+    model, _ = run(polling_ok(), Timer())
+    assert model.in_flight
+    return model
+
+
+@pytest.mark.parametrize(
+    ("error", "phase", "delay_s", "notify"),
+    [
+        pytest.param(CooldownActive("429", NOW + timedelta(seconds=300)), Phase.RATE_LIMITED,
+                     300, False, id="429-cooldown-until-gate-says"),
+        pytest.param(ServerError("503", 503), Phase.SERVER_ERROR, 30, False, id="5xx-first-retry"),
+        pytest.param(BadResponse("truncated"), Phase.SERVER_ERROR, 30, False, id="bad-body"),
+        pytest.param(NetworkError("dns", "dns"), Phase.OFFLINE, 30, False, id="offline"),
+        pytest.param(ReauthRequired("invalid_grant"), Phase.REAUTH, None, True,
+                     id="refresh-rejected-log-in-again"),
+        pytest.param(NotLoggedIn(), Phase.SIGNED_OUT, None, False, id="credentials-gone"),
+        pytest.param(CredentialsError("corrupt"), Phase.SIGNED_OUT, None, False,
+                     id="credentials-corrupt"),
+    ],
+)
+def test_failures(error, phase: Phase, delay_s: float | None, notify: bool) -> None:
+    model, effects = run(fetching(), FetchFailed(error, jitter_draw=0.5))
+    assert model.status.phase is phase
+    assert not model.in_flight
+    if delay_s is None:
+        assert CancelTimer() in effects
+        assert model.status.next_try is None
+    else:
+        assert effects[0] == ScheduleAt(NOW + timedelta(seconds=delay_s))
+    assert (NotifyReauth(str(error)) in effects) is notify
+    if phase not in (Phase.SIGNED_OUT,):
+        # The last good numbers stay on screen, marked stale.
+        assert model.status.snapshot is not None
+        assert model.status.is_stale
+
+
+def test_server_errors_back_off_exponentially_with_cap_then_recover() -> None:
+    model, now, delays = fetching(), NOW, []
+    for _ in range(8):
+        model, effects = polling.step(model, FetchFailed(ServerError("500", 500), 0.5), now,
+                                      POLICY)
+        (sched,) = [e for e in effects if isinstance(e, ScheduleAt)]
+        delays.append((sched.when - now).total_seconds())
+        now = sched.when
+        model, _ = polling.step(model, Timer(), now, POLICY)
+    assert delays == [30, 60, 120, 240, 480, 900, 900, 900]
+    model, effects = polling.step(model, FetchOk(snap(at=now)), now, POLICY)
+    assert model.status.phase is Phase.OK and model.failures == 0
+    assert effects == [ScheduleAt(now + timedelta(seconds=60))]
+
+
+@pytest.mark.parametrize(
+    ("draw", "expected"),
+    [pytest.param(0.0, 24.0, id="low"), pytest.param(0.5, 30.0, id="mid"),
+     pytest.param(0.999999, 36.0, id="high")],
+)
+def test_jitter_stays_within_20_percent(draw: float, expected: float) -> None:
+    assert POLICY.failure_delay(False, 1, draw) == pytest.approx(expected, abs=0.01)
+
+
+def test_offline_retries_calmly_and_returns_to_normal_on_success() -> None:
+    model, now, delays = fetching(), NOW, []
+    for _ in range(6):
+        model, effects = polling.step(model, FetchFailed(NetworkError("x", "refused")), now,
+                                      POLICY)
+        delays.append((effects[0].when - now).total_seconds())
+        now = effects[0].when
+        model, effects = polling.step(model, Timer(), now, POLICY)
+        assert effects == [Fetch()]
+    assert delays == [30, 60, 120, 300, 300, 300]
+    assert model.status.phase is Phase.OFFLINE
+    model, _ = polling.step(model, FetchOk(snap(at=now)), now, POLICY)
+    assert model.status.phase is Phase.OK
+
+
+def test_refresh_now_during_cooldown_is_refused_with_next_try() -> None:
+    until = NOW + timedelta(minutes=5)
+    model, _ = run(fetching(), FetchFailed(CooldownActive("429", until)))
+    model2, effects = run(model, RefreshNow(), NOW + timedelta(minutes=1))
+    assert model2 == model
+    assert len(effects) == 1 and isinstance(effects[0], Refused)
+    assert until.astimezone().strftime("%H:%M") in effects[0].message
+    # After the cooldown a refresh goes through.
+    _, effects = run(model, RefreshNow(), until + timedelta(seconds=1))
+    assert effects == [Fetch()]
+
+
+def test_refresh_now_polls_at_once_when_ok_and_not_twice_while_in_flight() -> None:
+    model, effects = run(polling_ok(), RefreshNow())
+    assert effects == [Fetch()]
+    _, effects = run(model, RefreshNow())
+    assert effects == []
+
+
+def test_timer_does_nothing_while_signed_out_or_reauth() -> None:
+    for phase in (Phase.SIGNED_OUT, Phase.REAUTH, Phase.LOGGING_IN, Phase.LOGIN_FAILED):
+        model = PollModel(AppStatus(phase))
+        assert run(model, Timer()) == (model, [])
+
+
+def test_reauth_notifies_once() -> None:
+    model, effects = run(fetching(), FetchFailed(ReauthRequired("x")))
+    assert any(isinstance(e, NotifyReauth) for e in effects)
+    model = replace(model, in_flight=True)
+    _, effects = run(model, FetchFailed(ReauthRequired("x")))
+    assert not any(isinstance(e, NotifyReauth) for e in effects)
+
+
+# ---- gentle polling: stretch and snap back ----
+
+def test_interval_stretches_when_usage_is_still_and_snaps_back_when_it_moves() -> None:
+    model, now, delays = polling_ok(), NOW, []
+    for minute in range(0, 50):
+        model, _ = polling.step(model, Timer(), now, POLICY)
+        model, effects = polling.step(model, FetchOk(snap(at=now)), now, POLICY)
+        delays.append(int((effects[0].when - now).total_seconds()))
+        now = effects[0].when
+        del minute
+        if now - NOW > timedelta(minutes=45):
+            break
+    assert delays[0] == 60
+    assert 120 in delays and delays[-1] == 300
+    model, _ = polling.step(model, Timer(), now, POLICY)
+    model, effects = polling.step(model, FetchOk(snap(session=43.0, at=now)), now, POLICY)
+    assert effects == [ScheduleAt(now + timedelta(seconds=60))]
+
+
+def test_opening_the_window_snaps_a_stretched_interval_back() -> None:
+    fetched = NOW - timedelta(seconds=90)
+    model = PollModel(AppStatus(Phase.OK, snap(at=fetched), fetched + timedelta(seconds=300)),
+                      unchanged_since=NOW - timedelta(hours=1))
+    model, effects = run(model, WindowVisible(True))
+    assert effects == [Fetch()]
+    model = PollModel(AppStatus(Phase.OK, snap(at=NOW), NOW + timedelta(seconds=300)),
+                      unchanged_since=NOW - timedelta(hours=1))
+    model, effects = run(model, WindowVisible(True))
+    assert effects == [ScheduleAt(NOW + timedelta(seconds=60))]
+    # While visible, success keeps the base interval even though nothing moves.
+    model, _ = run(model, Timer())
+    _, effects = run(model, FetchOk(snap(at=NOW)))
+    assert effects == [ScheduleAt(NOW + timedelta(seconds=60))]
+
+
+@pytest.mark.parametrize(
+    ("base", "idle_min", "expected"),
+    [
+        pytest.param(60, 5, 60, id="busy"), pytest.param(60, 15, 120, id="idle"),
+        pytest.param(60, 45, 300, id="deep-idle"), pytest.param(30, 15, 60, id="base30-idle"),
+        pytest.param(600, 45, 600, id="long-base-never-shrinks"),
+        pytest.param(200, 15, 300, id="stretch-capped"),
+    ],
+)
+def test_stretch_rule(base: float, idle_min: float, expected: float) -> None:
+    policy = PollPolicy(base_interval_s=base)
+    assert policy.success_delay(timedelta(minutes=idle_min), False) == expected
+
+
+# ---- login ----
+
+def test_login_cycle() -> None:
+    model, effects = run(PollModel(), polling.LoginStarted())
+    assert model.status.phase is Phase.LOGGING_IN and effects == [CancelTimer()]
+    model, _ = run(model, polling.LoginFailed("No answer from the browser within 300 s"))
+    assert model.status.phase is Phase.LOGIN_FAILED
+    assert "300 s" in (model.status.message or "")
+    model, effects = run(model, polling.LoggedIn("a@example.com"))
+    assert model.status.phase is Phase.LOADING and effects == [Fetch()]
+    assert model.status.account == "a@example.com"
+    model, effects = run(model, polling.LoggedOut())
+    assert model.status.phase is Phase.SIGNED_OUT and effects == [CancelTimer()]

@@ -1,0 +1,37 @@
+"""The shared last-good snapshot."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from claude_pulse.services.snapshot import SnapshotStore
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+RAW = {"five_hour": {"utilization": 42.0, "resets_at": "2026-11-28T15:00:00+00:00"}}
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path / "snapshot.json")
+    assert store.load() is None
+    store.save(NOW, RAW, source="claude-code")
+    snap = store.load()
+    assert snap is not None
+    assert snap.fetched_at == NOW and snap.raw == RAW and snap.source == "claude-code"
+    assert snap.usage.session is not None and snap.usage.session.utilization == 42.0
+
+
+@pytest.mark.parametrize(
+    "content",
+    [pytest.param("garbage", id="not-json"), pytest.param("{}", id="no-keys"),
+     pytest.param('{"fetched_at": "x", "usage": {}}', id="bad-time"),
+     pytest.param('{"fetched_at": "2026-11-28T12:00:00Z", "usage": {"five_hour": 3}}',
+                  id="bad-usage")],
+)
+def test_unreadable_cache_is_ignored(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "snapshot.json"
+    path.write_text(content)
+    assert SnapshotStore(path).load() is None
+    assert path.read_text() == content  # left for a human to look at
