@@ -1,0 +1,202 @@
+"""A whole browser login: PKCE, the loopback receiver (or a pasted code), exchange, save.
+
+`LoginSession.run()` blocks, so the tray app runs it on a worker thread and calls `cancel()` from
+the GUI thread (Quit, or a "Cancel login" button). The CLI uses `login()`. The browser is opened
+on its own thread because `webbrowser` may wait for the browser command to exit (a `BROWSER`
+program runs to completion), and the callback must be able to arrive meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from claude_pulse.config import Config
+from claude_pulse.core.tokens import TokenSet, TokenState, token_state
+from claude_pulse.errors import LoginError, PulseError, ReauthRequired
+from claude_pulse.oauth.constants import MANUAL_REDIRECT_URI
+from claude_pulse.oauth.flow import (
+    PendingLogin,
+    check_callback,
+    exchange_code,
+    parse_pasted_code,
+    start_login,
+)
+from claude_pulse.oauth.loopback import LoopbackReceiver
+from claude_pulse.oauth.pkce import TokenBytes
+from claude_pulse.services.credentials import TokenStore
+from claude_pulse.services.http import HttpTransport
+from claude_pulse.services.usage_client import UsageClient
+
+__all__ = ["DEFAULT_LOGIN_TIMEOUT_S", "MANUAL_PROMPT", "LoginSession", "login"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOGIN_TIMEOUT_S = 300.0
+MANUAL_PROMPT = "Paste the code shown after you log in (it looks like code#state): "
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class LoginSession:
+    def __init__(
+        self,
+        config: Config,
+        store: TokenStore,
+        transport: HttpTransport,
+        *,
+        open_browser: Callable[[str], bool],
+        timeout: float = DEFAULT_LOGIN_TIMEOUT_S,
+        manual: bool = False,
+        read_code: Callable[[str], str] | None = None,
+        on_url: Callable[[str], None] | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+        token_bytes: TokenBytes = secrets.token_bytes,
+    ) -> None:
+        if manual and read_code is None:
+            raise ValueError("a manual login needs read_code")
+        self.authorize_url: str | None = None
+        self._config = config
+        self._store = store
+        self._transport = transport
+        self._open_browser = open_browser
+        self._timeout = timeout
+        self._manual = manual
+        self._read_code = read_code
+        self._on_url = on_url
+        self._clock = clock
+        self._token_bytes = token_bytes
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._receiver: LoopbackReceiver | None = None
+
+    def run(self) -> TokenSet:
+        """Log in and save the tokens; raises LoginError (or its kinds), NetworkError, ApiError."""
+        self._check_cancelled()
+        return self._run_manual() if self._manual else self._run_loopback()
+
+    def cancel(self) -> None:
+        """Abort from any thread: `run()` raises LoginError("Login was cancelled.") soon after."""
+        with self._lock:
+            self._cancelled = True
+            receiver = self._receiver
+        if receiver is not None:
+            receiver.cancel()
+
+    def _run_loopback(self) -> TokenSet:
+        with LoopbackReceiver(self._config.callback_port) as receiver:
+            with self._lock:
+                self._receiver = receiver
+                cancelled = self._cancelled
+            if cancelled:
+                receiver.cancel()
+            pending = start_login(self._config.authorize_url, receiver.redirect_uri,
+                                  token_bytes=self._token_bytes)
+            receiver.expect_state(pending.state)
+            log.info("login: waiting up to %.0f s for the browser on port %d",
+                     self._timeout, receiver.port)
+            self._announce(pending.authorize_url)
+            params = receiver.wait(self._timeout)
+            try:
+                tokens = self._finish(pending, params)
+            except PulseError as exc:
+                receiver.finish(False, str(exc))
+                raise
+            receiver.finish(True, f"Logged in as {tokens.email}." if tokens.email else "")
+            return tokens
+
+    def _run_manual(self) -> TokenSet:
+        assert self._read_code is not None
+        pending = start_login(self._config.authorize_url, MANUAL_REDIRECT_URI,
+                              token_bytes=self._token_bytes)
+        self._announce(pending.authorize_url)
+        try:
+            text = self._read_code(MANUAL_PROMPT)
+        except EOFError:
+            raise LoginError("No code was entered.") from None
+        self._check_cancelled()
+        return self._finish(pending, parse_pasted_code(text))
+
+    def _finish(self, pending: PendingLogin, params: dict[str, str]) -> TokenSet:
+        code = check_callback(pending, params)
+        self._check_cancelled()
+        log.info("login: exchanging the authorization code")
+        tokens = exchange_code(self._transport, self._config.token_url, pending, code,
+                               clock=self._clock)
+        if tokens.email is None:
+            tokens = self._with_profile_email(tokens)
+        self._store.save(tokens)
+        log.info("login: credentials saved%s", f" for {tokens.email}" if tokens.email else "")
+        return tokens
+
+    def _with_profile_email(self, tokens: TokenSet) -> TokenSet:
+        # The token answer usually carries the email (protocol.md §4.1); this is the fallback.
+        try:
+            profile = UsageClient(self._transport, self._config,
+                                  _FixedToken(tokens, self._clock)).fetch_profile()
+        except PulseError as exc:
+            log.info("login: profile lookup failed (%s); continuing without the email", exc)
+            return tokens
+        return TokenSet(tokens.access_token, tokens.refresh_token, tokens.expires_at,
+                        tokens.token_type, tokens.scope, profile.email)
+
+    def _announce(self, url: str) -> None:
+        self.authorize_url = url
+        if self._on_url is not None:
+            self._on_url(url)
+        threading.Thread(target=self._open, args=(url,), name="open-browser", daemon=True).start()
+
+    def _open(self, url: str) -> None:
+        try:
+            opened = self._open_browser(url)
+        except Exception:
+            # Any failure here only means "the user opens the printed URL themselves".
+            log.warning("could not start a browser", exc_info=True)
+            return
+        log.info("login: browser %s", "started" if opened else "not started; use the printed URL")
+
+    def _check_cancelled(self) -> None:
+        with self._lock:
+            if self._cancelled:
+                raise LoginError("Login was cancelled.")
+
+
+class _FixedToken:
+    """A token source for one request with a token we just got (no refresh possible)."""
+
+    def __init__(self, tokens: TokenSet, clock: Callable[[], datetime]) -> None:
+        self._tokens = tokens
+        self.clock = clock
+
+    def access_token(self) -> str:
+        return self._tokens.access_token
+
+    def refresh(self, rejected: str | None = None) -> str:
+        raise ReauthRequired("The new login was refused by the profile endpoint.")
+
+    def state(self) -> TokenState | None:
+        return token_state(self._tokens, self.clock())
+
+
+def login(
+    config: Config,
+    store: TokenStore,
+    transport: HttpTransport,
+    *,
+    open_browser: Callable[[str], bool],
+    timeout: float = DEFAULT_LOGIN_TIMEOUT_S,
+    manual: bool = False,
+    read_code: Callable[[str], str] | None = None,
+    on_url: Callable[[str], None] | None = None,
+    clock: Callable[[], datetime] = _utc_now,
+    token_bytes: TokenBytes = secrets.token_bytes,
+) -> TokenSet:
+    return LoginSession(
+        config, store, transport, open_browser=open_browser, timeout=timeout, manual=manual,
+        read_code=read_code, on_url=on_url, clock=clock, token_bytes=token_bytes,
+    ).run()

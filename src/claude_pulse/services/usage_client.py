@@ -1,0 +1,173 @@
+"""The usage and profile endpoints (protocol.md §3-§4), through the HTTP seam.
+
+One call = at most two requests: a 401 refreshes the token once and retries once (Claude Code's
+`handleOAuth401Error`); so does a 429 while the token is refresh-due or expired, because the
+server also answers 429 for expired tokens (design.md §2). Everything else becomes a typed error
+from `claude_pulse.errors`. The shared 429 cooldown (`RequestGate`) is the caller's business.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from claude_pulse.config import Config
+from claude_pulse.core.tokens import TokenState
+from claude_pulse.core.usage import parse_usage
+from claude_pulse.errors import ApiError, BadResponse, RateLimited, ReauthRequired, ServerError
+from claude_pulse.oauth.constants import OAUTH_BETA
+from claude_pulse.oauth.flow import parse_retry_after
+from claude_pulse.services.http import HttpResponse, HttpTransport
+
+__all__ = ["REQUEST_TIMEOUT_S", "Profile", "TokenSource", "UsageClient", "plan_label"]
+
+log = logging.getLogger(__name__)
+
+# Per request. Claude Code allows 5 s for usage and 10 s for profile (protocol.md §3.1, §4.1);
+# 10 s for both tolerates a slow link without ever stalling a poll for long.
+REQUEST_TIMEOUT_S = 10.0
+
+# organization_type → plan (Claude Code's fetchProfileInfo, protocol.md §4.1).
+_PLANS = {
+    "claude_max": "Max",
+    "claude_pro": "Pro",
+    "claude_team": "Team",
+    "claude_enterprise": "Enterprise",
+    "claude_free": "Free",
+}
+
+
+class TokenSource(Protocol):
+    """What the client needs from `TokenManager`."""
+
+    clock: Callable[[], datetime]
+
+    def access_token(self) -> str: ...
+
+    def refresh(self, rejected: str | None = None) -> str: ...
+
+    def state(self) -> TokenState | None: ...
+
+
+@dataclass(frozen=True)
+class Profile:
+    email: str | None
+    plan: str | None  # "Pro", "Max 5x", "Max 20x", "Team", "Enterprise", "Free", or None
+    rate_limit_tier: str | None = None
+
+
+def plan_label(organization_type: Any, rate_limit_tier: Any) -> str | None:
+    plan = _PLANS.get(organization_type) if isinstance(organization_type, str) else None
+    if plan == "Max" and isinstance(rate_limit_tier, str):
+        for multiple in ("20x", "5x"):
+            if rate_limit_tier.endswith(f"_{multiple}"):
+                return f"Max {multiple}"
+    return plan
+
+
+class UsageClient:
+    def __init__(
+        self,
+        transport: HttpTransport,
+        config: Config,
+        tokens: TokenSource,
+        *,
+        timeout: float = REQUEST_TIMEOUT_S,
+    ) -> None:
+        self._transport = transport
+        self._config = config
+        self._tokens = tokens
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"UsageClient({self._config.usage_url!r})"
+
+    def fetch_usage(self) -> dict[str, Any]:
+        """The usage JSON object as the server sent it, checked by `parse_usage`."""
+        payload = self._get_json(self._config.usage_url, "usage")
+        parse_usage(payload)  # raises BadResponse for a shape we cannot use
+        assert isinstance(payload, dict)
+        return payload
+
+    def fetch_profile(self) -> Profile:
+        payload = self._get_json(self._config.profile_url, "profile")
+        if not isinstance(payload, dict):
+            raise BadResponse("The profile answer is not a JSON object.")
+        account = payload.get("account")
+        org = payload.get("organization")
+        account = account if isinstance(account, dict) else {}
+        org = org if isinstance(org, dict) else {}
+        email = account.get("email") or account.get("email_address")
+        tier = org.get("rate_limit_tier")
+        return Profile(
+            email if isinstance(email, str) and email else None,
+            plan_label(org.get("organization_type"), tier),
+            tier if isinstance(tier, str) else None,
+        )
+
+    def _get_json(self, url: str, what: str) -> Any:
+        resp = self._get(url, what)
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise BadResponse(
+                f"The {what} answer from {_host(url)} is not JSON.", resp.status
+            ) from exc
+
+    def _get(self, url: str, what: str) -> HttpResponse:
+        token = self._tokens.access_token()
+        resp = self._send(url, token, what)
+        if resp.status == 401 or (resp.status == 429 and self._token_is_aging()):
+            # 401: refresh once (another process may already have: refresh() checks). 429 with an
+            # aging token: the server sends 429 for expired tokens too (design.md §2).
+            log.info("%s: HTTP %d; refreshing the token and retrying once", what, resp.status)
+            token = self._tokens.refresh(rejected=token)
+            resp = self._send(url, token, what)
+        return self._check(resp, url, what)
+
+    def _token_is_aging(self) -> bool:
+        return self._tokens.state() in (TokenState.REFRESH_DUE, TokenState.EXPIRED)
+
+    def _send(self, url: str, token: str, what: str) -> HttpResponse:
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": self._config.user_agent,
+            "Authorization": f"Bearer {token}",
+            "anthropic-beta": OAUTH_BETA,
+        }
+        started = time.monotonic()
+        resp = self._transport.request("GET", url, headers=headers, timeout=self._timeout)
+        log.debug("GET %s -> HTTP %d in %.2f s", what, resp.status, time.monotonic() - started)
+        return resp
+
+    def _check(self, resp: HttpResponse, url: str, what: str) -> HttpResponse:
+        host = _host(url)
+        status = resp.status
+        if 200 <= status < 300:
+            return resp
+        if status == 401:
+            raise ReauthRequired(
+                f"{host} rejected the login even after a refresh. Run `claude-pulse login` again."
+            )
+        if status == 403:
+            raise ReauthRequired(
+                f"{host} refused access to {what} (HTTP 403: the login lacks the user:profile "
+                "permission). Run `claude-pulse login` again."
+            )
+        if status == 429:
+            retry_after = parse_retry_after(resp.header("retry-after"), self._tokens.clock())
+            hint = f" (Retry-After {retry_after:.0f} s)" if retry_after is not None else ""
+            raise RateLimited(f"{host} is rate-limiting {what} requests{hint}.", retry_after)
+        if status >= 500:
+            raise ServerError(f"{host} failed to answer ({what}: HTTP {status}).", status)
+        raise ApiError(f"{host} answered the {what} request with HTTP {status}.", status)
+
+
+def _host(url: str) -> str:
+    return urllib.parse.urlsplit(url).netloc or url
