@@ -1,0 +1,283 @@
+"""The poller driver end to end: real HTTP to the fake server, a fake scheduler, the real gate.
+
+Each scenario is a row of spec §6 / design.md §2 as the user experiences it: what the app shows,
+what it asked the server, and what it told the user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claude_pulse import config as config_mod
+from claude_pulse.core.alerts import Alert
+from claude_pulse.core.status import AppStatus, Phase
+from claude_pulse.core.tokens import TokenSet
+from claude_pulse.fake.anthropic import FakeAnthropic, Reply
+from claude_pulse.home import Home
+from claude_pulse.services.alert_memory import AlertMemoryStore
+from claude_pulse.services.poller import Poller
+from claude_pulse.wiring import Services
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class FakeScheduler:
+    """One list of pending timers; `advance` fires the due ones in order."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.timers: list[tuple[datetime, int, Callable[[], None]]] = []
+        self._seq = 0
+
+    def call_later(self, delay_s: float, fn: Callable[[], None]) -> Callable[[], None]:
+        self._seq += 1
+        entry = (self.clock.now + timedelta(seconds=delay_s), self._seq, fn)
+        self.timers.append(entry)
+        return lambda: self.timers.remove(entry) if entry in self.timers else None
+
+    def next_delay(self) -> float:
+        (when, _, _) = min(self.timers)
+        return (when - self.clock.now).total_seconds()
+
+    def fire_next(self) -> None:
+        entry = min(self.timers)
+        self.timers.remove(entry)
+        self.clock.now = max(self.clock.now, entry[0])
+        entry[2]()
+
+
+class Notifier:
+    def __init__(self) -> None:
+        self.sent: list[Alert] = []
+
+    def notify(self, alert: Alert) -> None:
+        self.sent.append(alert)
+
+
+class Harness:
+    def __init__(self, server: FakeAnthropic, home: Path) -> None:
+        self.server = server
+        self.clock = Clock()
+        self.scheduler = FakeScheduler(self.clock)
+        self.notifier = Notifier()
+        self.statuses: list[AppStatus] = []
+        self.main: queue.Queue[Callable[[], None]] = queue.Queue()
+        h = Home(home)
+        h.ensure()
+        cfg = config_mod.parse({**server.config_overrides(), "callback_port": 0}).config
+        self.services = Services(h, cfg, clock=self.clock)
+        self.poller = Poller(self.services, scheduler=self.scheduler, post=self.main.put,
+                             on_status=self.statuses.append, notifier=self.notifier,
+                             alert_memory=AlertMemoryStore(h.alerts))
+
+    def login(self, scope: str | None = None) -> None:
+        tok = self.server.issue_tokens(**({"scope": scope} if scope else {}))
+        self.services.credentials.save(TokenSet(
+            access_token=tok["access_token"], refresh_token=tok["refresh_token"],
+            expires_at=self.clock.now + timedelta(seconds=tok["expires_in"]),
+            scope=tok["scope"], email=tok["account"]["email_address"]))
+
+    def settle(self) -> AppStatus:
+        """Wait for the worker's answer and run it on 'the main thread' (this one)."""
+        self.main.get(timeout=10)()
+        return self.poller.status
+
+    def tick(self) -> AppStatus:
+        self.scheduler.fire_next()
+        return self.settle()
+
+    def usage(self, session: float, weekly: float = 50.0, session_resets_h: float = 3) -> None:
+        now = self.clock.now
+        self.server.usage = {
+            "five_hour": {"utilization": session,
+                          "resets_at": (now + timedelta(hours=session_resets_h)).isoformat()},
+            "seven_day": {"utilization": weekly,
+                          "resets_at": (now + timedelta(days=3, hours=12)).isoformat()},
+        }
+
+    def usage_requests(self) -> int:
+        return len(self.server.requests_to("usage"))
+
+
+@pytest.fixture
+def app(fake_server: FakeAnthropic, pulse_home: Path) -> Any:
+    harness = Harness(fake_server, pulse_home)
+    yield harness
+    harness.poller.stop()
+
+
+def session_pct(status: AppStatus) -> float | None:
+    assert status.snapshot is not None and status.snapshot.usage.session is not None
+    return status.snapshot.usage.session.utilization
+
+
+def test_no_credentials_launches_signed_out_and_makes_no_request(app: Harness) -> None:
+    app.poller.start()
+    assert app.poller.status.phase is Phase.SIGNED_OUT
+    assert app.usage_requests() == 0 and app.scheduler.timers == []
+
+
+def test_normal_operation_polls_every_interval_and_shows_the_servers_numbers(
+        app: Harness) -> None:
+    app.login()
+    app.usage(42.0)
+    app.poller.start()
+    status = app.settle()
+    assert status.phase is Phase.OK and session_pct(status) == 42.0
+    assert app.scheduler.next_delay() == 60
+    req = app.server.requests_to("usage")[0]
+    assert req.headers["anthropic-beta"] == "oauth-2025-04-20"
+    assert req.headers["user-agent"].startswith("claude-pulse/")
+    app.usage(47.0)
+    assert session_pct(app.tick()) == 47.0
+    assert app.usage_requests() == 2
+
+
+def test_api_401_refreshes_and_retries(app: Harness) -> None:
+    app.login()
+    app.poller.start()
+    app.settle()
+    app.server.expire_access_tokens()
+    status = app.tick()
+    assert status.phase is Phase.OK
+    assert app.server.refresh_count == 1
+
+
+def test_refresh_token_invalid_means_log_in_again_with_a_notification(app: Harness) -> None:
+    app.login()
+    app.poller.start()
+    app.settle()
+    app.server.expire_access_tokens()
+    app.server.revoke_refresh_tokens()
+    status = app.tick()
+    assert status.phase is Phase.REAUTH
+    assert status.snapshot is not None  # last numbers stay visible, marked stale
+    assert [a.kind for a in app.notifier.sent][-1] == "reauth"
+    assert app.scheduler.timers == []  # no more requests until the user logs in
+
+
+def test_403_scope_means_log_in_again(app: Harness) -> None:
+    app.login()
+    app.server.queue("usage", Reply.forbidden_scope())
+    app.poller.start()
+    assert app.settle().phase is Phase.REAUTH
+
+
+def test_429_cools_down_keeps_stale_numbers_and_refuses_refresh_now(
+        app: Harness, pulse_home: Path) -> None:
+    app.login()
+    app.usage(42.0)
+    app.poller.start()
+    app.settle()
+    app.server.queue("usage", Reply.rate_limited(retry_after=None))
+    status = app.tick()
+    assert status.phase is Phase.RATE_LIMITED and status.is_stale
+    assert session_pct(status) == 42.0
+    assert app.scheduler.next_delay() == pytest.approx(300, abs=1)
+    message = app.poller.refresh_now()
+    assert message is not None and "next try at" in message
+    assert app.usage_requests() == 2
+
+    # Another process (the CLI) respects the same cooldown: no request, stale numbers, exit 0.
+    out = subprocess.run([sys.executable, "-m", "claude_pulse", "status", "--json"],
+                         capture_output=True, text=True, timeout=60,
+                         env={**_env(), "CLAUDE_PULSE_HOME": str(pulse_home)})
+    assert out.returncode == 0, out.stderr
+    shown = json.loads(out.stdout)
+    assert shown["stale"] is True and shown["session"]["utilization"] == 42.0
+    assert app.usage_requests() == 2
+
+    # When the cooldown ends, polling resumes by itself.
+    status = app.tick()
+    assert status.phase is Phase.OK and app.usage_requests() == 3
+
+
+def test_long_retry_after_is_honoured(app: Harness) -> None:
+    app.login()
+    app.poller.start()
+    app.settle()
+    app.server.queue("usage", Reply.rate_limited(retry_after=1800))
+    app.tick()
+    assert app.scheduler.next_delay() == pytest.approx(1800, abs=1)
+
+
+@pytest.mark.parametrize(
+    ("reply", "phase"),
+    [
+        pytest.param(Reply.server_error(503), Phase.SERVER_ERROR, id="5xx-html"),
+        pytest.param(Reply.truncated_json(), Phase.SERVER_ERROR, id="truncated-json"),
+    ],
+)
+def test_server_errors_back_off_then_recover(app: Harness, reply: Reply, phase: Phase) -> None:
+    app.login()
+    app.poller.start()
+    app.settle()
+    app.server.queue("usage", reply, reply)
+    assert app.tick().phase is phase
+    first = app.scheduler.next_delay()
+    assert app.tick().phase is phase
+    second = app.scheduler.next_delay()
+    assert 24 <= first <= 36 and 48 <= second <= 72
+    assert app.tick().phase is Phase.OK
+
+
+def test_offline_shows_offline_and_recovers(app: Harness) -> None:
+    app.login()
+    app.poller.start()
+    app.settle()
+    app.server.stop()  # the port now refuses connections, as when the network is down
+    status = app.tick()
+    assert status.phase is Phase.OFFLINE and status.is_stale
+    assert 24 <= app.scheduler.next_delay() <= 36  # calm retry, no busy loop
+    status = app.tick()
+    assert status.phase is Phase.OFFLINE
+    assert 48 <= app.scheduler.next_delay() <= 72
+
+
+def test_threshold_alert_fires_once_and_survives_restart(app: Harness,
+                                                         fake_server: FakeAnthropic,
+                                                         pulse_home: Path) -> None:
+    app.login()
+    app.usage(85.0)
+    app.poller.start()
+    app.settle()
+    assert [a.title for a in app.notifier.sent] == ["You've used 80% of your session limit"]
+    app.tick()
+    assert len(app.notifier.sent) == 1
+    app.poller.stop()
+    again = Harness(fake_server, pulse_home)
+    again.clock.now = app.clock.now + timedelta(minutes=2)
+    again.poller.start()
+    again.settle()
+    assert again.notifier.sent == []
+    again.poller.stop()
+
+
+def test_alerts_off_sends_nothing(app: Harness, pulse_home: Path) -> None:
+    app.services.config = config_mod.parse(
+        {**app.server.config_overrides(), "notifications_enabled": False}).config
+    app.login()
+    app.usage(97.0)
+    app.poller.start()
+    app.settle()
+    assert app.notifier.sent == []
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ)
