@@ -59,7 +59,9 @@ _ENDPOINT_BY_PATH = {path: name for name, path in PATHS.items()}
 _METHODS = {"authorize": "GET", "token": "POST", "usage": "GET", "profile": "GET"}
 MAX_REQUEST_BODY = 1 << 20
 # What Anthropic accepts for this client: any loopback port on /callback, or the paste flow.
-_LOOPBACK_REDIRECT = re.compile(r"http://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?/callback")
+_LOOPBACK_REDIRECT = re.compile(
+    r"http://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?/callback(\?[^#]*)?"
+)
 
 
 @dataclass(frozen=True)
