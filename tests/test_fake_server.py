@@ -367,10 +367,18 @@ def test_usage_returns_current_usage(fake: FakeAnthropic, clock: Clock) -> None:
     assert get(fake.usage_url, usage_headers(token)).json()["five_hour"]["utilization"] == 2.0
 
 
-def test_usage_source_that_raises_gives_500(fake: FakeAnthropic) -> None:
-    def broken() -> dict[str, Any]:
-        raise RuntimeError("boom")
+def _raises() -> dict[str, Any]:
+    raise RuntimeError("boom")
 
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        pytest.param(_raises, id="raises"),
+        pytest.param(lambda: {"when": object()}, id="not-json-serialisable"),
+    ],
+)
+def test_broken_usage_source_gives_500(fake: FakeAnthropic, broken: Any) -> None:
     fake.usage = broken
     resp = get(fake.usage_url, usage_headers(fake.issue_tokens()["access_token"]))
     assert resp.status == 500
@@ -774,3 +782,21 @@ def test_command_line_serves_until_interrupted() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def test_concurrent_refreshes_of_one_token_yield_exactly_one_winner(fake: FakeAnthropic) -> None:
+    token = fake.issue_tokens()["refresh_token"]
+    barrier = threading.Barrier(6)
+    statuses: list[int] = []
+
+    def race() -> None:
+        barrier.wait()
+        statuses.append(refresh(fake, token).status)
+
+    racers = [threading.Thread(target=race) for _ in range(6)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(10)
+    assert sorted(statuses) == [200, 400, 400, 400, 400, 400]
+    assert fake.refresh_count == 1

@@ -20,6 +20,7 @@ import html
 import json
 import logging
 import re
+import sys
 import threading
 import time
 import urllib.parse
@@ -375,11 +376,10 @@ class FakeAnthropic:
         if denied is not None:
             return denied
         try:
-            payload = self.current_usage()
-        except Exception as exc:  # a broken usage callable is a 500, not a dead handler
-            log.debug("usage source failed: %s", exc.__class__.__name__)
+            return _json_answer(200, self.current_usage())
+        except Exception as exc:  # a broken usage source is a 500, not a dead handler
+            log.warning("fake Anthropic: usage source failed: %s", exc.__class__.__name__)
             return _json_answer(500, api_error("api_error", "Internal server error"))
-        return _json_answer(200, payload)
 
     def _profile(self, req: RecordedRequest) -> _Answer:
         denied = self._bearer_check(req, needs_beta=False)
@@ -407,8 +407,13 @@ class _Server(ThreadingHTTPServer):
     fake: FakeAnthropic
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that hung up (timeout tests) is normal here; never print tracebacks.
-        log.debug("fake Anthropic: connection error from %s", client_address)
+        # A client that hung up (timeout tests) is normal here; anything else is a bug in the
+        # fake, logged with its traceback (never printed to stderr, never with request data).
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            log.debug("fake Anthropic: client went away (%s)", error.__class__.__name__)
+        else:
+            log.error("fake Anthropic: handler failed", exc_info=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
