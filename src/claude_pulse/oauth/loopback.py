@@ -69,7 +69,7 @@ class LoopbackReceiver:
         self._servers = _bind(self, host, port, ipv6)
         self.port: int = self._servers[0].server_address[1]
         self._threads = [
-            threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.25},
+            threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.1},
                              name="oauth-callback", daemon=True)
             for s in self._servers
         ]

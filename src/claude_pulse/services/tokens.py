@@ -87,9 +87,10 @@ class TokenManager:
         return token_state(tokens, self.clock()) if tokens else None
 
     def access_token(self) -> str:
-        tokens = self._load()
-        if token_state(tokens, self.clock()) is TokenState.FRESH:
-            return tokens.access_token
+        if self._unsaved is None:  # else: go through the locks, which retry the save first
+            tokens = self._load()
+            if token_state(tokens, self.clock()) is TokenState.FRESH:
+                return tokens.access_token
         with self._thread_lock:
             try:
                 with self._process_lock():
@@ -143,20 +144,28 @@ class TokenManager:
             raise
         # Persist the rotated refresh token first: the old one is dead on the server now.
         self._unsaved = new
-        self._store.save(new)
-        self._unsaved = None
+        self._save(new)
         log.info("access token refreshed; valid until %s", new.expires_at.isoformat())
         return new
 
     def _load(self) -> TokenSet:
         if self._unsaved is not None:
             # A refresh whose result could not be written (disk full?): retry the write.
-            self._store.save(self._unsaved)
-            self._unsaved = None
+            self._save(self._unsaved)
         tokens = self._store.load()
         if tokens is None:
             raise NotLoggedIn()
         return tokens
+
+    def _save(self, tokens: TokenSet) -> None:
+        try:
+            self._store.save(tokens)
+        except OSError as exc:
+            raise CredentialsError(
+                f"Could not save the refreshed login ({exc.strerror or exc.__class__.__name__}); "
+                "will try again."
+            ) from None
+        self._unsaved = None
 
     def _fallback(self, tokens: TokenSet, error: PulseError) -> str:
         log.warning(
