@@ -1,0 +1,156 @@
+"""The `statusline` text, and Claude Code's status-line JSON turned into a usage answer.
+
+The line, e.g. ``5h 42% · resets 1h12m · 7d 68% ▲``:
+
+* ``5h N%`` — the session window, rounded down as Claude Code's own ``/usage`` does; then
+  ``resets XhYm`` (time left, rounded down; ``<1m`` in the last minute). A window whose reset
+  time has passed shows ``5h reset``: its number belongs to the previous window.
+* ``7d N%`` — the weekly window, followed by ``▲`` when it is over budget (used % above elapsed
+  % of the week, as in the tray) and by nothing when on track: the line stays short in the
+  normal case and the arrow stands out when it matters.
+* A window the server did not send, or sent with a null value, is left out.
+* ``(stale 12m)`` at the end when the numbers are cached ones we could not refresh; the age is
+  how old the numbers are.
+
+Claude Code's feed (design.md §3): a JSON object on stdin which, for subscribers and after the
+session's first API response, carries ``rate_limits.five_hour``/``seven_day`` with
+``used_percentage`` (number) and ``resets_at`` (Unix epoch seconds). It is converted to the usage
+endpoint's own shape so the snapshot file and the parser stay the same for every source.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+from claude_pulse.core.pace import WEEK_WINDOW, elapsed_percent, is_over_budget
+from claude_pulse.core.usage import Usage, Window, parse_timestamp
+from claude_pulse.errors import BadResponse
+
+__all__ = [
+    "NO_DATA",
+    "OFFLINE",
+    "PREFIX",
+    "format_duration",
+    "format_line",
+    "from_claude_code",
+    "problem_line",
+    "rate_limited_line",
+]
+
+PREFIX = "Claude Pulse"
+OFFLINE = f"{PREFIX}: offline"
+NO_DATA = f"{PREFIX}: no usage data yet"
+_SEP = " · "
+OVER_BUDGET = "▲"
+
+# The two windows Claude Code reports, and the usage endpoint's names for them.
+_FEED_KEYS = {"five_hour": "five_hour", "seven_day": "seven_day"}
+# Epoch values above this are taken as milliseconds (year 5138 in seconds), in case a version
+# of Claude Code ever sends JavaScript's Date.now() style.
+_MS_THRESHOLD = 1e11
+
+
+def from_claude_code(text: str | bytes) -> dict[str, Any] | None:
+    """The usage-endpoint-shaped dict from Claude Code's stdin JSON, or None.
+
+    None when the input is not a JSON object, has no ``rate_limits``, or neither window has a
+    usable ``used_percentage``. Never raises: bad input just means "use the cache".
+    """
+    try:
+        payload = json.loads(text)
+    except (ValueError, TypeError):  # UnicodeDecodeError is a ValueError
+        return None
+    limits = payload.get("rate_limits") if isinstance(payload, dict) else None
+    if not isinstance(limits, dict):
+        return None
+    out: dict[str, Any] = {}
+    for feed_key, server_key in _FEED_KEYS.items():
+        window = limits.get(feed_key)
+        if not isinstance(window, dict):
+            continue
+        used = window.get("used_percentage")
+        if isinstance(used, bool) or not isinstance(used, (int, float)) or not math.isfinite(used):
+            continue
+        resets = _epoch_to_iso(window.get("resets_at"))
+        out[server_key] = {"utilization": float(used), "resets_at": resets}
+    return out or None
+
+
+def _epoch_to_iso(value: Any) -> str | None:
+    if isinstance(value, str):  # not what Claude Code sends today, but cheap to accept
+        try:
+            parsed = parse_timestamp(value)
+        except BadResponse:
+            return None
+        return parsed.isoformat() if parsed else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    seconds = value / 1000.0 if value > _MS_THRESHOLD else float(value)
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def format_line(usage: Usage, now: datetime, *, stale_age: timedelta | None = None) -> str:
+    """The status line for `usage` at `now`; `stale_age` adds ``(stale …)``."""
+    parts: list[str] = []
+    session = _shown(usage.session)
+    if session is not None:
+        if session.resets_at is not None and session.resets_at <= now:
+            parts.append("5h reset")
+        else:
+            parts.append(f"5h {_percent(session.utilization)}")
+            if session.resets_at is not None:
+                parts.append(f"resets {format_duration(session.resets_at - now)}")
+    weekly = _shown(usage.weekly)
+    if weekly is not None:
+        if weekly.resets_at is not None and weekly.resets_at <= now:
+            parts.append("7d reset")
+        else:
+            text = f"7d {_percent(weekly.utilization)}"
+            elapsed = elapsed_percent(weekly.resets_at, WEEK_WINDOW, now)
+            if is_over_budget(weekly.utilization, elapsed):
+                text += f" {OVER_BUDGET}"
+            parts.append(text)
+    if not parts:
+        return NO_DATA
+    line = _SEP.join(parts)
+    if stale_age is not None:
+        line += f" (stale {format_duration(stale_age)})"
+    return line
+
+
+def _shown(window: Window | None) -> Window | None:
+    return window if window is not None and window.utilization is not None else None
+
+
+def _percent(value: float | None) -> str:
+    return f"{max(0, math.floor(value or 0.0))}%"
+
+
+def format_duration(span: timedelta) -> str:
+    """``<1m``, ``45m``, ``1h12m``, ``2d3h`` (rounded down; negative counts as zero)."""
+    minutes = int(max(0.0, span.total_seconds()) // 60)
+    if minutes < 1:
+        return "<1m"
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours}h" if hours else f"{days}d"
+
+
+def rate_limited_line(until: datetime, tz: tzinfo | None = None) -> str:
+    """No cached numbers during a 429 cooldown: say when we will try again."""
+    return f"{PREFIX}: rate-limited until {until.astimezone(tz):%H:%M}"
+
+
+def problem_line(reason: str) -> str:
+    """A short hint for a failure with no cached numbers to show (`reason` is a few words)."""
+    return f"{PREFIX}: {reason}"

@@ -1,0 +1,513 @@
+"""`claude-pulse statusline`: the pure line/feed functions, stdin reading, and the command run as
+a real process against the fake server (its request log proves when we called and when not)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claude_pulse.commands.statusline import read_stdin
+from claude_pulse.core.statusline import (
+    format_duration,
+    format_line,
+    from_claude_code,
+    rate_limited_line,
+)
+from claude_pulse.core.tokens import TokenSet
+from claude_pulse.core.usage import Usage, Window
+from claude_pulse.fake.anthropic import FakeAnthropic, Reply
+from claude_pulse.home import Home
+from claude_pulse.services.credentials import CredentialStore
+from claude_pulse.services.gate import RequestGate
+from claude_pulse.services.snapshot import SnapshotStore
+
+UTC = timezone.utc
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+EPOCH_RESET = int((NOW + timedelta(hours=1, minutes=12)).timestamp())
+
+
+# -- the pure part --------------------------------------------------------------------------------
+
+
+def feed(five: Any = None, seven: Any = None, **extra: Any) -> str:
+    limits: dict[str, Any] = {}
+    if five is not None:
+        limits["five_hour"] = five
+    if seven is not None:
+        limits["seven_day"] = seven
+    return json.dumps({"session_id": "abc", "model": {"id": "claude-x"},
+                       "rate_limits": limits, **extra})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            feed({"used_percentage": 23.5, "resets_at": 1738425600},
+                 {"used_percentage": 68, "resets_at": 1738857600}),
+            {"five_hour": {"utilization": 23.5, "resets_at": "2025-02-01T16:00:00+00:00"},
+             "seven_day": {"utilization": 68.0, "resets_at": "2025-02-06T16:00:00+00:00"}},
+            id="both-windows",
+        ),
+        pytest.param(
+            feed({"used_percentage": 5, "resets_at": 1738425600}),
+            {"five_hour": {"utilization": 5.0, "resets_at": "2025-02-01T16:00:00+00:00"}},
+            id="session-only",
+        ),
+        pytest.param(
+            feed({"used_percentage": 5, "resets_at": 1738425600000}),
+            {"five_hour": {"utilization": 5.0, "resets_at": "2025-02-01T16:00:00+00:00"}},
+            id="milliseconds",
+        ),
+        pytest.param(
+            feed({"used_percentage": 5, "resets_at": "2025-02-01T16:00:00Z"}),
+            {"five_hour": {"utilization": 5.0, "resets_at": "2025-02-01T16:00:00+00:00"}},
+            id="iso-reset",
+        ),
+        pytest.param(
+            feed({"used_percentage": 104.2, "resets_at": None}),
+            {"five_hour": {"utilization": 104.2, "resets_at": None}},
+            id="over-100-no-reset",
+        ),
+        pytest.param(
+            feed({"used_percentage": 5, "resets_at": "soon"}),
+            {"five_hour": {"utilization": 5.0, "resets_at": None}},
+            id="bad-reset-dropped",
+        ),
+        pytest.param(
+            feed({"used_percentage": "5", "resets_at": 1738425600},
+                 {"used_percentage": True, "resets_at": 1738425600}),
+            None, id="percent-not-a-number",
+        ),
+        pytest.param(feed({"used_percentage": None}), None, id="percent-null"),
+        pytest.param(feed(), None, id="empty-rate-limits"),
+        pytest.param(json.dumps({"model": {"id": "x"}}), None, id="no-rate-limits"),
+        pytest.param(json.dumps({"rate_limits": [1, 2]}), None, id="rate-limits-not-object"),
+        pytest.param(json.dumps([1, 2]), None, id="not-an-object"),
+        pytest.param('{"rate_limits": {"five_hour": {"used_perc', None, id="truncated"),
+        pytest.param("", None, id="empty"),
+        pytest.param(b"\xff\xfe\x00garbage", None, id="not-utf8"),
+        pytest.param('{"rate_limits": {"five_hour": {"used_percentage": NaN}}}', None,
+                     id="nan"),
+    ],
+)
+def test_from_claude_code(text: str | bytes, expected: dict[str, Any] | None) -> None:
+    assert from_claude_code(text) == expected
+
+
+def w(percent: float | None, resets_in: timedelta | None) -> Window:
+    return Window(percent, NOW + resets_in if resets_in is not None else None)
+
+
+H, D = timedelta(hours=1), timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("usage", "stale", "expected"),
+    [
+        pytest.param(Usage(w(42.7, H + timedelta(minutes=12, seconds=30)), w(68, 5 * D)), None,
+                     "5h 42% · resets 1h12m · 7d 68% ▲", id="over-budget-week"),
+        pytest.param(Usage(w(42, 3 * H), w(20, 2 * D)), None,
+                     "5h 42% · resets 3h · 7d 20%", id="on-track-week"),
+        pytest.param(Usage(w(99.9, timedelta(seconds=40)), None), None,
+                     "5h 99% · resets <1m", id="floor-and-last-minute"),
+        pytest.param(Usage(w(104, 2 * H + timedelta(minutes=5)), w(100, 6 * D)), None,
+                     "5h 104% · resets 2h05m · 7d 100% ▲", id="over-100"),
+        pytest.param(Usage(w(42, -H), w(30, 4 * D)), None,
+                     "5h reset · 7d 30%", id="session-already-reset"),
+        pytest.param(Usage(w(42, None), None), None, "5h 42%", id="unknown-reset"),
+        pytest.param(Usage(w(None, H), w(10, 5 * D)), None, "7d 10%", id="null-session"),
+        pytest.param(Usage(None, None), None, "Claude Pulse: no usage data yet", id="nothing"),
+        pytest.param(Usage(w(42, H), w(68, 5 * D)), timedelta(minutes=12, seconds=59),
+                     "5h 42% · resets 1h · 7d 68% ▲ (stale 12m)", id="stale"),
+        pytest.param(Usage(w(42, H), None), timedelta(days=2, hours=3),
+                     "5h 42% · resets 1h (stale 2d3h)", id="very-stale"),
+    ],
+)
+def test_format_line(usage: Usage, stale: timedelta | None, expected: str) -> None:
+    assert format_line(usage, NOW, stale_age=stale) == expected
+
+
+@pytest.mark.parametrize(
+    ("span", "expected"),
+    [
+        pytest.param(timedelta(seconds=-5), "<1m", id="negative"),
+        pytest.param(timedelta(seconds=59), "<1m", id="under-a-minute"),
+        pytest.param(timedelta(minutes=45, seconds=59), "45m", id="minutes"),
+        pytest.param(timedelta(hours=1), "1h", id="whole-hour"),
+        pytest.param(timedelta(hours=4, minutes=59), "4h59m", id="hours"),
+        pytest.param(timedelta(days=3), "3d", id="whole-days"),
+        pytest.param(timedelta(days=6, hours=23, minutes=59), "6d23h", id="days"),
+    ],
+)
+def test_format_duration(span: timedelta, expected: str) -> None:
+    assert format_duration(span) == expected
+
+
+def test_rate_limited_line() -> None:
+    assert rate_limited_line(NOW, timezone(timedelta(hours=2))) == (
+        "Claude Pulse: rate-limited until 14:00")
+
+
+# -- reading stdin --------------------------------------------------------------------------------
+
+
+class Pipe:
+    def __init__(self) -> None:
+        self.r, self.w = os.pipe()
+
+    def stream(self) -> Any:
+        return os.fdopen(self.r, "rb", closefd=False)
+
+    def close(self) -> None:
+        # The write end first: a reader thread still waiting (the timed-out case) gets EOF.
+        for fd in (self.w, self.r):
+            if fd >= 0:
+                os.close(fd)
+        self.r = self.w = -1
+
+
+@pytest.fixture
+def pipe() -> Any:
+    p = Pipe()
+    yield p
+    p.close()
+
+
+@pytest.mark.parametrize("use_thread", [pytest.param(False, id="select"),
+                                        pytest.param(True, id="thread")])
+@pytest.mark.parametrize(
+    ("writes", "close", "limit", "expected", "max_s"),
+    [
+        pytest.param([b'{"a": 1}'], True, 4096, b'{"a": 1}', 0.25, id="json-then-eof"),
+        pytest.param([b'{"a": ', b"1}"], True, 4096, b'{"a": 1}', 0.25, id="two-chunks"),
+        pytest.param([], True, 4096, None, 0.25, id="empty-eof"),
+        pytest.param([], False, 4096, None, 0.6, id="silent-pipe-times-out"),
+        pytest.param([b"x" * 5000], True, 1000, b"x" * 1000, 0.25, id="bounded"),
+    ],
+)
+def test_read_stdin(pipe: Pipe, use_thread: bool, writes: list[bytes], close: bool, limit: int,
+                    expected: bytes | None, max_s: float) -> None:
+    def writer() -> None:
+        for chunk in writes:
+            os.write(pipe.w, chunk)  # small enough for the pipe's buffer: never blocks
+            time.sleep(0.01)
+        if close:
+            os.close(pipe.w)
+            pipe.w = -1
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    with pipe.stream() as stream:
+        got = read_stdin(stream, timeout=0.3, limit=limit, use_thread=use_thread)
+    assert time.monotonic() - started < max_s
+    thread.join(5)
+    assert got == expected
+
+
+def test_read_stdin_complete_json_on_an_open_pipe(pipe: Pipe) -> None:
+    os.write(pipe.w, b'{"rate_limits": {}}')
+    started = time.monotonic()
+    with pipe.stream() as stream:
+        got = read_stdin(stream, timeout=2.0, use_thread=False)
+    assert got == b'{"rate_limits": {}}'
+    assert time.monotonic() - started < 0.5  # did not wait for the 2 s deadline
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pty is POSIX")
+def test_read_stdin_ignores_a_terminal() -> None:
+    import pty
+
+    parent, child = pty.openpty()
+    try:
+        with os.fdopen(child, "rb", closefd=False) as stream:
+            assert read_stdin(stream) is None
+    finally:
+        os.close(parent)
+        os.close(child)
+
+
+def test_read_stdin_without_a_stream() -> None:
+    assert read_stdin(None) is None
+
+
+# -- the command as a process ---------------------------------------------------------------------
+
+
+class Scene:
+    """The test's CLAUDE_PULSE_HOME, the fake server, and a way to run `statusline` in it."""
+
+    def __init__(self, home: Path, server: FakeAnthropic) -> None:
+        self.home = Home(home)
+        self.home.ensure()
+        self.server = server
+
+    def login(self) -> None:
+        tok = self.server.issue_tokens()
+        CredentialStore(self.home.credentials).save(TokenSet(
+            access_token=tok["access_token"], refresh_token=tok["refresh_token"],
+            expires_at=datetime.now(UTC) + timedelta(seconds=tok["expires_in"]),
+            scope=tok["scope"], email=tok["account"]["email_address"]))
+
+    def cache(self, age: timedelta, session: float = 42.0, weekly: float = 20.0,
+              source: str = "api") -> None:
+        now = datetime.now(UTC)
+        session_reset = now + timedelta(hours=1, minutes=12, seconds=30)
+        SnapshotStore(self.home.snapshot).save(now - age, {
+            "five_hour": {"utilization": session, "resets_at": session_reset.isoformat()},
+            "seven_day": {"utilization": weekly,
+                          "resets_at": (now + timedelta(days=3)).isoformat()},
+        }, source)
+
+    def serve(self, session: float, weekly: float) -> None:
+        now = datetime.now(UTC)
+        self.server.usage = {
+            "five_hour": {"utilization": session,
+                          "resets_at": (now + timedelta(hours=3, minutes=30)).isoformat()},
+            "seven_day": {"utilization": weekly,
+                          "resets_at": (now + timedelta(days=3)).isoformat()},
+        }
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ, CLAUDE_PULSE_HOME=str(self.home.root))
+        env.pop("PYTHONWARNINGS", None)
+        return env
+
+    def popen(self, stdin: bytes | None) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "claude_pulse", "statusline"],
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env(),
+        )
+        return proc
+
+    def run(self, stdin: bytes | None = None) -> tuple[int, str, str]:
+        proc = self.popen(stdin)
+        out, err = proc.communicate(stdin, timeout=30)
+        text_out, text_err = out.decode("utf-8"), err.decode("utf-8")
+        assert "Traceback" not in text_err
+        assert text_out.count("\n") == 1, text_out  # exactly one line
+        return proc.returncode, text_out.strip(), text_err
+
+    def usage_requests(self) -> int:
+        return len(self.server.requests_to("usage"))
+
+    def snapshot_source(self) -> str | None:
+        snap = SnapshotStore(self.home.snapshot).load()
+        return snap.source if snap else None
+
+    def history_rows(self) -> list[tuple[str, float]]:
+        if not self.home.history.exists():
+            return []
+        conn = sqlite3.connect(self.home.history)
+        try:
+            return list(conn.execute("SELECT source, session FROM samples ORDER BY id"))
+        finally:
+            conn.close()
+
+
+@pytest.fixture
+def scene(pulse_home: Path, fake_server: FakeAnthropic, fake_config: Path) -> Scene:
+    return Scene(pulse_home, fake_server)
+
+
+def claude_code_feed(session: float = 23.5, weekly: float = 68.0) -> bytes:
+    now = time.time()
+    return json.dumps({
+        "hook_event_name": "Status", "session_id": "s1", "model": {"display_name": "Opus"},
+        "workspace": {"current_dir": "/tmp"}, "cost": {"total_cost_usd": 0.01},
+        "rate_limits": {
+            "five_hour": {"used_percentage": session, "resets_at": int(now + 3 * 3600 + 90)},
+            "seven_day": {"used_percentage": weekly, "resets_at": int(now + 2 * 86400)},
+        },
+    }).encode("utf-8")
+
+
+def test_stdin_feed_is_used_and_shared_without_calling(scene: Scene) -> None:
+    scene.login()
+    scene.cache(timedelta(hours=2))  # stale: without the feed this would fetch
+    code, line, _ = scene.run(claude_code_feed(23.5, 80.0))
+    assert (code, line) == (0, "5h 23% · resets 3h01m · 7d 80% ▲")
+    assert scene.usage_requests() == 0
+    assert scene.snapshot_source() == "claude-code"
+    assert scene.history_rows() == [("claude-code", 23.5)]
+
+    # The same numbers again within the poll interval: printed, not written again.
+    code, line, _ = scene.run(claude_code_feed(23.5, 80.0))
+    assert code == 0 and line.startswith("5h 23%")
+    assert scene.history_rows() == [("claude-code", 23.5)]
+    # New numbers are shared at once.
+    scene.run(claude_code_feed(25.0, 80.0))
+    assert scene.history_rows() == [("claude-code", 23.5), ("claude-code", 25.0)]
+    assert scene.usage_requests() == 0
+
+
+@pytest.mark.parametrize(
+    "stdin",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(b"not json at all", id="garbage"),
+        pytest.param(b'{"model": {"id": "x"}, "session_id": "s"}', id="no-rate-limits"),
+        pytest.param(b'{"rate_limits": {"five_hour": {"used_percentage": "lots"}}}',
+                     id="bad-values"),
+        pytest.param(None, id="no-stdin"),
+    ],
+)
+def test_without_a_usable_feed_a_fresh_cache_is_printed(scene: Scene,
+                                                          stdin: bytes | None) -> None:
+    scene.login()
+    scene.cache(timedelta(seconds=10), session=42.0, weekly=20.0)
+    code, line, err = scene.run(stdin)
+    assert (code, line) == (0, "5h 42% · resets 1h12m · 7d 20%")
+    assert err == ""
+    assert scene.usage_requests() == 0
+    assert scene.snapshot_source() == "api"
+
+
+def test_stale_cache_fetches_once(scene: Scene) -> None:
+    scene.login()
+    scene.cache(timedelta(minutes=5))
+    scene.serve(55.0, 30.0)
+    code, line, _ = scene.run()
+    assert (code, line) == (0, "5h 55% · resets 3h29m · 7d 30%")
+    assert scene.usage_requests() == 1
+    assert scene.snapshot_source() == "api"
+    assert scene.history_rows() == [("api", 55.0)]
+    # The answer is now the fresh cache: no second request.
+    assert scene.run()[1] == line
+    assert scene.usage_requests() == 1
+
+
+def test_no_cache_fetches(scene: Scene) -> None:
+    scene.login()
+    scene.serve(5.0, 1.0)
+    assert scene.run() == (0, "5h 5% · resets 3h29m · 7d 1%", "")
+    assert scene.usage_requests() == 1
+
+
+def test_server_down_shows_the_cache_as_stale(scene: Scene) -> None:
+    scene.login()
+    scene.cache(timedelta(minutes=12, seconds=5))
+    scene.server.stop()
+    code, line, _ = scene.run()
+    assert (code, line) == (0, "5h 42% · resets 1h12m · 7d 20% (stale 12m)")
+
+
+def test_server_down_without_cache(scene: Scene) -> None:
+    scene.login()
+    scene.server.stop()
+    assert scene.run()[:2] == (1, "Claude Pulse: offline")
+
+
+@pytest.mark.parametrize(
+    ("replies", "expected"),
+    [
+        pytest.param([Reply.server_error(503)], "Claude Pulse: server error", id="5xx"),
+        pytest.param([Reply.truncated_json()], "Claude Pulse: server error", id="bad-body"),
+        # A 401 refreshes the token and retries once; a second 401 means "log in again".
+        pytest.param([Reply.unauthorized(), Reply.unauthorized()], "Claude Pulse: log in again",
+                     id="401-twice"),
+        pytest.param([Reply.forbidden_scope()], "Claude Pulse: log in again", id="403-scope"),
+    ],
+)
+def test_server_errors(scene: Scene, replies: list[Reply], expected: str) -> None:
+    scene.login()
+    scene.server.queue("usage", *replies)
+    assert scene.run()[:2] == (1, expected)
+    assert scene.server.pending("usage") == 0
+
+    scene.cache(timedelta(minutes=3))
+    scene.server.queue("usage", *replies)
+    scene.home.gate.unlink()  # forget the last request, so the poll-interval spacing allows one
+    code, line = scene.run()[:2]
+    assert (code, line) == (0, "5h 42% · resets 1h12m · 7d 20% (stale 3m)")
+
+
+def test_not_logged_in(scene: Scene) -> None:
+    assert scene.run()[:2] == (1, "Claude Pulse: not logged in")
+    scene.cache(timedelta(hours=1))
+    assert scene.run()[:2] == (0, "5h 42% · resets 1h12m · 7d 20% (stale 1h)")
+    assert scene.usage_requests() == 0
+
+
+def test_during_a_cooldown(scene: Scene) -> None:
+    scene.login()
+    until = RequestGate(scene.home.gate, scene.home.gate_lock).note_rate_limited(
+        datetime.now(UTC), 600)
+    code, line, _ = scene.run()
+    assert (code, line) == (1, f"Claude Pulse: rate-limited until {until.astimezone():%H:%M}")
+    scene.cache(timedelta(minutes=7))
+    assert scene.run()[:2] == (0, "5h 42% · resets 1h12m · 7d 20% (stale 7m)")
+    assert scene.usage_requests() == 0
+
+
+def test_a_429_starts_the_shared_cooldown(scene: Scene) -> None:
+    scene.login()
+    scene.cache(timedelta(minutes=2))
+    scene.server.queue("usage", Reply.rate_limited(0))
+    assert scene.run()[:2] == (0, "5h 42% · resets 1h12m · 7d 20% (stale 2m)")
+    assert scene.usage_requests() == 1
+    gate = RequestGate(scene.home.gate, scene.home.gate_lock)
+    assert gate.cooldown_until(datetime.now(UTC)) is not None
+    gate.path.write_text(json.dumps({"requests": [], "cooldown_until":
+                                     gate.peek().cooldown_until}))  # spacing no longer applies
+    scene.run()
+    assert scene.usage_requests() == 1  # the cooldown holds
+
+
+def test_concurrent_runs_share_one_fetch(scene: Scene) -> None:
+    scene.login()
+    scene.cache(timedelta(minutes=5))
+    scene.serve(60.0, 30.0)
+    scene.server.queue("usage", Reply.slow(0.5))  # keep the first fetch in flight
+    procs = [scene.popen(None) for _ in range(2)]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0 and b"Traceback" not in err
+        results.append(out.decode().strip())
+    assert scene.usage_requests() == 1
+    # One prints the new numbers; the other the old snapshot (5 minutes old, so marked stale),
+    # or, if it started late, the new snapshot.
+    new, old = "5h 60% · resets 3h29m · 7d 30%", "5h 42% · resets 1h12m · 7d 20% (stale 5m)"
+    assert new in results
+    assert set(results) <= {new, old}
+
+
+# -- what the fast path loads ---------------------------------------------------------------------
+
+
+HEAVY = ("tkinter", "pystray", "PIL", "urllib.request", "http.client", "sqlite3", "ssl",
+         "claude_pulse.services.http", "claude_pulse.services.history")
+
+
+@pytest.mark.parametrize(
+    "stdin",
+    [pytest.param(None, id="fresh-cache"),
+     pytest.param(b'{"model": {"id": "x"}}', id="feed-without-rate-limits")],
+)
+def test_fast_path_imports_nothing_heavy(scene: Scene, stdin: bytes | None) -> None:
+    scene.cache(timedelta(seconds=5))
+    stdin_args: dict[str, Any] = (
+        {"stdin": subprocess.DEVNULL} if stdin is None else {"input": stdin})
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "claude_pulse", "statusline"],
+        capture_output=True, env=scene.env(), timeout=30, check=True, **stdin_args,
+    )
+    assert proc.stdout.decode().startswith("5h 42%")
+    imported = {line.rsplit("|", 1)[-1].strip()
+                for line in proc.stderr.decode().splitlines() if line.startswith("import time:")}
+    assert "claude_pulse.core.statusline" in imported  # the listing works
+    loaded = sorted(m for m in imported if m.startswith(HEAVY))
+    assert loaded == []
