@@ -1,84 +1,177 @@
-"""Logging: a rotating file under the home's `logs/`, stderr for warnings, secrets redacted.
+"""Logging: a rotating file under the home's `logs/`, stderr for errors, secrets redacted.
 
 The redaction filter sits on every handler we install, so even a library that logs a URL with a
-`code=` in it, or a header dict, cannot write a token to disk.
+`code=` in it, a header list or a token dict, or an exception whose message carries one, cannot
+write a secret to disk. What is removed:
+
+- Anthropic tokens and keys, ``sk-ant-…`` anywhere;
+- ``Authorization`` (and ``x-api-key``) header values, in HTTP text, dicts, JSON and the
+  ``('Authorization', 'Bearer …')`` pairs urllib's ``header_items()`` returns, and any
+  ``Bearer …``/``Basic …`` credential;
+- the values of ``code``, ``code_verifier``, ``refresh_token``, ``access_token``, ``id_token``,
+  ``state`` and ``client_secret`` in query strings, form bodies, JSON, Python dict reprs and
+  keyword reprs (``TokenSet(access_token='…')``), including escaped JSON inside a string.
+
+Log files are created 0600 and rotate at 1 MB, keeping 3 old files.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
+import os
 import re
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["RedactingFilter", "configure", "redact"]
+__all__ = ["BACKUP_COUNT", "MAX_BYTES", "RedactingFilter", "configure", "redact"]
 
-_PATTERNS = [
-    # Anthropic OAuth tokens and API keys: sk-ant-oat01-…, sk-ant-ort01-…, sk-ant-api03-…
-    (re.compile(r"sk-ant-[A-Za-z0-9_\-]{4,}"), "sk-ant-***"),
-    # Authorization header values, in any quoting.
-    (re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)\s+)[^\s'\",}]+"),
-     r"\1***"),
-    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/\-]{8,}=*"), "Bearer ***"),
-    # OAuth parameters in query strings, form bodies and JSON.
+MAX_BYTES = 1_000_000
+BACKUP_COUNT = 3
+MASK = "***"
+
+_PARAMS_BUT_STATE = r"code|code_verifier|refresh_token|access_token|id_token|client_secret"
+_PARAMS = rf"{_PARAMS_BUT_STATE}|state"
+_VALUE = r"[^\s&\"',;)}\]<>]"  # one character of an unquoted query or form value
+_VALUE_END = rf"(?!{_VALUE})"
+_HEADER_KEYS = r"authorization|proxy-authorization|x-api-key"
+# A quote, possibly escaped once or twice (JSON inside a JSON string, or inside a repr).
+_Q = r"\\{0,2}[\"']"
+
+
+def _header_value(match: re.Match[str]) -> str:
+    scheme = match.group("scheme")
+    return f"{match.group('head')}{scheme} {MASK}" if scheme else f"{match.group('head')}{MASK}"
+
+
+_PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
+    # Header with a quoted value: {'Authorization': 'Bearer x'}, ("Authorization", "Bearer x").
     (re.compile(
-        r"(?i)([\"']?\b(?:code|code_verifier|refresh_token|access_token|state)[\"']?\s*[:=]\s*[\"']?)"
-        r"[^\s&\"',}#]+"
-    ), r"\1***"),
+        rf"(?i)(?P<head>(?:{_Q})?\b(?:{_HEADER_KEYS})(?:{_Q})?\s*[:=,]\s*(?P<q>{_Q}))"
+        r"(?:(?P<scheme>bearer|basic|token)\s+)?(?:(?!(?P=q)).)+"
+    ), _header_value),
+    # Header as HTTP text: "Authorization: Bearer x", up to the end of the line.
+    (re.compile(
+        rf"(?im)(?P<head>(?:^|(?<=[\s\[{{(,;]))(?:{_HEADER_KEYS})\s*:\s*)"
+        r"(?:(?P<scheme>bearer|basic|token)\s+)?(?![\"'])[^\r\n]+"
+    ), _header_value),
+    # A bearer credential anywhere else.
+    (re.compile(r"(?i)\b(bearer)\s+(?!\*\*\*)[A-Za-z0-9._~+/\-]{6,}=*"), rf"\1 {MASK}"),
+    # Quoted key, quoted value: JSON, dict reprs, escaped JSON: "code": "x", 'state': 'x'.
+    (re.compile(
+        rf"(?i)((?:{_Q})\b(?:{_PARAMS})(?:{_Q})\s*:\s*b?(?P<q>{_Q}))(?:(?!(?P=q)).)*"
+    ), rf"\1{MASK}"),
+    # key='value' (keyword reprs) and key: 'value'.
+    (re.compile(
+        rf"(?i)((?<![\w\-.])(?:{_PARAMS})\s*[:=]\s*b?(?P<q>{_Q}))(?:(?!(?P=q)).)*"
+    ), rf"\1{MASK}"),
+    # key=value in query strings and form bodies, up to the next separator. A code of 1-3
+    # digits is an HTTP status or an exit code, never an OAuth code; a bare `state=` counts
+    # only in a query or form (after ?, & or #), not in prose like "poller state=LOADING".
+    (re.compile(
+        rf"(?i)((?:(?<![\w\-.])(?:{_PARAMS_BUT_STATE})|(?<![^?&#])state)=)(?![\"'])"
+        rf"(?!\d{{1,3}}{_VALUE_END}){_VALUE}+"
+    ), rf"\1{MASK}"),
+    # Anthropic tokens and API keys anywhere: sk-ant-oat01-…, sk-ant-ort01-…, sk-ant-api03-…
+    (re.compile(r"sk-ant-[A-Za-z0-9_\-]+"), f"sk-ant-{MASK}"),
 ]
 
 
 def redact(text: str) -> str:
-    """Remove anything that looks like a token, code or verifier."""
+    """Remove anything that looks like a token, an OAuth code, a verifier or a state."""
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
 
 
 class RedactingFilter(logging.Filter):
+    """Redacts the message, the formatted traceback and the stack of every record it sees."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # bad %-arguments must not turn a log call into a crash
+            message = f"{record.msg!r} % {record.args!r}"
         cleaned = redact(message)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
-        if cleaned != message or record.args:
-            record.msg, record.args = cleaned, None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 
+class _Ours:
+    """Marks the handlers `configure` installs, so a second call replaces them."""
+
+
+class _LogFile(_Ours, logging.handlers.RotatingFileHandler):
+    """A rotating log created 0600 that survives a rotation another process blocks."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+    def doRollover(self) -> None:
+        try:
+            super().doRollover()
+        except OSError:
+            # Windows cannot rename a file another process has open (two CLI runs at once);
+            # keep appending and try again at the next record.
+            if self.stream is None:
+                self.stream = self._open()
+
+
+class _Console(_Ours, logging.StreamHandler):  # type: ignore[type-arg]
+    pass
+
+
 _FORMAT = "%(asctime)s %(levelname)-7s %(process)d %(threadName)s %(name)s: %(message)s"
+# Libraries whose DEBUG output is noise even with --verbose.
+_QUIET = ("PIL", "asyncio", "filelock")
 
 
 def configure(log_dir: Path | None, *, verbose: bool = False, console: bool = True,
               filename: str = "claude-pulse.log") -> None:
-    """Install our handlers on the root logger (idempotent)."""
+    """Install our handlers on the root logger (idempotent: a second call replaces them).
+
+    Args:
+        log_dir: folder for the rotating log file (created 0700); None for no file.
+        verbose: DEBUG level in the file and on stderr (``--verbose``); else INFO in the file
+            and only errors on stderr.
+        console: also log to stderr (skipped when there is none, as under pythonw.exe).
+        filename: the log file's name inside `log_dir`.
+    """
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, "_claude_pulse", False):
+        if isinstance(handler, _Ours):
             root.removeHandler(handler)
             handler.close()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.INFO)
     redactor = RedactingFilter()
     if log_dir is not None:
         try:
             log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            file_handler = logging.handlers.RotatingFileHandler(
-                log_dir / filename, maxBytes=1_000_000, backupCount=3, encoding="utf-8",
-                delay=True,
+            file_handler: _LogFile | None = _LogFile(
+                log_dir / filename, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT,
+                encoding="utf-8", delay=True,
             )
         except OSError:
             file_handler = None  # a read-only home must not stop the app
         if file_handler is not None:
             file_handler.setFormatter(logging.Formatter(_FORMAT))
             file_handler.addFilter(redactor)
-            file_handler._claude_pulse = True  # type: ignore[attr-defined]
             root.addHandler(file_handler)
-    if console:
-        stream = logging.StreamHandler()
+    if console and sys.stderr is not None:
+        stream = _Console(sys.stderr)
         stream.setLevel(logging.DEBUG if verbose else logging.ERROR)
         stream.setFormatter(logging.Formatter("claude-pulse: %(levelname)s %(name)s: %(message)s"))
         stream.addFilter(redactor)
-        stream._claude_pulse = True  # type: ignore[attr-defined]
         root.addHandler(stream)

@@ -1,0 +1,204 @@
+"""One tray app per user: a lock file, plus a loopback socket to wake the running copy.
+
+The first copy holds an exclusive OS lock on ``tray.lock`` (fcntl on POSIX, msvcrt on
+Windows, through `filelock`), so a killed copy never blocks the next start: the OS drops the
+lock with the process. It then listens on ``127.0.0.1:<random port>`` and records the port and
+a random secret in ``tray.port`` (0600). A second copy fails to take the lock, reads the record
+and sends one line, ``<secret> <message>\\n``; the first answers ``ok`` and calls `on_message`
+on its listener thread (the GUI must hand the call to its own thread). Other local users cannot
+read the record, so they cannot send anything. CLI commands never take part.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import logging
+import os
+import secrets
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Collection
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from claude_pulse.atomic import read_json, write_json_atomic
+from claude_pulse.home import Home
+
+__all__ = ["SHOW", "SingleInstance"]
+
+logger = logging.getLogger(__name__)
+
+SHOW = "show"
+NOTIFY_TIMEOUT_S = 2.0
+_MAX_LINE = 512
+
+
+class SingleInstance:
+    """`acquire()` once at tray start-up; when it returns False, `notify_running()` and exit."""
+
+    def __init__(self, home: Home, on_message: Callable[[str], None], *,
+                 messages: Collection[str] = (SHOW,)) -> None:
+        self._home = home
+        self._on_message = on_message
+        self._messages = frozenset(messages)
+        self._lock: FileLock | None = None
+        self._listener: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._secret = ""
+        self._closing = threading.Event()
+
+    @property
+    def port(self) -> int | None:
+        """The listener's port while this copy is the running one."""
+        return self._listener.getsockname()[1] if self._listener is not None else None
+
+    def acquire(self) -> bool:
+        """Become the running copy (True), or find that another one is running (False)."""
+        if self._lock is not None:
+            return True
+        self._home.ensure()
+        lock = FileLock(self._home.instance_lock, mode=0o600, thread_local=False)
+        try:
+            lock.acquire(blocking=False)
+        except Timeout:
+            return False
+        self._lock = lock
+        try:
+            self._listen()
+        except OSError as exc:
+            # Still the only copy; a second launch will just say that we run.
+            logger.error("single instance: cannot listen for other launches: %s", exc)
+        return True
+
+    def notify_running(self, message: str = SHOW, timeout_s: float = NOTIFY_TIMEOUT_S) -> bool:
+        """Send `message` to the running copy; False if it does not answer within `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            # The running copy may be starting: its record can be missing or not listening yet.
+            if self._send(message, deadline):
+                return True
+            if time.monotonic() + 0.05 >= deadline:
+                return False
+            time.sleep(0.05)
+
+    def release(self) -> None:
+        """Stop listening, delete our record and drop the lock. Safe to call twice."""
+        self._closing.set()
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            port = listener.getsockname()[1]
+            # close() alone does not wake a thread blocked in accept() on Linux or macOS;
+            # a connection does, on every OS.
+            with contextlib.suppress(OSError), socket.create_connection(
+                ("127.0.0.1", port), timeout=1.0
+            ):
+                pass
+            listener.close()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+            self._thread = None
+        if self._lock is not None:
+            if self._read_record().get("secret") == self._secret:
+                with contextlib.suppress(OSError):
+                    self._home.instance_port.unlink()
+            self._lock.release()
+            self._lock = None
+
+    def _listen(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            if sys.platform == "win32":
+                # Without it another program could bind the same port and take our connections.
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(8)
+            self._secret = secrets.token_hex(32)
+            record = {"port": listener.getsockname()[1], "secret": self._secret,
+                      "pid": os.getpid()}
+            write_json_atomic(self._home.instance_port, record)
+        except OSError:
+            listener.close()
+            raise
+        self._closing.clear()
+        self._listener = listener
+        self._thread = threading.Thread(
+            target=self._serve, args=(listener,), name="single-instance", daemon=True
+        )
+        self._thread.start()
+
+    def _serve(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                conn, _addr = listener.accept()  # blocks; no timeout, no polling
+            except ConnectionError:
+                continue  # the client gave up before we accepted
+            except OSError:
+                if not self._closing.is_set():
+                    logger.exception("single instance: listener failed")
+                return
+            with conn:
+                if self._closing.is_set():
+                    return
+                message = self._receive(conn)
+            if message is not None:
+                try:
+                    self._on_message(message)
+                except Exception:
+                    logger.exception("single instance: handling %r failed", message)
+
+    def _receive(self, conn: socket.socket) -> str | None:
+        try:
+            conn.settimeout(NOTIFY_TIMEOUT_S)  # a silent client must not hold the listener
+            line = _read_line(conn)
+            secret, _, message = line.partition(" ")
+            if not hmac.compare_digest(secret.encode(), self._secret.encode()):
+                conn.sendall(b"denied\n")
+                logger.warning("single instance: a connection without the secret was refused")
+                return None
+            if message not in self._messages:
+                conn.sendall(b"unknown\n")
+                logger.warning("single instance: unknown message %r", message[:40])
+                return None
+            conn.sendall(b"ok\n")
+        except OSError as exc:
+            logger.debug("single instance: connection dropped: %s", exc)
+            return None
+        return message
+
+    def _send(self, message: str, deadline: float) -> bool:
+        record = self._read_record()
+        port, secret = record.get("port"), record.get("secret")
+        if not isinstance(port, int) or not isinstance(secret, str):
+            return False
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=remaining) as conn:
+                conn.sendall(f"{secret} {message}\n".encode())
+                conn.settimeout(max(deadline - time.monotonic(), 0.001))
+                return _read_line(conn) == "ok"
+        except OSError as exc:
+            logger.debug("single instance: no answer on port %d: %s", port, exc)
+            return False
+
+    def _read_record(self) -> dict[str, Any]:
+        try:
+            record = read_json(self._home.instance_port)
+        except (OSError, ValueError):
+            return {}
+        return record if isinstance(record, dict) else {}
+
+
+def _read_line(conn: socket.socket) -> str:
+    data = b""
+    while b"\n" not in data and len(data) < _MAX_LINE:
+        chunk = conn.recv(_MAX_LINE - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip()
