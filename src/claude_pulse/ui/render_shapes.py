@@ -1,0 +1,121 @@
+"""Drawing primitives for the renderers: anti-aliased rounded shapes and text helpers.
+
+Pillow draws shapes without anti-aliasing, so curved edges are drawn at 4x on a small mask and
+downsampled; straight edges need no help. Text is drawn at 1x, where FreeType hints and smooths it.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from PIL import Image, ImageDraw
+
+from claude_pulse.core.gauge import Color
+from claude_pulse.ui.fonts import Font
+
+__all__ = [
+    "SCALE",
+    "Box",
+    "rounded_rect",
+    "spaced_text",
+    "spaced_width",
+    "text_width",
+    "truncate",
+    "wrap",
+]
+
+SCALE = 4
+Box = tuple[int, int, int, int]
+
+
+@functools.lru_cache(maxsize=64)
+def _corner(radius: int) -> Image.Image:
+    """Top-left quarter of a disc as an anti-aliased L mask, `radius` pixels square."""
+    big = radius * SCALE
+    mask = Image.new("L", (big, big), 0)
+    ImageDraw.Draw(mask).ellipse((0, 0, 2 * big - 1, 2 * big - 1), fill=255)
+    # BOX averages exact coverage: no ringing, so what lies outside stays fully transparent.
+    return mask.resize((radius, radius), Image.Resampling.BOX)
+
+
+def _rounded_mask(width: int, height: int, radius: int) -> Image.Image:
+    mask = Image.new("L", (width, height), 255)
+    radius = max(0, min(radius, width // 2, height // 2))
+    if radius == 0:
+        return mask
+    corner = _corner(radius)
+    mask.paste(corner, (0, 0))
+    mask.paste(corner.transpose(Image.Transpose.FLIP_LEFT_RIGHT), (width - radius, 0))
+    mask.paste(corner.transpose(Image.Transpose.FLIP_TOP_BOTTOM), (0, height - radius))
+    mask.paste(corner.transpose(Image.Transpose.ROTATE_180), (width - radius, height - radius))
+    return mask
+
+
+def rounded_rect(
+    image: Image.Image,
+    box: Box,
+    radius: int,
+    fill: Color,
+    outline: Color | None = None,
+) -> None:
+    """An anti-aliased rounded rectangle (box is x0, y0, x1, y1, exclusive), optional 1px edge."""
+    x0, y0, x1, y1 = box
+    if x1 <= x0 or y1 <= y0:
+        return
+    if outline is not None:
+        image.paste(outline, (x0, y0, x1, y1), _rounded_mask(x1 - x0, y1 - y0, radius))
+        x0, y0, x1, y1, radius = x0 + 1, y0 + 1, x1 - 1, y1 - 1, radius - 1
+        if x1 <= x0 or y1 <= y0:
+            return
+    image.paste(fill, (x0, y0, x1, y1), _rounded_mask(x1 - x0, y1 - y0, radius))
+
+
+def text_width(text: str, font: Font) -> float:
+    return float(font.getlength(text))
+
+
+def spaced_width(text: str, font: Font, spacing: float) -> float:
+    return sum(text_width(ch, font) for ch in text) + spacing * max(0, len(text) - 1)
+
+
+def spaced_text(
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[float, float],
+    text: str,
+    font: Font,
+    fill: Color,
+    spacing: float,
+) -> float:
+    """Letter-spaced text (small caps labels); returns the x after the last letter."""
+    x, y = xy
+    for ch in text:
+        draw.text((round(x), y), ch, font=font, fill=fill)
+        x += text_width(ch, font) + spacing
+    return x - spacing
+
+
+def truncate(text: str, font: Font, max_width: float) -> str:
+    """`text`, cut with an ellipsis to fit `max_width`."""
+    if text_width(text, font) <= max_width:
+        return text
+    while text and text_width(text + "…", font) > max_width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def wrap(text: str, font: Font, max_width: float, max_lines: int = 3) -> list[str]:
+    """Greedy word wrap; the last allowed line is truncated with an ellipsis."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if current and text_width(candidate, font) > max_width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    if current:
+        lines.append(current)
+    if len(lines) > max_lines:
+        lines = [*lines[: max_lines - 1], " ".join(lines[max_lines - 1 :])]
+    return [truncate(line, font, max_width) for line in lines]

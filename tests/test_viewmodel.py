@@ -1,0 +1,515 @@
+"""View-model texts: what the Deep Dive window and the tray say in every state."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from claude_pulse.core.forecast import Forecast
+from claude_pulse.core.gauge import AMBER, BLUE, GREEN, RED, Level
+from claude_pulse.core.status import AppStatus, Phase
+from claude_pulse.core.usage import ExtraUsage, Limit, Usage, Window
+from claude_pulse.core.viewmodel import (
+    TOOLTIP_MAX,
+    Action,
+    Banner,
+    DeepDiveView,
+    deep_dive_view,
+    format_age,
+    format_duration,
+    format_percent,
+    tray_view,
+)
+from claude_pulse.services.snapshot import Snapshot
+
+UTC = timezone.utc
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # a Saturday
+SESSION_LEFT = timedelta(hours=2, minutes=13)  # 55.7% of the 5 hours elapsed
+WEEK_LEFT = timedelta(days=3, hours=4)  # 54.8% of the week elapsed
+
+
+def make_snapshot(
+    session: float | None = 42.0,
+    weekly: float | None = 68.0,
+    *,
+    session_left: timedelta | None = SESSION_LEFT,
+    week_left: timedelta | None = WEEK_LEFT,
+    age: timedelta = timedelta(0),
+    limits: tuple[Limit, ...] = (),
+    extra: ExtraUsage | None = None,
+) -> Snapshot:
+    def window(value: float | None, left: timedelta | None) -> Window:
+        return Window(value, None if left is None else NOW + left)
+
+    usage = Usage(window(session, session_left), window(weekly, week_left), limits, extra)
+    return Snapshot(NOW - age, usage, {})
+
+
+def make_view(status: AppStatus, **kwargs: Any) -> DeepDiveView:
+    options: dict[str, Any] = {"alerts_enabled": True, "show_model_limits": False, "tz": UTC}
+    options.update(kwargs)
+    return deep_dive_view(status, NOW, **options)
+
+
+OPUS = Limit("weekly_scoped:Opus", "weekly_scoped", "Opus (weekly)", 12.0, NOW + WEEK_LEFT)
+SESSION_LIMIT = Limit("session", "session", "Session (5h)", 42.0, NOW + SESSION_LEFT)
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("td", "text"),
+    [
+        pytest.param(timedelta(0), "<1m", id="zero"),
+        pytest.param(timedelta(seconds=59), "<1m", id="59s"),
+        pytest.param(timedelta(seconds=-30), "<1m", id="negative"),
+        pytest.param(timedelta(minutes=1), "1m", id="1m"),
+        pytest.param(timedelta(minutes=45, seconds=59), "45m", id="45m-rounded-down"),
+        pytest.param(timedelta(hours=2), "2h 0m", id="whole-hours"),
+        pytest.param(timedelta(hours=2, minutes=13, seconds=40), "2h 13m", id="2h13m"),
+        pytest.param(timedelta(hours=23, minutes=59, seconds=59), "23h 59m", id="under-a-day"),
+        pytest.param(timedelta(days=1), "1d 0h", id="one-day"),
+        pytest.param(timedelta(days=3, hours=4, minutes=30), "3d 4h", id="3d4h"),
+    ],
+)
+def test_format_duration(td: timedelta, text: str) -> None:
+    assert format_duration(td) == text
+
+
+@pytest.mark.parametrize(
+    ("td", "text"),
+    [
+        pytest.param(timedelta(seconds=20), "just now", id="seconds"),
+        pytest.param(timedelta(minutes=12, seconds=30), "12 min ago", id="minutes"),
+        pytest.param(timedelta(hours=2, minutes=5), "2h 5m ago", id="hours"),
+        pytest.param(timedelta(days=2, hours=1), "2d 1h ago", id="days"),
+    ],
+)
+def test_format_age(td: timedelta, text: str) -> None:
+    assert format_age(td) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        pytest.param(None, "–", id="unknown"),
+        pytest.param(0.0, "0%", id="zero"),
+        pytest.param(42.7, "42%", id="rounded-down"),
+        pytest.param(99.9, "99%", id="not-100-until-reached"),
+        pytest.param(104.0, "104%", id="over-100-as-sent"),
+        pytest.param(-3.0, "0%", id="negative"),
+    ],
+)
+def test_format_percent(value: float | None, text: str) -> None:
+    assert format_percent(value) == text
+
+
+# --- Deep Dive: the normal face ---------------------------------------------------------------
+
+
+def test_ok_view_shows_every_number() -> None:
+    status = AppStatus(Phase.OK, make_snapshot(), account="ada@example.com")
+    view = make_view(status, alerts_enabled=False)
+
+    assert view.banner is None
+    assert not view.stale
+    assert view.account == "ada@example.com"
+    assert view.alerts_enabled is False
+    assert view.last_refresh_text == "Last refresh 12:00"
+    s = view.session
+    assert (s.percent_text, s.resets_text, s.level, s.has_data) == (
+        "42%",
+        "Resets in 2h 13m",
+        Level.NORMAL,
+        True,
+    )
+    assert s.usage_fraction == pytest.approx(0.42)
+    assert s.elapsed_fraction == pytest.approx(167 / 300)
+    w = view.weekly
+    assert (w.used_text, w.elapsed_text, w.resets_text) == (
+        "68% used",
+        "54% of week elapsed",
+        "Resets in 3d 4h",
+    )
+    assert (w.pill_text, w.pill_color) == ("Over Budget", RED)
+    assert w.elapsed_fraction == pytest.approx(92 / 168)
+    assert view.limits == ()
+    assert view.extra_usage_text is None
+
+
+@pytest.mark.parametrize(
+    ("weekly", "week_left", "pill"),
+    [
+        pytest.param(30.0, WEEK_LEFT, ("On Track", GREEN), id="behind-time"),
+        pytest.param(68.0, WEEK_LEFT, ("Over Budget", RED), id="ahead-of-time"),
+        pytest.param(0.0, timedelta(days=7), ("On Track", GREEN), id="zero-elapsed-zero-used"),
+        pytest.param(5.0, timedelta(days=7), ("Over Budget", RED), id="zero-elapsed-some-used"),
+        pytest.param(None, WEEK_LEFT, (None, None), id="no-utilization"),
+        pytest.param(40.0, None, (None, None), id="no-reset-time"),
+    ],
+)
+def test_weekly_pill(
+    weekly: float | None,
+    week_left: timedelta | None,
+    pill: tuple[str | None, Any],
+) -> None:
+    view = make_view(AppStatus(Phase.OK, make_snapshot(weekly=weekly, week_left=week_left)))
+    assert (view.weekly.pill_text, view.weekly.pill_color) == pill
+
+
+def test_zero_elapsed_puts_the_marker_at_the_start() -> None:
+    view = make_view(AppStatus(Phase.OK, make_snapshot(week_left=timedelta(days=7))))
+    assert view.weekly.elapsed_fraction == 0.0
+    assert view.weekly.elapsed_text == "0% of week elapsed"
+
+
+def test_unknown_reset_time() -> None:
+    view = make_view(AppStatus(Phase.OK, make_snapshot(session_left=None, week_left=None)))
+    assert view.session.resets_text == "Reset time unknown"
+    assert view.session.elapsed_fraction == 0.0
+    assert view.weekly.elapsed_fraction is None  # no marker rather than a wrong one
+    assert view.weekly.elapsed_text == "Week elapsed unknown"
+
+
+def test_reset_in_the_past_says_when_it_reset() -> None:
+    snap = make_snapshot(session_left=timedelta(minutes=-20), age=timedelta(minutes=30))
+    view = make_view(AppStatus(Phase.OFFLINE, snap))
+    assert view.session.resets_text == "Reset at 11:40"
+    assert view.session.elapsed_fraction == 1.0
+
+
+def test_unknown_utilization() -> None:
+    view = make_view(AppStatus(Phase.OK, make_snapshot(session=None, weekly=None)))
+    assert (view.session.percent_text, view.session.has_data) == ("–", False)
+    assert view.session.usage_fraction == 0.0
+    assert (view.weekly.used_text, view.weekly.has_data) == ("– used", False)
+
+
+def test_over_100_percent_is_shown_as_sent() -> None:
+    view = make_view(AppStatus(Phase.OK, make_snapshot(session=104.0, weekly=101.0)))
+    assert view.session.percent_text == "104%"
+    assert view.session.usage_fraction == pytest.approx(1.04)
+    assert view.session.level is Level.CRITICAL
+    assert view.weekly.used_text == "101% used"
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "session_text", "weekly_text"),
+    [
+        pytest.param(None, "No data yet", "No data yet", id="nothing-fetched"),
+        pytest.param(
+            Snapshot(NOW, Usage(None, None), {}),
+            "No session data",
+            "No weekly data",
+            id="windows-missing",
+        ),
+    ],
+)
+def test_missing_windows(snapshot: Snapshot | None, session_text: str, weekly_text: str) -> None:
+    view = make_view(AppStatus(Phase.OK, snapshot))
+    assert (view.session.percent_text, view.session.resets_text) == ("–", session_text)
+    assert view.weekly.used_text == weekly_text
+    assert view.weekly.pill_text is None
+    if snapshot is None:
+        assert view.last_refresh_text == "Last refresh –"
+
+
+def test_times_are_local() -> None:
+    plus_two = timezone(timedelta(hours=2))
+    status = AppStatus(
+        Phase.OFFLINE, make_snapshot(age=timedelta(minutes=12)), next_try=NOW + timedelta(minutes=5)
+    )
+    view = make_view(status, tz=plus_two)
+    assert view.last_refresh_text == "Last refresh 13:48"
+    assert view.banner is not None
+    assert view.banner.detail == "Showing numbers from 12 min ago · retrying at 14:05"
+
+
+# --- Deep Dive: a face for every state --------------------------------------------------------
+
+STALE = make_snapshot(age=timedelta(minutes=12))
+NEXT = NOW + timedelta(minutes=5)
+
+
+@pytest.mark.parametrize(
+    ("status", "banner"),
+    [
+        pytest.param(AppStatus(Phase.OK, make_snapshot()), None, id="ok"),
+        pytest.param(
+            AppStatus(Phase.SIGNED_OUT),
+            Banner("Not signed in", "Log in to see your limits", Action.LOG_IN, BLUE),
+            id="signed-out",
+        ),
+        pytest.param(
+            AppStatus(Phase.LOGGING_IN),
+            Banner("Waiting for login…", "Finish signing in in your browser", None, BLUE),
+            id="logging-in",
+        ),
+        pytest.param(
+            AppStatus(Phase.LOGIN_FAILED, message="No answer from the browser within 5 minutes"),
+            Banner(
+                "Login failed", "No answer from the browser within 5 minutes", Action.RETRY, RED
+            ),
+            id="login-failed",
+        ),
+        pytest.param(
+            AppStatus(Phase.LOGIN_FAILED),
+            Banner("Login failed", "The login did not finish", Action.RETRY, RED),
+            id="login-failed-no-message",
+        ),
+        pytest.param(
+            AppStatus(Phase.LOADING),
+            Banner("Loading…", "Fetching your limits from Anthropic", None, BLUE),
+            id="loading",
+        ),
+        pytest.param(
+            AppStatus(Phase.OFFLINE, STALE, next_try=NEXT),
+            Banner("Offline", "Showing numbers from 12 min ago · retrying at 12:05", None, AMBER),
+            id="offline",
+        ),
+        pytest.param(
+            AppStatus(Phase.OFFLINE, next_try=NEXT),
+            Banner("Offline", "Retrying at 12:05", None, AMBER),
+            id="offline-nothing-to-show",
+        ),
+        pytest.param(
+            AppStatus(Phase.RATE_LIMITED, STALE, next_try=NEXT),
+            Banner(
+                "Rate-limited", "Showing numbers from 12 min ago · next try at 12:05", None, AMBER
+            ),
+            id="rate-limited",
+        ),
+        pytest.param(
+            AppStatus(
+                Phase.RATE_LIMITED, STALE, next_try=NOW + timedelta(days=1, hours=2)
+            ),
+            Banner(
+                "Rate-limited",
+                "Showing numbers from 12 min ago · next try at Sun 14:00",
+                None,
+                AMBER,
+            ),
+            id="rate-limited-until-tomorrow",
+        ),
+        pytest.param(
+            AppStatus(Phase.SERVER_ERROR, STALE, next_try=NEXT, message="Server answered 503"),
+            Banner(
+                "Server error",
+                "Server answered 503 · Showing numbers from 12 min ago · retrying at 12:05",
+                None,
+                RED,
+            ),
+            id="server-error",
+        ),
+        pytest.param(
+            AppStatus(Phase.SERVER_ERROR),
+            Banner("Server error", None, None, RED),
+            id="server-error-nothing-known",
+        ),
+        pytest.param(
+            AppStatus(Phase.REAUTH, STALE),
+            Banner("Log in again", "Your login has expired", Action.LOG_IN, AMBER),
+            id="reauth",
+        ),
+    ],
+)
+def test_banner_for_every_phase(status: AppStatus, banner: Banner | None) -> None:
+    view = make_view(status)
+    assert view.banner == banner
+    assert view.phase is status.phase
+
+
+@pytest.mark.parametrize(
+    ("phase", "stale"),
+    [
+        pytest.param(Phase.OK, False, id="ok"),
+        pytest.param(Phase.LOADING, False, id="loading"),
+        pytest.param(Phase.OFFLINE, True, id="offline"),
+        pytest.param(Phase.RATE_LIMITED, True, id="rate-limited"),
+        pytest.param(Phase.REAUTH, True, id="reauth"),
+    ],
+)
+def test_stale_numbers_are_marked(phase: Phase, stale: bool) -> None:
+    view = make_view(AppStatus(phase, STALE))
+    assert view.stale is stale
+    assert view.session.percent_text == "42%"  # the last numbers stay on screen
+
+
+# --- forecasts, model limits, extra usage -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("session_forecast", "weekly_forecast", "session_line", "weekly_line"),
+    [
+        pytest.param(None, None, None, None, id="no-forecast"),
+        pytest.param(
+            Forecast(NOW + timedelta(hours=1, minutes=35), 20.0),
+            Forecast(NOW + timedelta(days=2, hours=2, minutes=35), 1.0),
+            "At this pace you reach 100% at 13:35",
+            "At this pace you reach 100% at Mon 14:35",
+            id="hits-the-limit",
+        ),
+        pytest.param(
+            Forecast(None, 2.0),
+            Forecast(None, 0.1),
+            "Won't hit the limit before it resets",
+            "Won't hit the limit before it resets",
+            id="does-not-hit",
+        ),
+        pytest.param(
+            Forecast(NOW + timedelta(hours=3), 9.0),
+            None,
+            "Won't hit the limit before it resets",
+            None,
+            id="hit-after-reset",
+        ),
+    ],
+)
+def test_forecast_lines(
+    session_forecast: Forecast | None,
+    weekly_forecast: Forecast | None,
+    session_line: str | None,
+    weekly_line: str | None,
+) -> None:
+    status = AppStatus(
+        Phase.OK,
+        make_snapshot(),
+        session_forecast=session_forecast,
+        weekly_forecast=weekly_forecast,
+    )
+    view = make_view(status)
+    assert view.session.forecast_text == session_line
+    assert view.weekly.forecast_text == weekly_line
+
+
+def test_no_forecast_once_the_limit_is_reached() -> None:
+    status = AppStatus(
+        Phase.OK, make_snapshot(session=100.0), session_forecast=Forecast(NOW, 30.0)
+    )
+    assert make_view(status).session.forecast_text is None
+
+
+@pytest.mark.parametrize(
+    ("show", "labels"),
+    [
+        pytest.param(True, [("Opus (weekly)", "12%")], id="shown"),
+        pytest.param(False, [], id="hidden"),
+    ],
+)
+def test_model_limits(show: bool, labels: list[tuple[str, str]]) -> None:
+    # The session limit is already the gauge: the list shows only the others.
+    status = AppStatus(Phase.OK, make_snapshot(limits=(SESSION_LIMIT, OPUS)))
+    view = make_view(status, show_model_limits=show)
+    assert [(row.label, row.percent_text) for row in view.limits] == labels
+
+
+@pytest.mark.parametrize(
+    ("extra", "text"),
+    [
+        pytest.param(None, None, id="none"),
+        pytest.param(
+            ExtraUsage(True, 40843, 1000, 100.0),
+            "Extra usage $408.43 of $10.00",
+            id="over-its-limit",
+        ),
+        pytest.param(
+            ExtraUsage(True, 408, None, None), "Extra usage $4.08 · no limit", id="no-limit"
+        ),
+        pytest.param(
+            ExtraUsage(True, 123456, 500000, 24.7, "EUR"),
+            "Extra usage €1,234.56 of €5,000.00",
+            id="euro",
+        ),
+        pytest.param(
+            ExtraUsage(True, 250, 1000, 25, "CHF"),
+            "Extra usage 2.50 CHF of 10.00 CHF",
+            id="other-currency",
+        ),
+        pytest.param(ExtraUsage(False, 0, 1000, 0.0), None, id="disabled"),
+    ],
+)
+def test_extra_usage(extra: ExtraUsage | None, text: str | None) -> None:
+    view = make_view(AppStatus(Phase.OK, make_snapshot(extra=extra)))
+    assert view.extra_usage_text == text
+
+
+# --- tray -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "level", "greyed"),
+    [
+        pytest.param(AppStatus(Phase.OK, make_snapshot(7.0)), "7", Level.NORMAL, False, id="7"),
+        pytest.param(AppStatus(Phase.OK, make_snapshot(42.0)), "42", Level.NORMAL, False, id="42"),
+        pytest.param(AppStatus(Phase.OK, make_snapshot(85.0)), "85", Level.WARNING, False, id="85"),
+        pytest.param(AppStatus(Phase.OK, make_snapshot(92.0)), "92", Level.HIGH, False, id="92"),
+        pytest.param(
+            AppStatus(Phase.OK, make_snapshot(99.9)), "99", Level.CRITICAL, False, id="99.9"
+        ),
+        pytest.param(
+            AppStatus(Phase.OK, make_snapshot(104.0)), "100", Level.CRITICAL, False, id="over-100"
+        ),
+        pytest.param(AppStatus(Phase.OFFLINE, STALE), "42", Level.NORMAL, True, id="offline"),
+        pytest.param(AppStatus(Phase.REAUTH, STALE), "42", Level.NORMAL, True, id="reauth"),
+        pytest.param(AppStatus(Phase.SIGNED_OUT), "!", Level.NORMAL, True, id="signed-out"),
+        pytest.param(AppStatus(Phase.LOGIN_FAILED), "!", Level.NORMAL, True, id="login-failed"),
+        pytest.param(AppStatus(Phase.LOADING), "–", Level.NORMAL, True, id="loading"),
+        pytest.param(
+            AppStatus(Phase.OK, make_snapshot(None)), "–", Level.NORMAL, True, id="no-value"
+        ),
+    ],
+)
+def test_tray_icon_text(status: AppStatus, text: str, level: Level, greyed: bool) -> None:
+    view = tray_view(status, NOW)
+    assert (view.text, view.level, view.greyed) == (text, level, greyed)
+
+
+@pytest.mark.parametrize(
+    ("status", "lines"),
+    [
+        pytest.param(
+            AppStatus(Phase.OK, make_snapshot()),
+            ("Claude Pulse", "Session 42% · resets in 2h 13m", "Weekly 68% · resets in 3d 4h"),
+            id="ok",
+        ),
+        pytest.param(
+            AppStatus(Phase.OFFLINE, STALE),
+            (
+                "Claude Pulse",
+                "Session 42% · resets in 2h 13m",
+                "Weekly 68% · resets in 3d 4h",
+                "Offline · numbers from 12 min ago",
+            ),
+            id="offline",
+        ),
+        pytest.param(
+            AppStatus(Phase.OK, make_snapshot(session_left=timedelta(minutes=-5))),
+            ("Claude Pulse", "Session 42%", "Weekly 68% · resets in 3d 4h"),
+            id="reset-passed",
+        ),
+        pytest.param(
+            AppStatus(Phase.SIGNED_OUT), ("Claude Pulse", "Not signed in"), id="signed-out"
+        ),
+        pytest.param(AppStatus(Phase.LOADING), ("Claude Pulse", "Loading…"), id="loading"),
+    ],
+)
+def test_tray_tooltip(status: AppStatus, lines: tuple[str, ...]) -> None:
+    view = tray_view(status, NOW)
+    assert view.tooltip_lines == lines
+    assert view.tooltip == "\n".join(lines)
+
+
+def test_longest_tooltip_fits_windows() -> None:
+    snap = make_snapshot(
+        104.0,
+        100.0,
+        session_left=timedelta(hours=23, minutes=59),
+        week_left=timedelta(days=6, hours=23),
+        age=timedelta(days=12, hours=23, minutes=59),
+    )
+    view = tray_view(AppStatus(Phase.RATE_LIMITED, snap), NOW)
+    assert len(view.tooltip) <= TOOLTIP_MAX
+    assert view.tooltip_lines[-1] == "Rate-limited · numbers from 12d 23h ago"
