@@ -1,0 +1,373 @@
+"""Limit alerts (spec §5.5) as a pure function: usage + memory + settings + now -> alerts.
+
+`evaluate` never does I/O; the caller persists the returned `AlertMemory` (services/alert_memory)
+and hands the alerts to a notifier (ui/notify). The rules:
+
+* **Window identity.** A window is known by its `resets_at`, but the server's value jitters by
+  microseconds to seconds between responses. So a *new* window is: `resets_at` moved later by more
+  than `NEW_WINDOW_SHIFT` (30 min), or the remembered `resets_at` has passed. Otherwise it is the
+  same window and the remembered value follows the server's latest one.
+* **Thresholds** (config, default 80/90/95) fire once per window, for the session and the weekly
+  window alike. When several are crossed at once only the highest one is shown (one notification,
+  not three) and the lower ones are marked fired too. Above 100% counts as above every threshold.
+* **Reset alert** when a new window replaces one that had crossed the lowest threshold, unless the
+  new window is itself already at or above that threshold ("full capacity" would be false), or
+  the old window ended more than a whole window length ago (a restart the next day is not news).
+* **Pace warning** when the week is over budget (`core.pace.is_over_budget`), at most once per
+  `PACE_REPEAT` (24 h), and never in the first `PACE_GRACE_PERCENT` (2%) of the week: by the
+  spec's formula one message right after the reset is "over budget" (1% used / 0.1% elapsed),
+  which is noise, not a pace.
+* **Disabled** settings show nothing, but the memory still advances, so switching alerts back on
+  does not replay crossings that happened meanwhile.
+* Unknown utilization (`None`), a missing window, or a window whose `resets_at` has already passed
+  (stale data, clock skew) leave that window's memory alone and show nothing for it.
+
+`now` must be timezone-aware, like every time the usage parser returns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW, elapsed_percent, is_over_budget
+from claude_pulse.core.usage import Usage, Window
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "KIND_LOGIN_FAILED",
+    "KIND_PACE",
+    "KIND_REAUTH",
+    "KIND_RESET",
+    "KIND_THRESHOLD",
+    "NEW_WINDOW_SHIFT",
+    "PACE_GRACE_PERCENT",
+    "PACE_REPEAT",
+    "Alert",
+    "AlertMemory",
+    "AlertSettings",
+    "Urgency",
+    "WindowMemory",
+    "evaluate",
+    "login_failed_alert",
+    "reauth_alert",
+]
+
+DEFAULT_THRESHOLDS: tuple[int, ...] = (80, 90, 95)
+NEW_WINDOW_SHIFT = timedelta(minutes=30)
+PACE_REPEAT = timedelta(hours=24)
+PACE_GRACE_PERCENT = 2.0
+# From this threshold up the alert is critical (spec: "Critical: Almost at session limit" at 95).
+CRITICAL_FROM = 95
+
+KIND_THRESHOLD = "threshold"
+KIND_RESET = "reset"
+KIND_PACE = "pace"
+KIND_REAUTH = "reauth"
+KIND_LOGIN_FAILED = "login_failed"
+
+_MEMORY_VERSION = 1
+_WINDOWS = (("session", SESSION_WINDOW), ("weekly", WEEK_WINDOW))
+
+
+class Urgency(Enum):
+    NORMAL = "normal"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One notification to show. `key` names it stably (e.g. "session:80") for logs and tests."""
+
+    key: str
+    title: str
+    body: str
+    urgency: Urgency
+    kind: str
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """`enabled` is notifications_enabled AND the Limit Alerts toggle; thresholds in percent."""
+
+    enabled: bool = True
+    thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
+
+
+@dataclass(frozen=True)
+class WindowMemory:
+    """What we know of one window: its last seen reset time and the thresholds already fired."""
+
+    resets_at: datetime | None = None
+    fired: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class AlertMemory:
+    """Everything `evaluate` must remember between polls and across restarts."""
+
+    session: WindowMemory | None = None
+    weekly: WindowMemory | None = None
+    last_pace_warning: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        windows: dict[str, Any] = {}
+        for name, _ in _WINDOWS:
+            mem: WindowMemory | None = getattr(self, name)
+            if mem is not None:
+                windows[name] = {
+                    "resets_at": _iso(mem.resets_at),
+                    "fired": sorted(mem.fired),
+                }
+        return {
+            "version": _MEMORY_VERSION,
+            "windows": windows,
+            "last_pace_warning": _iso(self.last_pace_warning),
+        }
+
+    @classmethod
+    def from_json(cls, raw: Any) -> AlertMemory:
+        """The inverse of `to_json`. Raises ValueError naming what is wrong with the shape."""
+        if not isinstance(raw, dict):
+            raise ValueError("alert memory is not a JSON object")
+        if raw.get("version") != _MEMORY_VERSION:
+            raise ValueError(f"alert memory has unknown version {raw.get('version')!r}")
+        windows = raw.get("windows", {})
+        if not isinstance(windows, dict):
+            raise ValueError("alert memory: windows is not an object")
+        parsed: dict[str, WindowMemory | None] = {}
+        for name, _ in _WINDOWS:
+            item = windows.get(name)
+            if item is None:
+                parsed[name] = None
+                continue
+            if not isinstance(item, dict):
+                raise ValueError(f"alert memory: windows.{name} is not an object")
+            fired = item.get("fired", [])
+            if not isinstance(fired, list) or not all(_is_int(x) for x in fired):
+                raise ValueError(f"alert memory: windows.{name}.fired is not a list of integers")
+            parsed[name] = WindowMemory(
+                _parse_time(item.get("resets_at"), f"windows.{name}.resets_at"),
+                frozenset(fired),
+            )
+        return cls(
+            session=parsed["session"],
+            weekly=parsed["weekly"],
+            last_pace_warning=_parse_time(raw.get("last_pace_warning"), "last_pace_warning"),
+        )
+
+
+def evaluate(
+    usage: Usage, memory: AlertMemory, settings: AlertSettings, now: datetime
+) -> tuple[list[Alert], AlertMemory]:
+    """The alerts to show for this response, and the memory to keep for the next one."""
+    thresholds = tuple(sorted(set(settings.thresholds)))
+    alerts: list[Alert] = []
+    windows: dict[str, WindowMemory | None] = {}
+    for name, length in _WINDOWS:
+        window: Window | None = getattr(usage, name)
+        found, windows[name] = _evaluate_window(
+            name, length, window, getattr(memory, name), thresholds, now
+        )
+        alerts.extend(found)
+    # Resets first: they describe what already happened, thresholds what is happening now.
+    alerts.sort(key=lambda a: a.kind != KIND_RESET)
+
+    last_pace = memory.last_pace_warning
+    pace = _pace_alert(usage.weekly, last_pace, now)
+    if pace is not None:
+        alerts.append(pace)
+        last_pace = now
+
+    new_memory = AlertMemory(windows["session"], windows["weekly"], last_pace)
+    return (alerts if settings.enabled else []), new_memory
+
+
+def reauth_alert() -> Alert:
+    """Shown when the refresh token is rejected: nothing works until the user logs in."""
+    return Alert(
+        key="auth:reauth",
+        title="Claude Pulse needs you to log in again",
+        body="Your sign-in is no longer accepted. Open Claude Pulse to log in.",
+        urgency=Urgency.CRITICAL,
+        kind=KIND_REAUTH,
+    )
+
+
+def login_failed_alert(reason: str) -> Alert:
+    """Shown when a browser login did not complete; `reason` is a user-facing error message."""
+    line = " ".join(reason.split()) or "The login did not complete."
+    if len(line) > 200:
+        line = line[:199] + "…"
+    return Alert(
+        key="auth:login_failed",
+        title="Claude Pulse login failed",
+        body=line,
+        urgency=Urgency.NORMAL,
+        kind=KIND_LOGIN_FAILED,
+    )
+
+
+def _evaluate_window(
+    name: str,
+    length: timedelta,
+    window: Window | None,
+    mem: WindowMemory | None,
+    thresholds: tuple[int, ...],
+    now: datetime,
+) -> tuple[list[Alert], WindowMemory | None]:
+    if window is None or window.utilization is None:
+        return [], mem
+    used = window.utilization
+    resets_at = window.resets_at
+    if resets_at is not None and resets_at <= now:
+        # This describes a window that is already over; its numbers tell us nothing new, and
+        # taking it as a new window would re-fire on every poll until fresh data arrives.
+        return [], mem
+
+    alerts: list[Alert] = []
+    if mem is None:
+        mem = WindowMemory(resets_at)
+    elif _is_new_window(mem.resets_at, resets_at, now):
+        if _reset_is_news(mem, used, thresholds, length, now):
+            alerts.append(_reset(name, used, resets_at, now))
+        mem = WindowMemory(resets_at)
+    elif resets_at is not None:
+        # Same window: follow the server's latest value so slow drift never looks like a reset.
+        mem = replace(mem, resets_at=resets_at)
+
+    crossed = frozenset(t for t in thresholds if used >= t)
+    if crossed:
+        top = max(crossed)
+        if top not in mem.fired:
+            alerts.append(_threshold(name, top, used, resets_at, now))
+        mem = replace(mem, fired=mem.fired | crossed)
+    return alerts, mem
+
+
+def _is_new_window(previous: datetime | None, current: datetime | None, now: datetime) -> bool:
+    if previous is None:
+        return False  # nothing to compare with: adopt the current value as this window's
+    if now >= previous:
+        return True
+    return current is not None and current - previous > NEW_WINDOW_SHIFT
+
+
+def _reset_is_news(
+    mem: WindowMemory, used: float, thresholds: Iterable[int], length: timedelta, now: datetime
+) -> bool:
+    lowest = min(thresholds, default=None)
+    if lowest is None or not any(t >= lowest for t in mem.fired):
+        return False
+    if used >= lowest:
+        return False
+    ended = mem.resets_at
+    return ended is None or now - ended <= length
+
+
+def _pace_alert(weekly: Window | None, last: datetime | None, now: datetime) -> Alert | None:
+    if weekly is None or weekly.utilization is None or weekly.resets_at is None:
+        return None
+    if weekly.resets_at <= now:
+        return None
+    elapsed = elapsed_percent(weekly.resets_at, WEEK_WINDOW, now)
+    if elapsed is None or elapsed < PACE_GRACE_PERCENT:
+        return None
+    if not is_over_budget(weekly.utilization, elapsed):
+        return None
+    # A remembered time in the future means the clock was moved back; do not let it mute us.
+    if last is not None and last <= now and now - last < PACE_REPEAT:
+        return None
+    return Alert(
+        key="weekly:pace",
+        title="You're using messages faster than usual this week",
+        body=f"{_percent(weekly.utilization)}% used with {elapsed:.0f}% of the week elapsed",
+        urgency=Urgency.NORMAL,
+        kind=KIND_PACE,
+    )
+
+
+def _threshold_title(name: str, threshold: int) -> str:
+    # Spec §5.5 gives the texts for 80/90/95 (session); other values get the nearest wording.
+    limit = "session" if name == "session" else "weekly"
+    if threshold == 95:
+        return f"Critical: Almost at {limit} limit"
+    if threshold >= 100:
+        return f"Critical: {limit.capitalize()} limit reached"
+    if threshold > 95:
+        return f"Critical: {threshold}% of {limit} limit used"
+    if threshold >= 90:
+        return f"Warning: {threshold}% of {limit} limit used"
+    return f"You've used {threshold}% of your {limit} limit"
+
+
+def _threshold(
+    name: str, threshold: int, used: float, resets_at: datetime | None, now: datetime
+) -> Alert:
+    return Alert(
+        key=f"{name}:{threshold}",
+        title=_threshold_title(name, threshold),
+        body=_status_line(used, resets_at, now),
+        urgency=Urgency.CRITICAL if threshold >= CRITICAL_FROM else Urgency.NORMAL,
+        kind=KIND_THRESHOLD,
+    )
+
+
+def _reset(name: str, used: float, resets_at: datetime | None, now: datetime) -> Alert:
+    limit = "Session" if name == "session" else "Weekly"
+    return Alert(
+        key=f"{name}:reset",
+        title=f"{limit} limit cleared – Full capacity restored",
+        body=_status_line(used, resets_at, now),
+        urgency=Urgency.NORMAL,
+        kind=KIND_RESET,
+    )
+
+
+def _status_line(used: float, resets_at: datetime | None, now: datetime) -> str:
+    line = f"{_percent(used)}% used"
+    if resets_at is not None:
+        line += f" · resets in {_duration(resets_at - now)}"
+    return line
+
+
+def _percent(value: float) -> str:
+    # Floor, so 94.6 never reads as "95%" next to a 95% alert that has not fired.
+    return str(math.floor(value))
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = max(0, math.ceil(delta.total_seconds() / 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {mins}m"
+    return f"{mins}m"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _parse_time(value: Any, where: str) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"alert memory: {where} is not a time string")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"alert memory: {where} is not an ISO 8601 time") from exc
+    if parsed.tzinfo is None:
+        raise ValueError(f"alert memory: {where} has no time zone")
+    return parsed
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

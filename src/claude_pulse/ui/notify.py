@@ -1,0 +1,190 @@
+"""Delivering alerts: desktop notifications through desktop-notifier, or the log as a fallback.
+
+desktop-notifier speaks WinRT toasts on Windows, the freedesktop DBus API on Linux and the
+Notification Center on macOS, and is asyncio-based. `DesktopNotifier` therefore owns one private
+event loop in a daemon thread; `notify()` only submits a coroutine to it
+(`asyncio.run_coroutine_threadsafe`) and returns at once. The loop sleeps in `run_forever` while
+idle, so there is no polling. A send that fails (no session bus, no notification daemon, a daemon
+that hangs) is logged with the alert's text and swallowed: notifications must never disturb
+polling. desktop-notifier swallows backend errors itself, so success is detected through its
+`on_dispatched` callback, which it calls only after the platform accepted the notification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Protocol
+
+from claude_pulse.core.alerts import Alert, Urgency
+
+__all__ = ["DesktopNotifier", "LogNotifier", "Notifier", "make_notifier"]
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "Claude Pulse"
+# A daemon that owns the bus name but never answers must not pile up sends forever.
+SEND_TIMEOUT_S = 10.0
+
+
+class Notifier(Protocol):
+    def notify(self, alert: Alert) -> None:
+        """Show `alert`. Returns quickly and never raises."""
+
+
+class LogNotifier:
+    """The fallback: writes each alert to the log at INFO."""
+
+    def notify(self, alert: Alert) -> None:
+        log.info("alert (%s): %s - %s", alert.urgency.value, alert.title, alert.body)
+
+    def close(self) -> None:
+        """Nothing to release; present so callers can close any notifier alike."""
+
+
+class DesktopNotifier:
+    """Native desktop notifications on a private asyncio loop thread.
+
+    Raises ImportError (or the backend's error) from the constructor when desktop-notifier cannot
+    start on this system; `make_notifier` turns that into the log fallback.
+    """
+
+    def __init__(
+        self,
+        app_name: str = APP_NAME,
+        icon: Path | None = None,
+        *,
+        send_timeout: float = SEND_TIMEOUT_S,
+    ) -> None:
+        # Imported here: it pulls in dbus-fast (or WinRT), which the CLI paths never need.
+        import desktop_notifier
+
+        self._dn: Any = desktop_notifier
+        self._app_name = app_name
+        self._icon = None if icon is None else desktop_notifier.Icon(path=icon)
+        self._send_timeout = send_timeout
+        self._backend: Any = self._new_backend()
+        self._pending: set[concurrent.futures.Future[None]] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._send_lock: asyncio.Lock | None = None  # created on the loop's own thread
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._run, name="claude-pulse-notify", daemon=True
+        )
+        self._thread.start()
+
+    def notify(self, alert: Alert) -> None:
+        coro = self._send(alert)
+        try:
+            with self._lock:
+                if self._closed:
+                    coro.close()
+                    log.warning("notifier closed; not shown: %s - %s", alert.title, alert.body)
+                    return
+                future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+                self._pending.add(future)
+            future.add_done_callback(self._done)
+        except Exception:
+            coro.close()  # never scheduled; closing avoids a "never awaited" warning
+            log.warning(
+                "cannot queue notification: %s - %s", alert.title, alert.body, exc_info=True
+            )
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Let pending sends finish (up to `timeout` s), drop the connection, stop the thread."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            pending = list(self._pending)
+        if pending:
+            concurrent.futures.wait(pending, timeout=timeout)
+        try:
+            shutdown = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
+            shutdown.result(timeout=timeout)
+        except Exception:
+            log.debug("notifier shutdown was not clean", exc_info=True)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_forever()
+
+    def _new_backend(self) -> Any:
+        return self._dn.DesktopNotifier(app_name=self._app_name, app_icon=self._icon)
+
+    async def _send(self, alert: Alert) -> None:
+        dispatched = False
+
+        def on_dispatched() -> None:
+            nonlocal dispatched
+            dispatched = True
+
+        dn = self._dn
+        urgency = dn.Urgency.Critical if alert.urgency is Urgency.CRITICAL else dn.Urgency.Normal
+        notification = dn.Notification(
+            title=alert.title, message=alert.body, urgency=urgency, on_dispatched=on_dispatched
+        )
+        if self._send_lock is None:
+            self._send_lock = asyncio.Lock()
+        # One send at a time: the DBus backend connects lazily, and two concurrent first sends
+        # would each open a bus connection and leak one. It also keeps alerts in order.
+        async with self._send_lock:
+            try:
+                await asyncio.wait_for(
+                    self._backend.send_notification(notification), self._send_timeout
+                )
+            except Exception as exc:
+                log.warning("notification not shown (%s): %s - %s", exc, alert.title, alert.body)
+                await self._reconnect()
+                return
+            if not dispatched:
+                # desktop-notifier logged the cause; say which alert the user missed.
+                log.warning("notification not shown: %s - %s", alert.title, alert.body)
+                await self._reconnect()
+
+    async def _reconnect(self) -> None:
+        # After a failure the backend may hold a half-open bus connection (bus gone, or connected
+        # but the daemon missing); a fresh backend connects again on the next send.
+        old, self._backend = self._backend, self._new_backend()
+        await _disconnect(old)
+
+    async def _shutdown(self) -> None:
+        await _disconnect(self._backend)
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _done(self, future: concurrent.futures.Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            log.warning("notification failed", exc_info=future.exception())
+
+
+async def _disconnect(notifier: Any) -> None:
+    # The DBus backend keeps its dbus-fast MessageBus in `_backend.bus`; other backends have none.
+    bus = getattr(getattr(notifier, "_backend", None), "bus", None)
+    if bus is None or not getattr(bus, "connected", False):
+        return
+    with contextlib.suppress(Exception):
+        bus.disconnect()
+        await asyncio.wait_for(bus.wait_for_disconnect(), 1.0)
+
+
+def make_notifier(icon: Path | None = None) -> Notifier:
+    """Desktop notifications when desktop-notifier can start here, else the log (with a warning)."""
+    try:
+        return DesktopNotifier(icon=icon)
+    except Exception as exc:
+        log.warning("desktop notifications are unavailable (%s); alerts go to the log", exc)
+        return LogNotifier()

@@ -1,0 +1,208 @@
+"""ui/notify: alerts reach a real notification daemon (dunst on a private bus), failures don't."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from claude_pulse.core.alerts import (
+    Alert,
+    AlertMemory,
+    AlertSettings,
+    evaluate,
+    login_failed_alert,
+    reauth_alert,
+)
+from claude_pulse.core.usage import Usage, Window
+from claude_pulse.ui.notify import DesktopNotifier, LogNotifier, make_notifier
+from support.fixtures_dbus import NotificationDaemon
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+
+
+def _session_alert(utilization: float) -> Alert:
+    usage = Usage(session=Window(utilization, NOW + timedelta(hours=2)), weekly=None)
+    alerts, _ = evaluate(usage, AlertMemory(), AlertSettings(), NOW)
+    assert len(alerts) == 1
+    return alerts[0]
+
+
+@pytest.fixture
+def desktop() -> Iterator[DesktopNotifier]:
+    notifier = DesktopNotifier()
+    yield notifier
+    notifier.close()
+
+
+@pytest.mark.notify
+@pytest.mark.parametrize(
+    ("alert", "summary", "urgency"),
+    [
+        pytest.param(
+            _session_alert(82), "You've used 80% of your session limit", "normal", id="80-normal"
+        ),
+        pytest.param(
+            _session_alert(91), "Warning: 90% of session limit used", "normal", id="90-normal"
+        ),
+        pytest.param(
+            _session_alert(97), "Critical: Almost at session limit", "critical", id="95-critical"
+        ),
+        pytest.param(
+            reauth_alert(), "Claude Pulse needs you to log in again", "critical", id="reauth"
+        ),
+    ],
+)
+def test_alert_arrives_at_dunst(
+    notification_daemon: NotificationDaemon,
+    desktop: DesktopNotifier,
+    alert: Alert,
+    summary: str,
+    urgency: str,
+) -> None:
+    desktop.notify(alert)
+    desktop.close()  # waits for the pending send
+
+    [received] = notification_daemon.wait_for(1)
+    assert received == {
+        "summary": summary,
+        "body": alert.body,
+        "appname": "Claude Pulse",
+        "urgency": urgency,
+    }
+
+
+@pytest.mark.notify
+def test_several_alerts_arrive_in_order(
+    notification_daemon: NotificationDaemon, desktop: DesktopNotifier
+) -> None:
+    alerts = [_session_alert(82), login_failed_alert("Login timed out after 300 s.")]
+    for alert in alerts:
+        desktop.notify(alert)
+    desktop.close()
+
+    received = notification_daemon.wait_for(2)
+    assert [r["summary"] for r in received] == [a.title for a in alerts]
+
+
+def _dead_bus(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path / 'gone.sock'}")
+
+
+def _bus_without_daemon(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    request.getfixturevalue("session_bus")
+
+
+@pytest.mark.notify
+@pytest.mark.parametrize(
+    "setup",
+    [
+        pytest.param(_dead_bus, id="no-bus"),
+        pytest.param(_bus_without_daemon, id="bus-without-daemon"),
+    ],
+)
+def test_failed_send_is_logged_not_raised(
+    setup: object,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    desktop: DesktopNotifier,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert callable(setup)
+    setup(tmp_path, request)
+    alert = _session_alert(82)
+
+    started = time.monotonic()
+    desktop.notify(alert)  # must neither raise nor wait for the bus
+    assert time.monotonic() - started < 0.5
+    desktop.close()
+
+    ours = [r for r in caplog.records if r.name == "claude_pulse.ui.notify"]
+    assert any(
+        r.levelno == logging.WARNING and "not shown" in r.getMessage() and alert.title
+        in r.getMessage() for r in ours
+    ), [r.getMessage() for r in ours]
+
+
+@pytest.mark.notify
+def test_recovers_when_the_daemon_appears_later(
+    session_bus: str, request: pytest.FixtureRequest, desktop: DesktopNotifier
+) -> None:
+    # First send: the bus is there but nobody owns org.freedesktop.Notifications yet.
+    desktop.notify(_session_alert(82))
+    deadline = time.monotonic() + 5
+    while desktop._pending and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    daemon: NotificationDaemon = request.getfixturevalue("notification_daemon")
+    desktop.notify(_session_alert(97))
+    desktop.close()
+
+    assert [r["summary"] for r in daemon.wait_for(1)] == ["Critical: Almost at session limit"]
+
+
+def test_close_stops_the_thread_and_later_alerts_are_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    before = {t.name for t in threading.enumerate()}
+    notifier = DesktopNotifier()
+    assert "claude-pulse-notify" in {t.name for t in threading.enumerate()} - before
+    notifier.close()
+    notifier.close()  # idempotent
+    assert "claude-pulse-notify" not in {t.name for t in threading.enumerate()} - before
+
+    notifier.notify(_session_alert(82))
+    assert "notifier closed" in caplog.text
+
+
+def test_make_notifier_prefers_desktop_notifications() -> None:
+    notifier = make_notifier()
+
+    assert isinstance(notifier, DesktopNotifier)
+    notifier.close()
+
+
+def test_make_notifier_falls_back_to_the_log(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(sys.modules, "desktop_notifier", None)  # import now raises ImportError
+
+    notifier = make_notifier()
+
+    assert isinstance(notifier, LogNotifier)
+    assert "alerts go to the log" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("alert", "expected"),
+    [
+        pytest.param(
+            _session_alert(82),
+            "alert (normal): You've used 80% of your session limit - 82% used · resets in 2h 0m",
+            id="threshold",
+        ),
+        pytest.param(
+            reauth_alert(), "alert (critical): Claude Pulse needs you to log in again", id="reauth"
+        ),
+    ],
+)
+def test_log_notifier_logs_at_info(
+    alert: Alert, expected: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="claude_pulse.ui.notify")
+    notifier = LogNotifier()
+
+    notifier.notify(alert)
+    notifier.close()
+
+    [record] = caplog.records
+    assert record.levelno == logging.INFO
+    assert record.getMessage().startswith(expected)
+
