@@ -88,4 +88,10 @@ class Home:
         if os.name == "posix":
             # mkdir's mode is filtered by the umask and ignored for an existing folder.
             os.chmod(self.root, 0o700)
+        elif os.name == "nt":
+            # One inheritable user-only ACL on the folder makes every file created in it
+            # (credentials.json included) private from its first byte.
+            from claude_pulse.platform.acl import restrict_to_user
+
+            restrict_to_user(self.root)
         return self.root

@@ -101,7 +101,9 @@ def status_text(
     account: str | None = None,
 ) -> str:
     """A few aligned lines for a terminal."""
-    local = (lambda d: d.astimezone(tz)) if tz is not None else (lambda d: d.astimezone())
+
+    def local(when: datetime) -> datetime:
+        return when.astimezone(tz)  # tz None: the machine's local zone
     rows: list[tuple[str, str, str]] = []
     session = usage.session
     if session is not None:

@@ -12,6 +12,7 @@ import json
 import socket
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -76,7 +77,7 @@ class UrllibTransport:
         timeout: float,
     ) -> HttpResponse:
         req = urllib.request.Request(url, data=body, headers=dict(headers), method=method)
-        host = urllib.request.urlparse(url).netloc
+        host = urllib.parse.urlsplit(url).netloc
         try:
             with self._opener.open(req, timeout=timeout) as resp:
                 return HttpResponse(resp.status, _read(resp), _lower(resp.headers))

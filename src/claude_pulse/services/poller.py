@@ -186,7 +186,10 @@ class Poller:
             log.exception("unexpected error while fetching usage")
             event = polling.FetchFailed(PulseError(f"unexpected error: {exc.__class__.__name__}"),
                                         self._rng.random())
-        self._post(lambda: self._dispatch(event))
+        self._post(lambda: self._deliver(event))
+
+    def _deliver(self, event: polling.Event) -> None:
+        self._dispatch(event)
 
     def _run_alerts(self, snapshot: Snapshot) -> None:
         if self._memory is None or self._memory_store is None:
