@@ -8,17 +8,15 @@ button) is made of real Tk widgets and is not drawn here. Banner actions are dra
 
 from __future__ import annotations
 
-import math
+import functools
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
 from claude_pulse.core.gauge import (
     BACKGROUND,
-    BLUE,
     CARD,
     CARD_EDGE,
-    LEVEL_COLORS,
     ORANGE,
     RED,
     TEXT,
@@ -26,20 +24,16 @@ from claude_pulse.core.gauge import (
     TEXT_FAINT,
     TRACK,
     Color,
-    Level,
-    arc_sweep,
     blend,
-    capped_arc,
-    gauge_geometry,
-    marker_x,
-    overflow_sweep,
 )
 from claude_pulse.core.viewmodel import DeepDiveView
-from claude_pulse.ui.fonts import Font, Weight, font
+from claude_pulse.ui.fonts import Weight, font
 from claude_pulse.ui.logo import draw_logo
+from claude_pulse.ui.render_gauge import GAUGE_SIZE, render_gauge
+from claude_pulse.ui.render_pace import pace_bar_span, render_pace_bar
 from claude_pulse.ui.render_shapes import (
-    SCALE,
     Box,
+    caps,
     rounded_rect,
     spaced_text,
     text_width,
@@ -64,18 +58,12 @@ __all__ = [
 ]
 
 CARD_WIDTH = 360
-GAUGE_SIZE = 180
 PAD = 16  # card edge to panels
 INSET = 14  # panel edge to its content
 GAP = 10  # between panels
 RADIUS = 12  # panel corners
 HEADER_HEIGHT = 64
-LEGEND_HEIGHT = 28
-BAR_HEIGHT = 10
-DOT = 8  # legend discs
-MARKER_HALF = 5  # half the marker triangle's width; the bar leaves room for it at both ends
 _TITLE_X = PAD + 36 + 11
-STALE_DIM = 0.45  # how far stale arcs fade towards the track
 
 
 @dataclass(frozen=True)
@@ -84,199 +72,9 @@ class RenderedCard:
     action_box: Box | None  # where the banner's button is, in image pixels
 
 
-def _ink_centered(
-    draw: ImageDraw.ImageDraw, cx: float, cy: float, text: str, fnt: Font, fill: Color
-) -> None:
-    """Centre the visible ink (not the line box) on (cx, cy), so digits sit truly centred."""
-    left, top, right, bottom = fnt.getbbox(text)
-    x = cx - (left + right) / 2
-    y = cy - (top + bottom) / 2
-    draw.text((round(x), round(y)), text, font=fnt, fill=fill)
-
-
-def _dot(image: Image.Image, x: float, cy: float, colour: Color) -> None:
-    """A small legend disc (drawn, not a "●" glyph, which some system fonts lack)."""
-    left, top = round(x), round(cy - DOT / 2)
-    rounded_rect(image, (left, top, left + DOT, top + DOT), DOT // 2, colour)
-
-
-def _caps(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str) -> float:
-    return spaced_text(draw, xy, text, font(10, Weight.BOLD), TEXT_DIM, 1.4)
-
-
-# --- session gauge ----------------------------------------------------------------------------
-
-
-def _on_ring(c: float, radius: float, angle: float) -> tuple[float, float]:
-    return (c + radius * math.cos(math.radians(angle)), c + radius * math.sin(math.radians(angle)))
-
-
-def _stroke_arc(
-    draw: ImageDraw.ImageDraw, c: float, radius: float, width: float, sweep: float, fill: Color
-) -> None:
-    """A round-capped arc from twelve o'clock, `sweep` degrees clockwise (4x coordinates)."""
-    span = capped_arc(sweep, radius, width)
-    if span is None:
-        return
-    outer = radius + width / 2
-    box = (c - outer, c - outer, c + outer, c + outer)
-    start, end = span
-    if end - start >= 360:
-        draw.ellipse(box, outline=fill, width=round(width))
-        return
-    if end > start:
-        draw.arc(box, start, end, fill=fill, width=round(width))
-    half = width / 2
-    for angle in (start, end):
-        x, y = _on_ring(c, radius, angle)
-        draw.ellipse((x - half, y - half, x + half, y + half), fill=fill)
-
-
-def render_gauge(view: DeepDiveView, size_px: int = GAUGE_SIZE, *, bg: Color = CARD) -> Image.Image:
-    """The session's double ring with its centre text and legend; `size_px` wide.
-
-    Outer ring: usage (orange; a red second lap above 100%). Inner ring: time elapsed (blue).
-    """
-    s = view.session
-    geo = gauge_geometry(size_px)
-    usage, time, over = ORANGE, BLUE, RED
-    if view.stale:
-        usage, time, over = (blend(col, TRACK, STALE_DIM) for col in (usage, time, over))
-
-    big = size_px * SCALE
-    ring = Image.new("RGB", (big, big), bg)
-    draw = ImageDraw.Draw(ring)
-    c = big / 2
-    o_r, o_w = geo.outer_radius * SCALE, geo.outer_width * SCALE
-    i_r, i_w = geo.inner_radius * SCALE, geo.inner_width * SCALE
-    _stroke_arc(draw, c, o_r, o_w, 360, TRACK)
-    _stroke_arc(draw, c, i_r, i_w, 360, TRACK)
-    if s.has_data:
-        percent = s.usage_fraction * 100
-        _stroke_arc(draw, c, o_r, o_w, arc_sweep(percent), usage)
-        lap = overflow_sweep(percent)
-        if lap:
-            # A rim behind its head makes the second lap read as lying on top of the first.
-            span = capped_arc(lap, o_r, o_w)
-            if span is not None and lap < 360:
-                rim = o_w / 2 + 1.5 * SCALE
-                x, y = _on_ring(c, o_r, span[1])
-                draw.ellipse((x - rim, y - rim, x + rim, y + rim), fill=bg)
-            _stroke_arc(draw, c, o_r, o_w, lap, over)
-        _stroke_arc(draw, c, i_r, i_w, arc_sweep(s.elapsed_fraction * 100), time)
-
-    out = Image.new("RGB", (size_px, size_px + LEGEND_HEIGHT), bg)
-    out.paste(ring.resize((size_px, size_px), Image.Resampling.LANCZOS), (0, 0))
-    draw = ImageDraw.Draw(out)
-    cx, cy = geo.centre
-    hole = geo.hole_radius * 2
-
-    # The number: level-coloured (amber from 80%, red from 95%), shrunk until it fits the hole.
-    colour = TEXT_DIM if (view.stale or not s.has_data) else LEVEL_COLORS[s.level]
-    if s.level is Level.NORMAL and s.has_data and not view.stale:
-        colour = TEXT
-    size = round(size_px * 0.2)
-    big_font = font(size, Weight.BOLD)
-    while size > 10 and text_width(s.percent_text, big_font) > hole * 0.78:
-        size -= 1
-        big_font = font(size, Weight.BOLD)
-    _ink_centered(draw, cx, cy - size_px * 0.04, s.percent_text, big_font, colour)
-
-    small = font(max(8, round(size_px * 0.062)))
-    chord = hole * 0.86
-    resets = truncate(s.resets_text, small, chord)
-    draw.text((cx, cy + size_px * 0.14), resets, font=small, fill=TEXT_DIM, anchor="mm")
-
-    # Legend: "● Usage   ● Time"
-    legend = font(11)
-    entries = (("Usage", ORANGE), ("Time", BLUE))
-    step = DOT + 5
-    total = sum(step + text_width(t, legend) for t, _ in entries) + 18
-    x = (size_px - total) / 2
-    y = size_px + LEGEND_HEIGHT / 2 + 2
-    for text, fill in entries:
-        _dot(out, x, y, fill)
-        draw.text((x + step, y), text, font=legend, fill=TEXT_DIM, anchor="lm")
-        x += step + text_width(text, legend) + 18
-    return out
-
-
-# --- weekly pace ------------------------------------------------------------------------------
-
-
-def pace_bar_span(width: int) -> tuple[int, int]:
-    """The pace bar's first and last x in a `render_pace_bar` image `width` wide."""
-    return (MARKER_HALF, width - MARKER_HALF)
-
-
-def _pill(image: Image.Image, right: int, top: int, text: str, colour: Color) -> None:
-    fnt = font(11, Weight.BOLD)
-    w = round(text_width(text, fnt)) + 20
-    h = 22
-    box = (right - w, top, right, top + h)
-    rounded_rect(image, box, h // 2, blend(CARD, colour, 0.2), outline=blend(CARD, colour, 0.6))
-    draw = ImageDraw.Draw(image)
-    draw.text((right - w / 2, top + h / 2), text, font=fnt, fill=colour, anchor="mm")
-
-
-def _marker(image: Image.Image, x: float, top: int, bottom: int, colour: Color) -> None:
-    """A downward triangle over a thin line: where "now" is in the week."""
-    w, h = MARKER_HALF * 2 + 2, bottom - top
-    mask = Image.new("L", (w * SCALE, h * SCALE), 0)
-    d = ImageDraw.Draw(mask)
-    mid = w * SCALE / 2
-    half = MARKER_HALF * SCALE
-    d.polygon([(mid - half, 0), (mid + half, 0), (mid, 7 * SCALE)], fill=255)
-    d.rectangle((mid - SCALE, 0, mid + SCALE - 1, h * SCALE), fill=255)
-    small = mask.resize((w, h), Image.Resampling.LANCZOS)
-    left = round(x - w / 2)
-    image.paste(colour, (left, top, left + w, top + h), small)
-
-
-def render_pace_bar(view: DeepDiveView, width: int, *, bg: Color = CARD) -> Image.Image:
-    """The weekly section: title and On Track / Over Budget pill, the bar with its floating
-    elapsed-time marker, "68% used" / "55% of week elapsed", reset and forecast lines."""
-    w = view.weekly
-    lines = [line for line in (w.resets_text, w.forecast_text) if line]
-    height = 84 + 17 * len(lines)
-    image = Image.new("RGB", (width, height), bg)
-    draw = ImageDraw.Draw(image)
-
-    _caps(draw, (0, 6), "WEEKLY")
-    if w.pill_text and w.pill_color:
-        _pill(image, width, 0, w.pill_text, w.pill_color)
-
-    x0, x1 = pace_bar_span(width)
-    bar_top = 40
-    rounded_rect(image, (x0, bar_top, x1, bar_top + BAR_HEIGHT), BAR_HEIGHT // 2, TRACK)
-    if w.has_data and w.used_fraction > 0:
-        fill = ORANGE if w.used_fraction <= 1 else RED
-        if view.stale:
-            fill = blend(fill, TRACK, STALE_DIM)
-        end = round(marker_x(w.used_fraction * 100, x0, x1))
-        end = max(end, x0 + BAR_HEIGHT)  # a sliver still shows as a round dot
-        rounded_rect(image, (x0, bar_top, end, bar_top + BAR_HEIGHT), BAR_HEIGHT // 2, fill)
-    if w.elapsed_fraction is not None:
-        mx = marker_x(w.elapsed_fraction * 100, x0, x1)
-        marker = blend(BLUE, TRACK, STALE_DIM) if view.stale else BLUE
-        _marker(image, mx, bar_top - 9, bar_top + BAR_HEIGHT + 4, marker)
-
-    label = font(12)
-    y = bar_top + BAR_HEIGHT + 22
-    if w.has_data:
-        _dot(image, 0, y, ORANGE)
-        draw.text((DOT + 5, y), w.used_text, font=label, fill=TEXT, anchor="lm")
-    else:
-        draw.text((0, y), w.used_text, font=label, fill=TEXT_DIM, anchor="lm")
-    if w.elapsed_text:
-        draw.text((width, y), w.elapsed_text, font=label, fill=TEXT_DIM, anchor="rm")
-        _dot(image, width - text_width(w.elapsed_text, label) - DOT - 5, y, BLUE)
-    small = font(11)
-    y += 22
-    for line in lines:
-        draw.text((0, y), truncate(line, small, width), font=small, fill=TEXT_FAINT, anchor="lm")
-        y += 17
-    return image
+@functools.lru_cache(maxsize=4)
+def _logo(size: int) -> Image.Image:
+    return draw_logo(size)  # only ever pasted from, so sharing one image is safe
 
 
 # --- header, banner, limits -------------------------------------------------------------------
@@ -285,7 +83,7 @@ def render_pace_bar(view: DeepDiveView, width: int, *, bg: Color = CARD) -> Imag
 def render_header(width: int = CARD_WIDTH, *, bg: Color = BACKGROUND) -> Image.Image:
     """Logo, "Claude" (white) + "Pulse" (orange), and the "USAGE MONITOR" subtitle."""
     image = Image.new("RGB", (width, HEADER_HEIGHT), bg)
-    logo = draw_logo(36)
+    logo = _logo(36)
     image.paste(logo, (PAD, 14), logo)
     draw = ImageDraw.Draw(image)
     title = font(20, Weight.BOLD)
@@ -363,7 +161,7 @@ def render_limits(view: DeepDiveView, width: int, *, bg: Color = CARD) -> Image.
     label = font(12)
     y = 0
     if rows:
-        _caps(draw, (0, 0), "MODEL LIMITS")
+        caps(draw, (0, 0), "MODEL LIMITS")
         y = 24
     for row in view.limits:
         pct_w = text_width(row.percent_text, label)
@@ -390,7 +188,7 @@ def _session_section(view: DeepDiveView, width: int) -> Image.Image:
     height = 24 + gauge.height + (20 if forecast else 0)
     image = Image.new("RGB", (width, height), CARD)
     draw = ImageDraw.Draw(image)
-    _caps(draw, (0, 2), "SESSION")
+    caps(draw, (0, 2), "SESSION")
     draw.text((width, 0), "5-hour window", font=font(11), fill=TEXT_FAINT, anchor="ra")
     image.paste(gauge, ((width - GAUGE_SIZE) // 2, 24))
     if forecast:

@@ -10,12 +10,17 @@ import functools
 
 from PIL import Image, ImageDraw
 
-from claude_pulse.core.gauge import Color
-from claude_pulse.ui.fonts import Font
+from claude_pulse.core.gauge import TEXT_DIM, Color
+from claude_pulse.ui.fonts import Font, Weight, font
 
 __all__ = [
+    "DOT",
     "SCALE",
+    "STALE_DIM",
     "Box",
+    "caps",
+    "dot",
+    "ink_centered",
     "rounded_rect",
     "spaced_text",
     "spaced_width",
@@ -25,6 +30,8 @@ __all__ = [
 ]
 
 SCALE = 4
+DOT = 8  # legend discs
+STALE_DIM = 0.45  # how far stale colours fade towards the track
 Box = tuple[int, int, int, int]
 
 
@@ -70,46 +77,46 @@ def rounded_rect(
     image.paste(fill, (x0, y0, x1, y1), _rounded_mask(x1 - x0, y1 - y0, radius))
 
 
-def text_width(text: str, font: Font) -> float:
-    return float(font.getlength(text))
+def text_width(text: str, fnt: Font) -> float:
+    return float(fnt.getlength(text))
 
 
-def spaced_width(text: str, font: Font, spacing: float) -> float:
-    return sum(text_width(ch, font) for ch in text) + spacing * max(0, len(text) - 1)
+def spaced_width(text: str, fnt: Font, spacing: float) -> float:
+    return sum(text_width(ch, fnt) for ch in text) + spacing * max(0, len(text) - 1)
 
 
 def spaced_text(
     draw: ImageDraw.ImageDraw,
     xy: tuple[float, float],
     text: str,
-    font: Font,
+    fnt: Font,
     fill: Color,
     spacing: float,
 ) -> float:
     """Letter-spaced text (small caps labels); returns the x after the last letter."""
     x, y = xy
     for ch in text:
-        draw.text((round(x), y), ch, font=font, fill=fill)
-        x += text_width(ch, font) + spacing
+        draw.text((round(x), y), ch, font=fnt, fill=fill)
+        x += text_width(ch, fnt) + spacing
     return x - spacing
 
 
-def truncate(text: str, font: Font, max_width: float) -> str:
+def truncate(text: str, fnt: Font, max_width: float) -> str:
     """`text`, cut with an ellipsis to fit `max_width`."""
-    if text_width(text, font) <= max_width:
+    if text_width(text, fnt) <= max_width:
         return text
-    while text and text_width(text + "…", font) > max_width:
+    while text and text_width(text + "…", fnt) > max_width:
         text = text[:-1]
     return text.rstrip() + "…"
 
 
-def wrap(text: str, font: Font, max_width: float, max_lines: int = 3) -> list[str]:
+def wrap(text: str, fnt: Font, max_width: float, max_lines: int = 3) -> list[str]:
     """Greedy word wrap; the last allowed line is truncated with an ellipsis."""
     lines: list[str] = []
     current = ""
     for word in text.split():
         candidate = f"{current} {word}" if current else word
-        if current and text_width(candidate, font) > max_width:
+        if current and text_width(candidate, fnt) > max_width:
             lines.append(current)
             current = word
         else:
@@ -118,4 +125,25 @@ def wrap(text: str, font: Font, max_width: float, max_lines: int = 3) -> list[st
         lines.append(current)
     if len(lines) > max_lines:
         lines = [*lines[: max_lines - 1], " ".join(lines[max_lines - 1 :])]
-    return [truncate(line, font, max_width) for line in lines]
+    return [truncate(line, fnt, max_width) for line in lines]
+
+
+def ink_centered(
+    draw: ImageDraw.ImageDraw, cx: float, cy: float, text: str, fnt: Font, fill: Color
+) -> None:
+    """Centre the visible ink (not the line box) on (cx, cy), so digits sit truly centred."""
+    left, top, right, bottom = fnt.getbbox(text)
+    x = cx - (left + right) / 2
+    y = cy - (top + bottom) / 2
+    draw.text((round(x), round(y)), text, font=fnt, fill=fill)
+
+
+def dot(image: Image.Image, x: float, cy: float, colour: Color) -> None:
+    """A small legend disc (drawn, not a "●" glyph, which some system fonts lack)."""
+    left, top = round(x), round(cy - DOT / 2)
+    rounded_rect(image, (left, top, left + DOT, top + DOT), DOT // 2, colour)
+
+
+def caps(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str) -> float:
+    """A small letter-spaced section title ("SESSION", "WEEKLY")."""
+    return spaced_text(draw, xy, text, font(10, Weight.BOLD), TEXT_DIM, 1.4)
