@@ -1,0 +1,413 @@
+"""The desktop app's composition root: Tk root, tray, Deep Dive window, poller, login, alerts.
+
+Threads (design.md §4):
+
+* main — Tk's `mainloop()`. Owns every widget, the poller's state and all decisions.
+* pulse-tray — pystray's `Icon.run()`; its callbacks only `post()` work to the main thread.
+* pulse-fetch — the poller's network worker; results come back through `post()`.
+* pulse-login — a browser login (`LoginSession.run()`), while one is under way.
+* the notifier's asyncio thread and the single-instance listener, both idle in blocking calls.
+
+Nothing polls: the main loop sleeps until a timer the poller armed, a once-a-minute countdown
+while the window is visible, a post from another thread, a signal, or user input.
+
+Shutdown (Quit, SIGTERM, Ctrl-C) leaves the main loop, then stops each part with a bounded wait;
+every thread is a daemon, so nothing can keep the process alive after `run()` returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import signal
+import sys
+import threading
+import time
+import tkinter as tk
+import webbrowser
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from claude_pulse import config as config_mod
+from claude_pulse.core.status import AppStatus, Phase
+from claude_pulse.core.viewmodel import Action, tray_view
+from claude_pulse.errors import ConfigError, PulseError
+from claude_pulse.ui.deep_dive import TITLE, DeepDiveWindow
+from claude_pulse.ui.tk_scheduler import TkScheduler
+from claude_pulse.ui.tray import MenuEntry, Tray, build_tk_menu
+
+if TYPE_CHECKING:
+    from claude_pulse.core.polling import PollPolicy
+    from claude_pulse.platform.autostart import Autostart
+    from claude_pulse.services.login import LoginSession
+    from claude_pulse.services.poller import Poller
+    from claude_pulse.ui.notify import Notifier
+    from claude_pulse.wiring import Services
+
+__all__ = ["DesktopApp"]
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_INTERRUPTED = 130
+
+
+class DesktopApp:
+    """The tray app. `run()` blocks on the Tk main loop and returns the exit code."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        open_browser: Callable[[str], bool] = webbrowser.open,
+        autostart: Autostart | None = None,
+        poll_policy: PollPolicy | None = None,
+        login_timeout_s: float | None = None,
+        show_window: bool = False,
+        single_instance: bool = True,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.services = services
+        self._open_browser = open_browser
+        self._autostart = autostart
+        self._poll_policy = poll_policy
+        self._login_timeout_s = login_timeout_s
+        self._show_window_at_start = show_window
+        self._single_instance = single_instance
+        self._notifier = notifier
+        self._alerts_on = services.config.notifications_enabled
+        self._autostart_on = False
+        self._exit_code = EXIT_OK
+        self._login: LoginSession | None = None
+        self._status = AppStatus(Phase.LOADING)
+        self._root: tk.Tk | None = None
+        self._scheduler: TkScheduler | None = None
+        self._tray: Tray | None = None
+        self._menu: tk.Menu | None = None
+        self._window: DeepDiveWindow | None = None
+        self._poller: Poller | None = None
+        self._instance: Any = None
+
+    # ---- lifecycle ----
+
+    def run(self) -> int:
+        if self._single_instance and not self._become_the_instance():
+            return EXIT_OK
+        try:
+            root = tk.Tk(className="claude-pulse")
+        except tk.TclError as exc:
+            self._release_instance()
+            raise PulseError(f"cannot open the desktop display: {exc}") from exc
+        try:
+            self._build(root)
+            self._start()
+            root.mainloop()
+        finally:
+            self._shutdown()
+        return self._exit_code
+
+    def _become_the_instance(self) -> bool:
+        from claude_pulse.platform.instance import SingleInstance
+
+        instance = SingleInstance(self.services.home, self._on_instance_message)
+        if instance.acquire():
+            self._instance = instance
+            return True
+        told = instance.notify_running("show")
+        print(
+            "claude-pulse: already running" +
+            ("; its Deep Dive window was opened" if told else " (it did not answer)"),
+            file=sys.stderr,
+        )
+        return False
+
+    def _build(self, root: tk.Tk) -> None:
+        from claude_pulse.services.alert_memory import AlertMemoryStore
+        from claude_pulse.services.poller import Poller
+        from claude_pulse.ui.logo import draw_logo
+
+        services = self.services
+        self._root = root
+        root.withdraw()  # the root is only the anchor for the window and the popup menu
+        root.title(f"{TITLE} (main)")
+        scheduler = self._scheduler = TkScheduler(root)
+        scheduler.handle_signals(self._on_signal)
+
+        if self._notifier is None:
+            from claude_pulse.platform.autostart import icon_path
+            from claude_pulse.ui.notify import make_notifier
+
+            self._notifier = make_notifier(icon=icon_path())
+        if self._autostart is None:
+            from claude_pulse.platform.autostart import autostart_for_platform, sync_autostart
+
+            self._autostart = autostart_for_platform()
+            # The config key wins at start-up (it may have been edited by hand).
+            self._autostart_on = sync_autostart(services.config.start_with_windows,
+                                                self._autostart)
+        else:
+            self._autostart_on = self._read_autostart()
+
+        self._window = DeepDiveWindow(
+            root,
+            clock=services.clock,
+            on_refresh=self.refresh_now,
+            on_alerts_toggled=self.set_alerts,
+            on_action=self._banner_action,
+            on_visibility=self._window_visibility,
+            show_model_limits=services.config.show_opus_tracking,
+            logo=draw_logo(64),
+        )
+        self._window.set_alerts(self._alerts_on)
+        self._window.set_problem(self._config_problem())
+
+        entries = self.menu_entries()
+        self._menu = build_tk_menu(root, entries)
+        self._tray = Tray(post=scheduler.post, entries=entries,
+                          on_context_menu=self.popup_menu)
+        self._poller = Poller(
+            services,
+            scheduler=scheduler,
+            post=scheduler.post,
+            on_status=self._on_status,
+            notifier=self._notifier,
+            alert_memory=AlertMemoryStore(services.home.alerts),
+            policy=self._poll_policy,
+            alerts_enabled=lambda: self._alerts_on,
+        )
+
+    def _start(self) -> None:
+        assert self._tray is not None and self._poller is not None
+        status = self._status
+        tooltip = tray_view(status, self.services.clock()).tooltip
+        self._tray.start(self._tray_renderer(status), tooltip)
+        self._poller.start()
+        if self._poller.status.phase is Phase.SIGNED_OUT:
+            # First run (spec §5.1): straight into the browser login, and say so in the window.
+            self.start_login()
+            self.show_window()
+        elif self._show_window_at_start:
+            self.show_window()
+
+    def quit(self, code: int = EXIT_OK) -> None:
+        """Leave the main loop; `run()` then shuts everything down and returns `code`."""
+        self._exit_code = code
+        if self._root is not None:
+            self._root.quit()
+
+    def _shutdown(self) -> None:
+        started = time.monotonic()
+        if self._scheduler is not None:
+            self._scheduler.close()  # no more posts; signal handling restored
+        if self._login is not None:
+            self._login.cancel()
+            self._login = None
+        if self._poller is not None:
+            self._poller.stop()
+        if self._tray is not None:
+            self._tray.stop()
+        notifier_close = getattr(self._notifier, "close", None)
+        if callable(notifier_close):
+            with contextlib.suppress(Exception):
+                notifier_close()
+        self._release_instance()
+        if self._window is not None:
+            self._window.destroy()
+        if self._root is not None:
+            with contextlib.suppress(tk.TclError):
+                self._root.destroy()
+            self._root = None
+        log.info("stopped in %.2f s", time.monotonic() - started)
+
+    def _release_instance(self) -> None:
+        if self._instance is not None:
+            with contextlib.suppress(Exception):
+                self._instance.release()
+            self._instance = None
+
+    # ---- the menu (tray: native menu; xorg: Tk popup) ----
+
+    def menu_entries(self) -> list[MenuEntry]:
+        return [
+            MenuEntry("Open Deep Dive", self.show_window_at_pointer, default=True),
+            MenuEntry("Refresh now", self.refresh_now),
+            MenuEntry("Limit Alerts", lambda: self.set_alerts(not self._alerts_on),
+                      checked=lambda: self._alerts_on, separator_before=True),
+            MenuEntry("Start at login", lambda: self.set_autostart(not self._autostart_on),
+                      checked=lambda: self._autostart_on),
+            MenuEntry("Log out", self.log_out, separator_before=True),
+            MenuEntry("Quit", self.quit),
+        ]
+
+    def popup_menu(self, x: int, y: int) -> None:
+        """xorg: show the Tk menu at the pointer (root coordinates)."""
+        if self._menu is None:
+            return
+        try:
+            self._menu.tk_popup(x, y)
+        finally:
+            self._menu.grab_release()
+
+    # ---- user actions (main thread) ----
+
+    def show_window(self) -> None:
+        if self._window is not None:
+            self._window.show()
+
+    def show_window_at_pointer(self) -> None:
+        if self._window is None or self._root is None:
+            return
+        # The click happened on the tray icon a moment ago: the pointer is still there.
+        self._window.show(anchor=self._root.winfo_pointerxy())
+
+    def refresh_now(self) -> None:
+        if self._poller is None:
+            return
+        refused = self._poller.refresh_now()
+        if refused and self._window is not None:
+            self._window.show_note(refused)
+
+    def set_alerts(self, enabled: bool) -> None:
+        try:
+            config_mod.update(self.services.home.config, notifications_enabled=enabled)
+        except (ConfigError, OSError) as exc:
+            self._report(str(exc))
+            enabled = self._alerts_on  # nothing was saved: keep showing the real setting
+        else:
+            self._alerts_on = enabled
+            self.services.config = dataclasses.replace(
+                self.services.config, notifications_enabled=enabled)
+        if self._window is not None:
+            self._window.set_alerts(self._alerts_on)
+        if self._tray is not None:
+            self._tray.refresh_menu()
+
+    def set_autostart(self, enabled: bool) -> None:
+        autostart = self._autostart
+        try:
+            if autostart is not None and enabled:
+                autostart.enable()
+            elif autostart is not None:
+                autostart.disable()
+            config_mod.update(self.services.home.config, start_with_windows=enabled)
+        except (PulseError, OSError) as exc:
+            self._report(str(exc))
+        else:
+            self.services.config = dataclasses.replace(
+                self.services.config, start_with_windows=enabled)
+        self._autostart_on = self._read_autostart()
+        if self._tray is not None:
+            self._tray.refresh_menu()
+
+    def log_out(self) -> None:
+        if self._login is not None:
+            self._login.cancel()
+            self._login = None
+        try:
+            self.services.credentials.clear()
+        except OSError as exc:
+            self._report(f"could not remove the credentials: {exc}")
+            return
+        if self._poller is not None:
+            self._poller.logged_out()
+
+    def start_login(self) -> None:
+        """Run the browser login on a worker thread; the window shows "Waiting for login…"."""
+        from claude_pulse.services.login import DEFAULT_LOGIN_TIMEOUT_S, LoginSession
+
+        if self._login is not None or self._scheduler is None:
+            return
+        services = self.services
+        session = LoginSession(
+            services.config, services.credentials, services.transport,
+            open_browser=self._open_browser,
+            timeout=self._login_timeout_s or DEFAULT_LOGIN_TIMEOUT_S,
+            clock=services.clock,
+        )
+        self._login = session
+        if self._poller is not None:
+            self._poller.login_started()
+        post = self._scheduler.post
+
+        def work() -> None:
+            error: PulseError | None = None
+            try:
+                session.run()
+            except PulseError as exc:
+                error = exc
+            except Exception as exc:  # a bug must still end "Waiting for login…"
+                log.exception("login failed unexpectedly")
+                error = PulseError(f"login failed: {exc.__class__.__name__}")
+            post(lambda: self._login_finished(session, error))
+
+        threading.Thread(target=work, name="pulse-login", daemon=True).start()
+
+    def _login_finished(self, session: LoginSession, error: PulseError | None) -> None:
+        if self._login is not session:
+            return  # cancelled (log out, quit) or replaced by a newer attempt
+        self._login = None
+        if self._poller is None:
+            return
+        if error is None:
+            log.info("login complete")
+            self._poller.logged_in()
+        else:
+            log.info("login failed: %s", error)
+            self._poller.login_failed(str(error))
+
+    def _banner_action(self, action: Action) -> None:
+        if action in (Action.LOG_IN, Action.RETRY):
+            self.start_login()
+
+    # ---- callbacks from the parts ----
+
+    def _on_status(self, status: AppStatus) -> None:
+        self._status = status
+        if self._tray is not None:
+            view = tray_view(status, self.services.clock())
+            self._tray.update(self._tray_renderer(status), view.tooltip)
+        if self._window is not None:
+            self._window.set_status(status)
+
+    def _tray_renderer(self, status: AppStatus) -> Callable[[int], Any]:
+        from claude_pulse.ui.render import render_tray_icon
+
+        view = tray_view(status, self.services.clock())
+        return lambda size: render_tray_icon(view, size)
+
+    def _window_visibility(self, visible: bool) -> None:
+        if self._poller is not None:
+            self._poller.set_window_visible(visible)
+
+    def _on_signal(self, signum: int) -> None:
+        log.info("signal %d: quitting", signum)
+        self.quit(EXIT_INTERRUPTED if signum == signal.SIGINT else EXIT_OK)
+
+    def _on_instance_message(self, message: str) -> None:
+        # The single-instance listener thread: hand over to the main thread.
+        scheduler = self._scheduler
+        if message == "show" and scheduler is not None:
+            scheduler.post(self.show_window)
+
+    # ---- helpers ----
+
+    def _read_autostart(self) -> bool:
+        if self._autostart is None:
+            return False
+        try:
+            return bool(self._autostart.is_enabled())
+        except (PulseError, OSError):
+            log.warning("cannot read the start-at-login state", exc_info=True)
+            return False
+
+    def _config_problem(self) -> str | None:
+        if not self.services.config_file_valid and self.services.config_problems:
+            return self.services.config_problems[0]
+        return None
+
+    def _report(self, message: str) -> None:
+        log.warning("%s", message)
+        if self._window is not None:
+            self._window.show_note(message)
+            self._window.show()

@@ -1,0 +1,338 @@
+"""The tray icon: a thin wrapper around pystray, plus the Tk popup menu for the xorg backend.
+
+Threading (design.md §4, feasibility.md §2-3): pystray's `Icon.run()` runs in a plain daemon
+thread, never `run_detached` (with Tk it hangs at exit on xorg and never docks on gtk). Menu
+callbacks arrive on that thread; each one only hands its action to `post`, which runs it on the Tk
+main thread. Image, title and check-mark updates are made from the main thread; pystray forwards
+them to its own loop (xorg: an X client message, gtk: `idle_add`, win32: `Shell_NotifyIcon`).
+
+The menu (design.md §5): Open Deep Dive (default, left click), Refresh now, Limit Alerts ✓,
+Start at login ✓, Log out, Quit. It is described once (`MenuEntry`) and built twice:
+
+* Windows, macOS, gtk, appindicator: pystray's own native menu.
+* xorg (pystray's default when no GObject is installed): pystray has no menus there and, in
+  0.19.5, no working left click either, because the icon window does not select
+  `ButtonPressMask` (feasibility.md §2, pystray issue #151). `_xorg_icon_class` adds the mask,
+  turns a right click into `on_context_menu(x, y)` — the app pops up a `tk.Menu` built by
+  `build_tk_menu` at the pointer — sizes the image to the slot the tray gives (square, centred,
+  instead of stretched) and blends it onto the tray's own background (the stock backend pastes
+  onto black).
+
+The backend is chosen by pystray's own rules (`PYSTRAY_BACKEND` honoured); pystray is imported
+lazily because importing it with no display raises (feasibility.md §2).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image
+
+if TYPE_CHECKING:
+    import tkinter as tk
+
+__all__ = ["MenuEntry", "Tray", "build_tk_menu", "icon_size_for"]
+
+log = logging.getLogger(__name__)
+
+Post = Callable[[Callable[[], None]], None]
+# Renders the icon for the current state at a square pixel size (RGBA).
+Renderer = Callable[[int], Image.Image]
+
+# Windows' NOTIFYICONDATA.szTip holds 128 UTF-16 units including the terminator.
+_MAX_TOOLTIP = 127
+_JOIN_TIMEOUT_S = 3.0
+_MIN_RENDER = 16
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """One menu item. `action` runs on the Tk main thread; `checked` is read from any thread."""
+
+    label: str
+    action: Callable[[], None]
+    checked: Callable[[], bool] | None = None
+    default: bool = False
+    separator_before: bool = False
+
+
+def icon_size_for(backend: str) -> int:
+    """The square size to render for a backend that takes one image (xorg asks per slot)."""
+    if backend == "darwin":
+        return 44  # 22 pt menu bar at 2x
+    if backend == "win32":
+        return 32  # LoadImage(LR_DEFAULTSIZE) loads SM_CXICON, 32 px at 100 %
+    return 32  # gtk/appindicator write a PNG the host scales to its panel
+
+
+class Tray:
+    """One tray icon. Create, `start()`, `update()` and `stop()` on the main thread."""
+
+    def __init__(
+        self,
+        *,
+        post: Post,
+        entries: Sequence[MenuEntry],
+        on_context_menu: Callable[[int, int], None] | None = None,
+        name: str = "claude-pulse",
+    ) -> None:
+        self._post = post
+        self._entries = tuple(entries)
+        self._on_context_menu = on_context_menu
+        self._name = name
+        self._icon: Any = None
+        self._thread: threading.Thread | None = None
+        self._renderer: Renderer | None = None
+        self.backend = ""
+
+    @property
+    def has_native_menu(self) -> bool:
+        """False on xorg, where the app shows a Tk menu on right click instead."""
+        return bool(self._icon is not None and self._icon.HAS_MENU)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, renderer: Renderer, title: str) -> None:
+        """Import pystray, create the icon and run its loop in a daemon thread."""
+        import pystray
+
+        module = pystray.Icon.__module__.rsplit(".", 1)[-1]
+        self.backend = module.lstrip("_")
+        icon_class: Any = pystray.Icon
+        if self.backend == "xorg":
+            icon_class = _xorg_icon_class(pystray.Icon)
+        self._renderer = renderer
+        menu = pystray.Menu(*self._pystray_items(pystray))
+        kwargs: dict[str, Any] = {}
+        if self.backend == "xorg":
+            kwargs["on_right_click"] = self._context_menu_from_tray
+            kwargs["renderer"] = self._render_for_slot
+        self._icon = icon_class(
+            self._name, renderer(icon_size_for(self.backend)), self._title(title), menu, **kwargs
+        )
+        # A plain thread, not run_detached (see the module docstring). Daemon, so a stuck
+        # backend can never keep the process alive after Quit.
+        self._thread = threading.Thread(target=self._icon.run, name="pulse-tray", daemon=True)
+        self._thread.start()
+        log.info("tray icon started with the %s backend", self.backend)
+
+    def update(self, renderer: Renderer, title: str) -> None:
+        """Show a new image and tooltip (main thread)."""
+        self._renderer = renderer
+        if self._icon is None:
+            return
+        try:
+            self._icon.icon = renderer(icon_size_for(self.backend))
+            self._icon.title = self._title(title)
+        except Exception:
+            # A tray host that went away must not take the app down; the window still works.
+            log.warning("could not update the tray icon", exc_info=True)
+
+    def refresh_menu(self) -> None:
+        """Re-read the check marks (after a toggle changed them on the main thread)."""
+        if self._icon is not None and self._icon.HAS_MENU:
+            try:
+                self._icon.update_menu()
+            except Exception:
+                log.warning("could not update the tray menu", exc_info=True)
+
+    def stop(self) -> None:
+        icon, self._icon = self._icon, None
+        if icon is None:
+            return
+        try:
+            icon.visible = False
+            icon.stop()
+        except Exception:
+            log.debug("tray icon stop failed", exc_info=True)
+        if self._thread is not None:
+            self._thread.join(timeout=_JOIN_TIMEOUT_S)
+
+    # ---- internals ----
+
+    def _title(self, title: str) -> str:
+        return _latin1(_clip(title)) if self.backend == "xorg" else _clip(title)
+
+    def _pystray_items(self, pystray: Any) -> list[Any]:
+        items: list[Any] = []
+        for entry in self._entries:
+            if entry.separator_before:
+                items.append(pystray.Menu.SEPARATOR)
+            checked = entry.checked
+            items.append(pystray.MenuItem(
+                entry.label,
+                self._from_tray(entry.action),
+                checked=(lambda _item, c=checked: c()) if checked is not None else None,
+                default=entry.default,
+            ))
+        return items
+
+    def _from_tray(self, action: Callable[[], None]) -> Callable[[Any, Any], None]:
+        # Runs on the pystray thread: never touch Tk here, only hand the action over.
+        def callback(_icon: Any, _item: Any) -> None:
+            self._post(action)
+
+        return callback
+
+    def _context_menu_from_tray(self, x: int, y: int) -> None:
+        if self._on_context_menu is not None:
+            handler = self._on_context_menu
+            self._post(lambda: handler(x, y))
+
+    def _render_for_slot(self, size: int) -> Image.Image:
+        renderer = self._renderer
+        if renderer is None:
+            return Image.new("RGBA", (size, size), (0, 0, 0, 0))
+        return renderer(size)
+
+
+def _clip(title: str) -> str:
+    return title if len(title) <= _MAX_TOOLTIP else title[: _MAX_TOOLTIP - 1] + "…"
+
+
+_LATIN1 = str.maketrans({"…": "...", "–": "-", "—": "-", "✓": "v"})
+
+
+def _latin1(title: str) -> str:
+    # python-xlib writes WM_NAME as Latin-1 STRING; anything else raises UnicodeEncodeError.
+    return title.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
+
+
+def build_tk_menu(parent: tk.Misc, entries: Sequence[MenuEntry]) -> tk.Menu:
+    """The same menu as a Tk popup (xorg). Check marks are re-read each time it is posted."""
+    import tkinter as tk
+
+    menu = tk.Menu(parent, tearoff=False, bg="#262626", fg="#f0f0f0",
+                   activebackground="#D97757", activeforeground="#ffffff",
+                   selectcolor="#f0f0f0", relief="flat", borderwidth=1)
+    variables: list[tuple[tk.BooleanVar, Callable[[], bool]]] = []
+    for entry in entries:
+        if entry.separator_before:
+            menu.add_separator()
+        # The default action is bold, as native tray menus show it.
+        style: dict[str, Any] = {"font": ("TkMenuFont", 10, "bold")} if entry.default else {}
+        if entry.checked is not None:
+            var = tk.BooleanVar(master=menu, value=entry.checked())
+            variables.append((var, entry.checked))
+            menu.add_checkbutton(label=entry.label, variable=var, onvalue=True, offvalue=False,
+                                 command=entry.action, **style)
+        else:
+            menu.add_command(label=entry.label, command=entry.action, **style)
+
+    def sync() -> None:
+        for var, checked in variables:
+            var.set(checked())
+
+    menu.configure(postcommand=sync)
+    return menu
+
+
+def _xorg_icon_class(base: type[Any]) -> type[Any]:
+    """pystray's xorg Icon with the fixes described in the module docstring."""
+    import Xlib.X
+    from Xlib.error import XError
+
+    class PulseXorgIcon(base):  # type: ignore[misc, valid-type]
+        _icon_data: Image.Image | None
+        def __init__(self, *args: Any, on_right_click: Callable[[int, int], None],
+                     renderer: Callable[[int], Image.Image], **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._on_right_click = on_right_click
+            self._renderer = renderer
+            self._background_known = False
+            # The left-click fix: stock 0.19.5 never selects ButtonPress (pystray #151).
+            self._window.change_attributes(
+                event_mask=Xlib.X.ExposureMask | Xlib.X.StructureNotifyMask
+                | Xlib.X.ButtonPressMask
+            )
+            self._message_handlers[Xlib.X.ReparentNotify] = self._on_reparent
+            self._display.flush()
+
+        def _run(self) -> None:
+            # Stock `_run` marks the icon ready before setting `_thread`, which the setup thread
+            # may read at once (a race seen in feasibility.md §3); set it first.
+            self._thread = threading.current_thread()
+            self._mark_ready()
+            self._mainloop()
+
+        def _assert_docked(self) -> None:
+            # Stock pystray sends a new dock request on every image update. trayer answers a
+            # repeated request by embedding the icon again, and after a few of those it leaves
+            # the icon 1 px wide. Ask only when we are not embedded.
+            if self._systray_manager is not None and self._embedded():
+                return
+            super()._assert_docked()
+
+        def _embedded(self) -> bool:
+            try:
+                parent = self._window.query_tree().parent
+            except XError:
+                return False
+            return bool(parent.id != self._display.screen().root.id)
+
+        def _on_button_press(self, event: Any) -> None:
+            if event.detail == 1:
+                self()
+            elif event.detail == 3:
+                self._on_right_click(event.root_x, event.root_y)
+
+        def _on_reparent(self, event: Any) -> None:
+            # Docked: show the tray's own background behind the icon's transparent pixels.
+            if event.window.id != self._window.id or event.parent.id == \
+                    self._display.screen().root.id:
+                return
+            try:
+                if event.parent.get_geometry().depth == self._window.get_geometry().depth:
+                    self._window.change_attributes(background_pixmap=Xlib.X.ParentRelative)
+            except XError:
+                log.debug("tray background not inherited", exc_info=True)
+            self._icon_data = None
+            self._background_known = False
+
+        def _assert_icon_data(self, width: int, height: int) -> None:
+            if self._icon_data is not None and self._background_known and \
+                    self._icon_data.size == (width, height):
+                return
+            background = self._read_background(width, height)
+            self._background_known = background is not None
+            canvas = background or Image.new("RGB", (width, height), (40, 40, 40))
+            side = max(1, min(width, height))
+            # Before docking the window is 1x1; never ask the renderer for a useless size.
+            image = self._renderer(max(_MIN_RENDER, side)).convert("RGBA")
+            if image.size != (side, side):
+                image = image.resize((side, side), Image.Resampling.LANCZOS)
+            canvas.paste(image, ((width - side) // 2, (height - side) // 2), image)
+            canvas.tostring = canvas.tobytes  # type: ignore[attr-defined]  # python-xlib asks
+            self._icon_data = canvas
+
+        def _read_background(self, width: int, height: int) -> Image.Image | None:
+            try:
+                self._window.clear_area(0, 0, width, height)
+                raw = self._window.get_image(0, 0, width, height, Xlib.X.ZPixmap, 0xFFFFFFFF)
+            except XError:
+                return None  # not mapped yet; the Expose after mapping draws again
+            if len(raw.data) < width * height * 4:
+                return None
+            return Image.frombytes("RGB", (width, height), raw.data, "raw", "BGRX")
+
+    PulseXorgIcon.__name__ = "PulseXorgIcon"
+    return PulseXorgIcon
+
+
+def default_backend_name() -> str:
+    """pystray's choice here, without importing it (for logs and tests)."""
+    import os
+
+    chosen = os.environ.get("PYSTRAY_BACKEND")
+    if chosen:
+        return chosen
+    if sys.platform in ("darwin", "win32"):
+        return sys.platform
+    return "appindicator, gtk or xorg"
