@@ -200,7 +200,8 @@ def token_set_from_response(
     return TokenSet(
         access_token=access,
         refresh_token=refresh,
-        expires_at=now + timedelta(seconds=float(expires_in)),
+        # Whole seconds, as stored (rounded down: never later than the server's expiry).
+        expires_at=(now + timedelta(seconds=float(expires_in))).replace(microsecond=0),
         token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
         scope=scope if isinstance(scope, str) else (previous.scope if previous else ""),
         email=_email(payload) or (previous.email if previous else None),
