@@ -353,6 +353,16 @@ def test_stdin_feed_is_used_and_shared_without_calling(scene: Scene) -> None:
     assert scene.usage_requests() == 0
 
 
+def test_a_partial_feed_does_not_replace_a_fuller_snapshot(scene: Scene) -> None:
+    scene.cache(timedelta(minutes=3), session=10.0, weekly=20.0)
+    partial = json.dumps({"rate_limits": {"five_hour": {
+        "used_percentage": 12.0, "resets_at": int(time.time() + 3600 + 90)}}}).encode()
+    assert scene.run(partial)[:2] == (0, "5h 12% · resets 1h01m")
+    assert scene.snapshot_source() == "api"
+    assert scene.history_rows() == []
+    assert scene.usage_requests() == 0
+
+
 @pytest.mark.parametrize(
     "stdin",
     [

@@ -6,7 +6,8 @@ never hammer the usage endpoint. Where the numbers come from, in order:
 1. **Claude Code's own feed.** When stdin is a pipe, read it (at most `STDIN_LIMIT` bytes, for at
    most `STDIN_TIMEOUT_S`: Claude Code writes its JSON and closes, and a silent pipe must not hang
    us). If it carries `rate_limits`, print from it, save it as the shared snapshot (source
-   "claude-code") and in the history, and call nobody. Anything else on stdin is ignored.
+   "claude-code") and in the history when the numbers are new and it has every window the
+   snapshot has, and call nobody. Anything else on stdin is ignored.
 2. **A fresh snapshot** (younger than `poll_interval_seconds`), from any process: print it.
 3. **One fetch**, only if no process fetched within the poll interval (the shared gate). If
    another did, print the snapshot as it is; during a 429 cooldown, or when the fetch fails,
@@ -141,6 +142,8 @@ def _remember_feed(services: Services, now: datetime, raw: dict[str, Any], usage
     Claude Code calls us many times a minute with the same numbers: writing only when they
     change (or the snapshot is a poll interval old) keeps this path cheap and keeps a fresh,
     richer API snapshot (per-model limits, extra usage) from being replaced by the same numbers.
+    A feed missing a window the snapshot has is only printed: replacing the snapshot would make
+    the other processes lose that window until their next fetch.
     """
     try:
         cached = services.snapshots.load()
@@ -148,6 +151,11 @@ def _remember_feed(services: Services, now: datetime, raw: dict[str, Any], usage
         if (cached is not None and now - cached.fetched_at < interval
                 and _same(cached.usage.session, usage.session)
                 and _same(cached.usage.weekly, usage.weekly)):
+            return
+        loses_a_window = cached is not None and (
+            (usage.session is None and cached.usage.session is not None)
+            or (usage.weekly is None and cached.usage.weekly is not None))
+        if loses_a_window:
             return
         snapshot = services.snapshots.save(now, raw, source="claude-code")
         services.record_history(snapshot)
