@@ -1,0 +1,161 @@
+"""The usage chart of the Deep Dive window: one window's usage over time against the even pace.
+
+What it shows, left to right over the window (start = reset time minus the window's length):
+
+* the **even-pace diagonal** (grey), 0% at the window's start to 100% at its reset: usage above it
+  is ahead of time (over budget), below it is on track;
+* the **usage line** (Claude orange) through the recorded samples, with a faint fill beneath and a
+  dot on the newest sample;
+* the elapsed part of the window, faintly lit, ending at a thin blue **now** line (blue is time);
+* grid lines at 0, 50 and 100% with small labels; the scale grows past 100% only when usage does.
+
+Lines are drawn at `SCALE`x and downsampled (Pillow draws no anti-aliased lines); the labels are
+drawn afterwards at 1x, where FreeType smooths them. No samples: grid, pace line and "No data
+yet". One sample: a dot.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from PIL import Image, ImageDraw
+
+from claude_pulse.core.gauge import (
+    BACKGROUND,
+    BLUE,
+    ORANGE,
+    TEXT_DIM,
+    TEXT_FAINT,
+    TRACK,
+    Color,
+    blend,
+)
+from claude_pulse.ui.fonts import font
+
+__all__ = ["PACE_COLOR", "SCALE", "ChartLayout", "chart_layout", "render_usage_chart"]
+
+SCALE = 4
+PACE_COLOR: Color = TEXT_FAINT
+_FILL_ALPHA = 0.22  # the area under the usage line
+_ELAPSED_TINT = 0.035  # how much lighter the elapsed part of the window is
+_LABEL_SIZE = 10
+_MIN_WIDTH_FOR_LABELS = 140
+
+
+@dataclass(frozen=True)
+class ChartLayout:
+    """Where things go, in final-image pixels: the plot box and the two axis mappings."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+    start: datetime
+    end: datetime
+    y_max: float  # percent at the top of the plot: 100, or more when usage went past it
+
+    def x(self, when: datetime) -> float:
+        span = max(1.0, (self.end - self.start).total_seconds())
+        frac = (when - self.start).total_seconds() / span
+        return self.left + min(1.0, max(0.0, frac)) * (self.right - self.left)
+
+    def y(self, percent: float) -> float:
+        frac = min(1.0, max(0.0, percent / self.y_max))
+        return self.bottom - frac * (self.bottom - self.top)
+
+
+def chart_layout(points: Sequence[tuple[datetime, float]], window_start: datetime,
+                 window_end: datetime, width: int, height: int) -> ChartLayout:
+    """The layout `render_usage_chart` uses for these arguments (tests and hit-testing use it)."""
+    peak = max((v for _, v in points), default=0.0)
+    # Past 100% the scale grows in steps of 25, so the 100% line stays where the eye expects.
+    y_max = 100.0 if peak <= 100 else math.ceil(peak / 25.0) * 25.0
+    labels = width >= _MIN_WIDTH_FOR_LABELS
+    left = 34.0 if labels else 4.0
+    pad = 7.0 if labels else 4.0  # half a label's height above the top line
+    return ChartLayout(left, pad, width - 6.0, height - pad, window_start, window_end, y_max)
+
+
+def render_usage_chart(
+    points: Sequence[tuple[datetime, float]],
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    width: int,
+    height: int,
+    *,
+    background: Color = BACKGROUND,
+) -> Image.Image:
+    """An RGB image `width` x `height` of the window's usage (points: (time, percent))."""
+    shown = sorted((t, v) for t, v in points if window_start <= t <= min(now, window_end))
+    layout = chart_layout(shown, window_start, window_end, width, height)
+    big = Image.new("RGB", (width * SCALE, height * SCALE), background)
+    draw = ImageDraw.Draw(big)
+
+    def at(when: datetime, percent: float) -> tuple[float, float]:
+        return (layout.x(when) * SCALE, layout.y(percent) * SCALE)
+
+    left, right = layout.left * SCALE, layout.right * SCALE
+    top, bottom = layout.top * SCALE, layout.bottom * SCALE
+    lit = blend(background, (255, 255, 255), _ELAPSED_TINT)
+    if now > window_start:
+        draw.rectangle((left, top, at(now, 0)[0], bottom), fill=lit)
+
+    if len(shown) >= 2:
+        area = [at(shown[0][0], 0), *(at(t, v) for t, v in shown), at(shown[-1][0], 0)]
+        mask = Image.new("L", big.size, 0)
+        ImageDraw.Draw(mask).polygon(area, fill=round(255 * _FILL_ALPHA))
+        big.paste(ORANGE, (0, 0, *big.size), mask)
+
+    for percent in _grid(layout.y_max):
+        y = layout.y(percent) * SCALE
+        draw.line((left, y, right, y), fill=TRACK, width=SCALE)
+
+    draw.line((*at(window_start, 0), *at(window_end, 100)), fill=PACE_COLOR,
+              width=round(1.5 * SCALE))
+
+    if window_start <= now <= window_end:
+        x = at(now, 0)[0]
+        draw.line((x, top, x, bottom), fill=BLUE, width=SCALE)
+
+    if len(shown) >= 2:
+        draw.line([at(t, v) for t, v in shown], fill=ORANGE, width=2 * SCALE, joint="curve")
+    if shown:
+        x, y = at(*shown[-1])
+        r = 3.0 * SCALE
+        ring = r + SCALE
+        draw.ellipse((x - ring, y - ring, x + ring, y + ring), fill=background)
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=ORANGE)
+
+    image = big.resize((width, height), Image.Resampling.LANCZOS)
+    _labels(image, layout, empty=not shown, now=now if now > window_start else None,
+            background=background, lit=lit)
+    return image
+
+
+def _grid(y_max: float) -> list[float]:
+    lines = [0.0, 50.0, 100.0]
+    return [*lines, y_max] if y_max > 100 else lines
+
+
+def _labels(image: Image.Image, layout: ChartLayout, *, empty: bool, now: datetime | None,
+            background: Color, lit: Color) -> None:
+    draw = ImageDraw.Draw(image)
+    small = font(_LABEL_SIZE)
+    if image.width >= _MIN_WIDTH_FOR_LABELS:
+        for percent in _grid(layout.y_max):
+            draw.text((layout.left - 5, layout.y(percent)), f"{percent:.0f}%", font=small,
+                      fill=TEXT_FAINT, anchor="rm")
+    if empty:
+        # Upper left, clear of the pace line; on a plate of the plot's own colour there, so a
+        # "now" line early in the window does not run through the words.
+        where = (layout.left + (layout.right - layout.left) * 0.25,
+                 layout.top + (layout.bottom - layout.top) * 0.3)
+        big = font(_LABEL_SIZE + 1)
+        x0, y0, x1, y1 = draw.textbbox(where, "No data yet", font=big, anchor="mm")
+        plate = lit if now is not None and where[0] < layout.x(now) else background
+        draw.rectangle((x0 - 4, y0 - 3, x1 + 4, y1 + 3), fill=plate)
+        draw.text(where, "No data yet", font=big, fill=TEXT_DIM, anchor="mm")
