@@ -42,6 +42,8 @@ def _no_browser(url: str) -> bool:
 def run(args: argparse.Namespace, services: Services) -> int:
     from claude_pulse.services.login import login
 
+    for problem in services.config_problems:
+        print(f"claude-pulse: {problem}", file=sys.stderr)
     manual: bool = args.manual
 
     def on_url(url: str) -> None:

@@ -170,7 +170,7 @@ class TokenManager:
     def _fallback(self, tokens: TokenSet, error: PulseError) -> str:
         log.warning(
             "token refresh failed (%s); using the current token, valid until %s",
-            error, tokens.expires_at.isoformat(),
+            str(error).rstrip("."), tokens.expires_at.isoformat(),
         )
         return tokens.access_token
 
