@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from claude_pulse import config as config_mod
 from claude_pulse.home import Home
@@ -21,6 +21,8 @@ from claude_pulse.services.gate import RequestGate
 from claude_pulse.services.snapshot import SnapshotStore
 
 if TYPE_CHECKING:
+    from claude_pulse.core.forecast import Forecast
+    from claude_pulse.core.usage import Usage, Window
     from claude_pulse.services.credentials import CredentialStore
     from claude_pulse.services.history import HistoryStore
     from claude_pulse.services.http import HttpTransport
@@ -97,6 +99,21 @@ class Services:
         from claude_pulse.services.history import HistoryStore
 
         return HistoryStore(self.home.history)
+
+    def forecasts(self, usage: Usage, now: datetime) -> tuple[Forecast | None, Forecast | None]:
+        """Session and weekly forecasts from the history (SQLite: call off the UI thread)."""
+        from claude_pulse.core.forecast import forecast
+        from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW
+
+        def one(kind: Literal["session", "weekly"], window: Window | None,
+                length: timedelta) -> Forecast | None:
+            if window is None or window.resets_at is None:
+                return None
+            points = self.history.points(kind, since=window.resets_at - length)
+            return forecast(points, window, now, length=length)
+
+        return (one("session", usage.session, SESSION_WINDOW),
+                one("weekly", usage.weekly, WEEK_WINDOW))
 
     def record_history(self, snapshot: Snapshot) -> None:
         """Add a snapshot to the usage history; history is a nicety, so failures only log."""

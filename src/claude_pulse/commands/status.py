@@ -51,10 +51,12 @@ def _print(args: argparse.Namespace, services: Services, snap: Snapshot,
            stale_reason: str | None, next_try: datetime | None) -> None:
     now = services.clock()
     account = services.tokens.email
+    forecasts = services.forecasts(snap.usage, now)
     if args.json:
         out = status_json(snap.usage, snap.fetched_at, now, stale_reason=stale_reason,
-                          next_try=next_try, account=account, source=snap.source)
+                          next_try=next_try, account=account, source=snap.source,
+                          forecasts=forecasts)
         print(json.dumps(out, indent=2))
     else:
         print(status_text(snap.usage, snap.fetched_at, now, stale_reason=stale_reason,
-                          account=account))
+                          account=account, forecasts=forecasts))

@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from claude_pulse.core.forecast import Forecast
     from claude_pulse.services.snapshot import Snapshot
 
 
@@ -107,6 +108,8 @@ class RefreshNow:
 @dataclass(frozen=True)
 class FetchOk:
     snapshot: Snapshot
+    session_forecast: Forecast | None = None
+    weekly_forecast: Forecast | None = None
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,10 @@ def step(
             return model, [Refused(f"Rate-limited: next try at {_hhmm(status.next_try)}")]
         return _fetch(model), [Fetch()]
     if isinstance(event, FetchOk):
-        return _fetched(model, event.snapshot, now, policy)
+        model, effects = _fetched(model, event.snapshot, now, policy)
+        status = replace(model.status, session_forecast=event.session_forecast,
+                         weekly_forecast=event.weekly_forecast)
+        return replace(model, status=status), effects
     if isinstance(event, FetchFailed):
         return _failed(model, event, now, policy)
     if isinstance(event, WindowVisible):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from claude_pulse.core.forecast import Forecast, describe
 from claude_pulse.core.pace import (
     SESSION_WINDOW,
     WEEK_WINDOW,
@@ -25,7 +26,16 @@ def _iso(when: datetime | None) -> str | None:
     return when.isoformat() if when is not None else None
 
 
-def _window_json(window: Window | None, length: Any, now: datetime, weekly: bool) -> Any:
+def _forecast_json(fc: Forecast | None, now: datetime) -> dict[str, Any] | None:
+    if fc is None:
+        return None
+    return {"hits_limit_at": _iso(fc.hits_limit_at), "rate_per_hour":
+            None if fc.rate_per_hour is None else round(fc.rate_per_hour, 2),
+            "text": describe(fc, now=now)}
+
+
+def _window_json(window: Window | None, length: Any, now: datetime, weekly: bool,
+                 fc: Forecast | None = None) -> Any:
     if window is None:
         return None
     elapsed = elapsed_percent(window.resets_at, length, now)
@@ -36,6 +46,7 @@ def _window_json(window: Window | None, length: Any, now: datetime, weekly: bool
     }
     if weekly:
         out["over_budget"] = is_over_budget(window.utilization, elapsed)
+    out["forecast"] = _forecast_json(fc, now)
     return out
 
 
@@ -58,12 +69,13 @@ def status_json(
     next_try: datetime | None = None,
     account: str | None = None,
     source: str = "api",
+    forecasts: tuple[Forecast | None, Forecast | None] = (None, None),
 ) -> dict[str, Any]:
     extra = usage.extra
     return {
         "fetched_at": fetched_at.isoformat(),
-        "session": _window_json(usage.session, SESSION_WINDOW, now, weekly=False),
-        "weekly": _window_json(usage.weekly, WEEK_WINDOW, now, weekly=True),
+        "session": _window_json(usage.session, SESSION_WINDOW, now, False, forecasts[0]),
+        "weekly": _window_json(usage.weekly, WEEK_WINDOW, now, True, forecasts[1]),
         "limits": [_limit_json(limit) for limit in usage.limits],
         "extra_usage": None if extra is None else {
             "enabled": extra.enabled,
@@ -99,6 +111,7 @@ def status_text(
     tz: tzinfo | None = None,
     stale_reason: str | None = None,
     account: str | None = None,
+    forecasts: tuple[Forecast | None, Forecast | None] = (None, None),
 ) -> str:
     """A few aligned lines for a terminal."""
 
@@ -112,6 +125,8 @@ def status_text(
             left = time_left(session.resets_at, now) or timedelta(0)
             detail = f"resets in {format_duration(left)} ({local(session.resets_at):%H:%M})"
         rows.append(("Session (5h)", _pct(session.utilization), detail))
+        if forecasts[0] is not None:
+            rows.append(("", "", describe(forecasts[0], tz, now=now)))
     weekly = usage.weekly
     if weekly is not None:
         elapsed = elapsed_percent(weekly.resets_at, WEEK_WINDOW, now)
@@ -120,6 +135,8 @@ def status_text(
             verdict = "Over budget" if is_over_budget(weekly.utilization, elapsed) else "On track"
             detail = f"{elapsed:.0f}% of week elapsed · {verdict}"
         rows.append(("Weekly (7d)", _pct(weekly.utilization), detail))
+        if forecasts[1] is not None:
+            rows.append(("", "", describe(forecasts[1], tz, now=now)))
     for limit in usage.limits:
         if limit.kind in ("session", "weekly_all"):
             continue  # already shown above

@@ -1,0 +1,150 @@
+"""`claude-pulse status [--json]` as a user runs it, against the fake server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claude_pulse.core.tokens import TokenSet
+from claude_pulse.core.usage import parse_usage
+from claude_pulse.fake.anthropic import FakeAnthropic, Reply
+from claude_pulse.fake.samples import JULY_2026
+from claude_pulse.services.credentials import CredentialStore
+from claude_pulse.services.history import HistoryStore
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "claude_pulse", *args], capture_output=True,
+                          text=True, timeout=60, env=dict(os.environ))
+
+
+def log_in(server: FakeAnthropic, home: Path) -> None:
+    tok = server.issue_tokens()
+    CredentialStore(home / "credentials.json").save(TokenSet(
+        tok["access_token"], tok["refresh_token"],
+        datetime.now(timezone.utc) + timedelta(seconds=tok["expires_in"]),
+        scope=tok["scope"], email=tok["account"]["email_address"]))
+
+
+def served(session: float, weekly: float) -> dict[str, Any]:
+    now = datetime.now(timezone.utc)
+    return {
+        "five_hour": {"utilization": session,
+                      "resets_at": (now + timedelta(hours=2)).isoformat()},
+        "seven_day": {"utilization": weekly,
+                      "resets_at": (now + timedelta(days=3)).isoformat()},
+        "seven_day_opus": {"utilization": 12.0, "resets_at": None},
+    }
+
+
+def test_status_json_prints_exactly_what_the_server_served(
+        fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path) -> None:
+    log_in(fake_server, pulse_home)
+    fake_server.usage = served(8.0, 68.0)
+    out = cli("status", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["session"]["utilization"] == 8.0
+    assert data["weekly"]["utilization"] == 68.0
+    assert data["weekly"]["over_budget"] is True  # 68% used, ~57% of the week elapsed
+    assert 57 <= data["weekly"]["elapsed_percent"] <= 58
+    assert 59 <= data["session"]["elapsed_percent"] <= 61
+    assert data["limits"] == [{"id": "weekly_scoped:Opus", "label": "Opus (weekly)",
+                               "utilization": 12.0, "resets_at": None, "active": False}]
+    assert data["stale"] is False and data["account"] == "pulse.user@example.com"
+    datetime.fromisoformat(data["fetched_at"])  # ISO 8601 with an offset
+    assert datetime.fromisoformat(data["session"]["resets_at"]).utcoffset() is not None
+    assert len(fake_server.requests_to("usage")) == 1
+
+
+def test_status_json_with_the_newest_real_shape(fake_server: FakeAnthropic, fake_config: Path,
+                                                pulse_home: Path) -> None:
+    log_in(fake_server, pulse_home)
+    fake_server.usage = JULY_2026
+    data = json.loads(cli("status", "--json").stdout)
+    assert [lim["id"] for lim in data["limits"]] == ["session", "weekly_all",
+                                                     "weekly_scoped:Fable"]
+    assert data["extra_usage"]["used_cents"] == 40843.0
+
+
+def test_status_text(fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path) -> None:
+    log_in(fake_server, pulse_home)
+    fake_server.usage = served(42.0, 20.0)
+    out = cli("status")
+    assert out.returncode == 0
+    lines = out.stdout.splitlines()
+    assert lines[0] == "Claude Pulse — pulse.user@example.com"
+    (session,) = [line for line in lines if line.startswith("Session (5h)")]
+    assert "42%" in session
+    assert "resets in 1h 59m" in session or "resets in 2h 0m" in session
+    assert any("Weekly (7d)" in line and "On track" in line for line in lines)
+    assert any("Opus (weekly)" in line and "12%" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("reply", "fragment"),
+    [
+        pytest.param(Reply.server_error(503), "503", id="server-error"),
+        pytest.param(Reply.truncated_json(), "not JSON", id="truncated"),
+    ],
+)
+def test_failure_prints_one_line_and_the_last_numbers_marked_stale(
+        fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path, reply: Reply,
+        fragment: str) -> None:
+    log_in(fake_server, pulse_home)
+    fake_server.usage = served(42.0, 20.0)
+    assert cli("status").returncode == 0
+    fake_server.queue("usage", reply)
+    out = cli("status", "--json")
+    assert out.returncode == 1
+    assert len(out.stderr.strip().splitlines()) == 1 and fragment in out.stderr
+    data = json.loads(out.stdout)
+    assert data["stale"] is True and data["session"]["utilization"] == 42.0
+
+
+def test_offline_without_cache_is_one_line(fake_config: Path, pulse_home: Path,
+                                           fake_server: FakeAnthropic) -> None:
+    log_in(fake_server, pulse_home)
+    fake_server.stop()
+    out = cli("status")
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.count("\n") == 1 and "refused" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_cooldown_without_cache_says_when_next_try_is(fake_server: FakeAnthropic,
+                                                      fake_config: Path,
+                                                      pulse_home: Path) -> None:
+    log_in(fake_server, pulse_home)
+    fake_server.queue("usage", Reply.rate_limited(retry_after=None))
+    out = cli("status")
+    assert out.returncode == 1 and "next try at" in out.stderr
+    again = cli("status")
+    assert again.returncode == 1 and "next try at" in again.stderr
+    assert len(fake_server.requests_to("usage")) == 1  # the second run did not call
+
+
+def test_forecast_fields_from_history(fake_server: FakeAnthropic, fake_config: Path,
+                                      pulse_home: Path) -> None:
+    log_in(fake_server, pulse_home)
+    raw = served(50.0, 20.0)
+    fake_server.usage = raw
+    history = HistoryStore(pulse_home / "history.sqlite3")
+    now = datetime.now(timezone.utc)
+    for minutes_ago, pct in ((40, 30.0), (20, 40.0), (1, 50.0)):  # 30 points an hour
+        earlier = dict(raw, five_hour=dict(raw["five_hour"], utilization=pct))
+        history.record(now - timedelta(minutes=minutes_ago), parse_usage(earlier), "api")
+    history.close()
+    data = json.loads(cli("status", "--json").stdout)
+    fc = data["session"]["forecast"]
+    assert fc is not None and 25 <= fc["rate_per_hour"] <= 35
+    hits = datetime.fromisoformat(fc["hits_limit_at"])
+    assert timedelta(minutes=80) < hits - now < timedelta(minutes=120)
+    assert fc["text"].startswith("At this pace you reach 100% at")
