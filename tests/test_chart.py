@@ -98,6 +98,20 @@ def test_nothing_drawn_after_now_or_outside_the_window() -> None:
     assert layout.y_max == 100  # the 95% after now did not count either
 
 
+def test_a_week_of_minute_samples() -> None:
+    week_end = START + timedelta(days=7)
+    now = week_end - timedelta(hours=12)
+    points = [(START + timedelta(minutes=m), m / 100.0) for m in range(0, 9361)]  # to 93.6%
+    image = render_usage_chart(points, START, week_end, now, W, H)
+    layout = chart_layout(points, START, week_end, W, H)
+    for day in (1.5, 3.5, 5.5):
+        when = START + timedelta(days=day)
+        rows = orange_rows(image, layout.x(when))
+        assert rows and abs(sum(rows) / len(rows) - layout.y(day * 1440 / 100)) <= 2
+    # The newest sample keeps its dot.
+    assert column_match(image, layout.x(points[-1][0]), layout.y(93.6), ORANGE, reach=0) < 30
+
+
 def test_now_line() -> None:
     image = render_usage_chart(FLAT, START, END, NOW, W, H)
     layout = chart_layout(FLAT, START, END, W, H)
