@@ -110,3 +110,13 @@ def test_clear(store: CredentialStore) -> None:
 def test_repr_names_the_path_only(store: CredentialStore) -> None:
     store.save(TOKENS)
     assert "sk-ant" not in repr(store)
+
+
+
+def test_unwritable_location_is_a_credentials_error(pulse_home: Path) -> None:
+    pulse_home.mkdir(parents=True)
+    (pulse_home / "not-a-folder").write_text("")
+    store = CredentialStore(pulse_home / "not-a-folder" / "credentials.json")
+    with pytest.raises(CredentialsError, match="Could not save") as info:
+        store.save(TOKENS)
+    assert "sk-ant" not in str(info.value)

@@ -64,15 +64,23 @@ class CredentialStore:
             ) from None
 
     def save(self, tokens: TokenSet) -> None:
-        """Write atomically (0600), keeping unknown keys already in the file."""
+        """Write atomically (0600), keeping unknown keys already in the file.
+
+        Raises CredentialsError when the file cannot be written (the old one is left intact).
+        """
         data: dict[str, Any] = {}
         with contextlib.suppress(OSError, ValueError):
             existing = read_json(self.path)
             if isinstance(existing, dict):
                 data.update(existing)
         data.update(tokens.to_json())
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        write_json_atomic(self.path, data, mode=0o600)
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_json_atomic(self.path, data, mode=0o600)
+        except OSError as exc:
+            raise CredentialsError(
+                f"Could not save {self.path} ({exc.strerror or exc.__class__.__name__})."
+            ) from None
         log.debug("credentials saved to %s", self.path)
 
     def clear(self) -> bool:

@@ -160,10 +160,10 @@ class TokenManager:
     def _save(self, tokens: TokenSet) -> None:
         try:
             self._store.save(tokens)
-        except OSError as exc:
+        except (OSError, CredentialsError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc).rstrip(".")
             raise CredentialsError(
-                f"Could not save the refreshed login ({exc.strerror or exc.__class__.__name__}); "
-                "will try again."
+                f"Could not save the refreshed login ({reason}); will try again."
             ) from None
         self._unsaved = None
 
