@@ -82,7 +82,6 @@ class Services:
     @cached_property
     def credentials(self) -> CredentialStore:
         from claude_pulse.services.credentials import CredentialStore
-    from claude_pulse.services.gate import RequestGate
 
         return CredentialStore(self.home.credentials)
 
