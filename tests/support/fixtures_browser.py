@@ -42,7 +42,8 @@ def fetch_like_a_browser(url: str, timeout: float = 60.0) -> tuple[int, str]:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             return resp.status, resp.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as err:
-        return err.code, err.read().decode("utf-8", "replace")
+        with err:  # an unclosed error response is a ResourceWarning (an error under pytest)
+            return err.code, err.read().decode("utf-8", "replace")
 
 
 @dataclass(frozen=True)
