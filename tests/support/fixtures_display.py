@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from support.helpers import require_program
 
@@ -214,3 +216,58 @@ def screenshot(display_name: str, path: Path, window: int | str = "root") -> Pat
                    env={**os.environ, "DISPLAY": display_name}, check=True, timeout=30,
                    capture_output=True)
     return path
+
+
+def grab(display_name: str, path: Path, window: int | str = "root") -> Image.Image:
+    """A screenshot, loaded as RGB."""
+    with Image.open(screenshot(display_name, path, window)) as image:
+        return image.convert("RGB")
+
+
+def icon_pixels(display_name: str, icon: DockedIcon, path: Path) -> Image.Image:
+    """The docked icon's pixels (from a root screenshot: icons cannot be grabbed alone)."""
+    return grab(display_name, path).crop((icon.x, icon.y, icon.x + icon.width,
+                                          icon.y + icon.height))
+
+
+def spawn_pulse(display_name: str, *args: str, env: Mapping[str, str] | None = None,
+                ) -> subprocess.Popen[str]:
+    """`python -m claude_pulse ARGS` on the display, with the xorg tray backend and no bus.
+
+    No session bus: notifications fall back to the log instead of reaching the developer's
+    desktop. stdout/stderr are captured (read them after the process ends).
+    """
+    environ = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    environ.update({"DISPLAY": display_name, "NO_AT_BRIDGE": "1", "PYSTRAY_BACKEND": "xorg",
+                    "PYTHONUNBUFFERED": "1", "DBUS_SESSION_BUS_ADDRESS": "disabled:"})
+    environ.update(env or {})
+    return subprocess.Popen([sys.executable, "-m", "claude_pulse", *args], env=environ,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 5.0) -> tuple[int | None, str]:
+    """Wait for the process; kill it if it does not end. Returns (exit code or None, stderr)."""
+    try:
+        _, err = proc.communicate(timeout=timeout)
+        return proc.returncode, err
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate(timeout=5)
+        return None, err
+
+
+def processes_with_env(name: str, value: str) -> list[int]:
+    """PIDs of live processes whose environment has NAME=VALUE (leftover-process checks)."""
+    needle = f"{name}={value}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().split(") ", 1)[1][:1]
+        except OSError:
+            continue
+        if state != "Z" and needle in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found

@@ -40,7 +40,7 @@ CARD_WIDTH = 360
 _MARGIN = 12  # from the screen edge
 _PANEL_GUESS = 40  # a top panel (X11) or menu bar (macOS) we should not cover
 _TASKBAR_GUESS = 56  # Windows taskbar height at 100-125 % scaling
-_POINTER_GAP = 14  # between the tray icon and the window
+_POINTER_GAP = 24  # between the pointer on the tray icon and the window
 
 
 def _hex(color: tuple[int, int, int]) -> str:
@@ -188,6 +188,7 @@ class DeepDiveWindow:
     def show(self, anchor: tuple[int, int] | None = None) -> None:
         """Show the window near `anchor` (the tray click, root coordinates) or the tray corner."""
         was_visible = self._visible
+        log.debug("showing the window (anchor %s)", anchor)
         self._visible = True
         self._had_focus = False
         self._redraw()
@@ -206,6 +207,7 @@ class DeepDiveWindow:
     def hide(self) -> None:
         if not self._visible:
             return
+        log.debug("hiding the window")
         self._visible = False
         self._cancel_tick()
         self._top.withdraw()
@@ -324,6 +326,7 @@ class DeepDiveWindow:
         except (KeyError, tk.TclError):
             focused = None  # focus is in a menu or a window Tk cannot name
         if focused is None and self._visible:
+            log.debug("the app lost the focus: hiding the window")
             self.hide()
 
 

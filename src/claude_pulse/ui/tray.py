@@ -13,10 +13,10 @@ Start at login ✓, Log out, Quit. It is described once (`MenuEntry`) and built 
 * xorg (pystray's default when no GObject is installed): pystray has no menus there and, in
   0.19.5, no working left click either, because the icon window does not select
   `ButtonPressMask` (feasibility.md §2, pystray issue #151). `_xorg_icon_class` adds the mask,
-  turns a right click into `on_context_menu(x, y)` — the app pops up a `tk.Menu` built by
-  `build_tk_menu` at the pointer — sizes the image to the slot the tray gives (square, centred,
-  instead of stretched) and blends it onto the tray's own background (the stock backend pastes
-  onto black).
+  turns a right click (on release) into `on_context_menu(x, y)` — the app pops up a `tk.Menu`
+  built by `build_tk_menu` at the pointer — sizes the image to the slot the tray gives (square,
+  centred, instead of stretched) and blends it onto the tray's own background (the stock
+  backend pastes onto black).
 
 The backend is chosen by pystray's own rules (`PYSTRAY_BACKEND` honoured); pystray is imported
 lazily because importing it with no display raises (feasibility.md §2).
@@ -24,6 +24,7 @@ lazily because importing it with no display raises (feasibility.md §2).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
@@ -250,10 +251,17 @@ def _xorg_icon_class(base: type[Any]) -> type[Any]:
             # The left-click fix: stock 0.19.5 never selects ButtonPress (pystray #151).
             self._window.change_attributes(
                 event_mask=Xlib.X.ExposureMask | Xlib.X.StructureNotifyMask
-                | Xlib.X.ButtonPressMask
+                | Xlib.X.ButtonPressMask | Xlib.X.ButtonReleaseMask
             )
             self._message_handlers[Xlib.X.ReparentNotify] = self._on_reparent
+            self._message_handlers[Xlib.X.ButtonRelease] = self._on_button_release
             self._display.flush()
+
+        def __del__(self) -> None:
+            # Stock __del__ closes the X connection again; at interpreter exit, or after the
+            # server went away, that raises from a finalizer. Nothing is left to clean up then.
+            with contextlib.suppress(Exception):
+                super().__del__()
 
         def _run(self) -> None:
             # Stock `_run` marks the icon ready before setting `_thread`, which the setup thread
@@ -280,7 +288,11 @@ def _xorg_icon_class(base: type[Any]) -> type[Any]:
         def _on_button_press(self, event: Any) -> None:
             if event.detail == 1:
                 self()
-            elif event.detail == 3:
+
+        def _on_button_release(self, event: Any) -> None:
+            # The menu opens on release, as on Windows: opened on press, the release that
+            # follows could land on (and run) the item under the pointer, or close the menu.
+            if event.detail == 3:
                 self._on_right_click(event.root_x, event.root_y)
 
         def _on_reparent(self, event: Any) -> None:

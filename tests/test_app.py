@@ -1,0 +1,646 @@
+"""The desktop app on a real X display: its threading (TkScheduler) and the app as a process.
+
+Part 1 drives `TkScheduler` with a real Tk root on Xvfb: timers, posts from other threads
+(both wake paths: the POSIX socket and Windows' event_generate), signals, no idle timers.
+
+Part 2 runs `python -m claude_pulse` as a real process against the fake Anthropic server, with
+trayer as the tray host: the icon docks and changes when the server's numbers change, the xorg
+right-click menu works (Refresh now, Quit), left click opens the Deep Dive window, SIGTERM ends
+it cleanly, a second launch hands over to the first, a first run logs in through the browser,
+and no process is left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import tkinter as tk
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from claude_pulse.core.gauge import GREEN, ORANGE, RED
+from claude_pulse.core.tokens import TokenSet
+from claude_pulse.fake.anthropic import FakeAnthropic
+from claude_pulse.services.credentials import CredentialStore
+from claude_pulse.ui.tk_scheduler import TkScheduler
+from support.fixtures_display import (
+    DockedIcon,
+    click,
+    docked_icons,
+    find_windows,
+    finish,
+    grab,
+    icon_pixels,
+    processes_with_env,
+    spawn_pulse,
+    wait_for_window,
+    xdotool,
+)
+
+WINDOW = "^Claude Pulse$"
+MENU = "^!menu$"  # Tk names the popup menu's window after its path
+
+# ---------------------------------------------------------------------------------------------
+# Part 1: TkScheduler with a real Tk root
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tk_root(display: str) -> Iterator[tk.Tk]:
+    root = tk.Tk()
+    root.withdraw()
+    try:
+        yield root
+    finally:
+        root.destroy()
+
+
+def run_loop(root: tk.Tk, timeout_s: float = 5.0) -> bool:
+    """Run the main loop until something calls root.quit(); False if the guard timer fired."""
+    timed_out: list[bool] = []
+    guard = root.after(int(timeout_s * 1000), lambda: (timed_out.append(True), root.quit()))
+    root.mainloop()
+    root.after_cancel(guard)
+    return not timed_out
+
+
+def pending_timers(root: tk.Tk) -> tuple[str, ...]:
+    return tuple(root.tk.splitlist(root.tk.call("after", "info")))
+
+
+WAKE_PATHS = [pytest.param(True, id="posix-socket"), pytest.param(False, id="event-generate")]
+
+
+@pytest.mark.gui
+def test_call_later_runs_on_the_main_thread_in_order(tk_root: tk.Tk) -> None:
+    sched = TkScheduler(tk_root)
+    seen: list[tuple[str, bool]] = []
+    main = threading.get_ident()
+    sched.call_later(0.2, lambda: seen.append(("late", threading.get_ident() == main)))
+    sched.call_later(0.05, lambda: seen.append(("early", threading.get_ident() == main)))
+    sched.call_later(0.3, tk_root.quit)
+    assert run_loop(tk_root)
+    assert seen == [("early", True), ("late", True)]
+    sched.close()
+
+
+@pytest.mark.gui
+def test_cancelled_timers_never_run(tk_root: tk.Tk) -> None:
+    sched = TkScheduler(tk_root)
+    ran: list[str] = []
+    sched.call_later(0.1, lambda: ran.append("main"))()  # cancelled on the main thread
+    cancel_from_thread = sched.call_later(0.3, lambda: ran.append("thread"))
+    threading.Thread(target=cancel_from_thread).start()
+    sched.call_later(0.5, tk_root.quit)
+    assert run_loop(tk_root)
+    assert ran == []
+    assert pending_timers(tk_root) == ()  # nothing left armed
+    sched.close()
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("wake_socket", WAKE_PATHS)
+def test_a_post_from_another_thread_wakes_the_idle_loop(tk_root: tk.Tk, wake_socket: bool
+                                                        ) -> None:
+    sched = TkScheduler(tk_root, wake_socket=wake_socket)
+    main = threading.get_ident()
+    result: dict[str, float | bool] = {}
+    posted_at: list[float] = []
+
+    def on_main() -> None:
+        result["latency"] = time.monotonic() - posted_at[0]
+        result["main"] = threading.get_ident() == main
+        tk_root.quit()
+
+    def worker() -> None:
+        time.sleep(0.5)  # the loop is idle (asleep) by now
+        posted_at.append(time.monotonic())
+        sched.post(on_main)
+
+    threading.Thread(target=worker).start()
+    assert run_loop(tk_root)
+    assert result["main"] is True
+    assert result["latency"] < 0.5
+    sched.close()
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("wake_socket", WAKE_PATHS)
+def test_posts_made_before_the_loop_starts_run_once_it_does(tk_root: tk.Tk, wake_socket: bool
+                                                            ) -> None:
+    sched = TkScheduler(tk_root, wake_socket=wake_socket)
+    ran: list[str] = []
+    thread = threading.Thread(target=lambda: sched.post(lambda: ran.append("thread")))
+    thread.start()
+    thread.join()  # event_generate here would raise "main thread is not in main loop"
+    sched.post(lambda: ran.append("main"))
+    sched.post(tk_root.quit)
+    assert run_loop(tk_root)
+    assert ran == ["thread", "main"]
+    sched.close()
+
+
+@pytest.mark.gui
+def test_call_later_from_another_thread_is_armed_on_the_main_thread(tk_root: tk.Tk) -> None:
+    sched = TkScheduler(tk_root)
+    ran: list[bool] = []
+    main = threading.get_ident()
+
+    def arm() -> None:
+        sched.call_later(0.05, lambda: (ran.append(threading.get_ident() == main),
+                                        tk_root.quit()))
+
+    threading.Thread(target=arm).start()
+    assert run_loop(tk_root)
+    assert ran == [True]
+    sched.close()
+
+
+@pytest.mark.gui
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_a_signal_reaches_the_sleeping_loop_and_close_restores_handlers(tk_root: tk.Tk) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    sched = TkScheduler(tk_root)
+    got: list[tuple[int, bool]] = []
+    main = threading.get_ident()
+
+    def on_signal(signum: int) -> None:
+        got.append((signum, threading.get_ident() == main))
+        tk_root.quit()
+
+    sched.handle_signals(on_signal)
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+    started = time.monotonic()
+    assert run_loop(tk_root)
+    assert got == [(signal.SIGTERM, True)]
+    assert time.monotonic() - started < 1.5
+    sched.close()
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert signal.set_wakeup_fd(-1) == -1  # the wake-up fd was given back
+
+
+@pytest.mark.gui
+def test_nothing_is_scheduled_while_idle(tk_root: tk.Tk) -> None:
+    # design.md §4: no polling loop. With signal handling installed, an idle app has no timer.
+    sched = TkScheduler(tk_root)
+    sched.handle_signals(lambda _n: None)
+    sched.call_later(0.3, tk_root.quit)
+    assert run_loop(tk_root)
+    assert pending_timers(tk_root) == ()
+    sched.close()
+
+
+@pytest.mark.gui
+def test_a_failing_callback_is_logged_and_the_loop_goes_on(
+    tk_root: tk.Tk, caplog: pytest.LogCaptureFixture
+) -> None:
+    sched = TkScheduler(tk_root)
+    ran: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("bug")
+
+    sched.post(broken)
+    sched.post(lambda: ran.append("after"))
+    sched.post(tk_root.quit)
+    with caplog.at_level(logging.ERROR):
+        assert run_loop(tk_root)
+    assert ran == ["after"]
+    assert "error in a main-loop callback" in caplog.text
+    sched.close()
+
+
+@pytest.mark.gui
+def test_posts_after_close_are_dropped(tk_root: tk.Tk) -> None:
+    sched = TkScheduler(tk_root)
+    sched.close()
+    ran: list[str] = []
+    sched.post(lambda: ran.append("late"))
+    tk_root.after(100, tk_root.quit)
+    tk_root.mainloop()
+    assert ran == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Part 2: the app as a real process
+# ---------------------------------------------------------------------------------------------
+
+
+def usage_answer(session: float, weekly: float, *, session_elapsed: float = 0.6,
+                 week_elapsed: float = 0.5) -> dict[str, Any]:
+    """A usage answer whose reset times put the windows `*_elapsed` of the way through."""
+    now = datetime.now(timezone.utc)
+    session_reset = now + timedelta(hours=5) * (1 - session_elapsed)
+    week_reset = now + timedelta(days=7) * (1 - week_elapsed)
+    return {
+        "five_hour": {"utilization": session, "resets_at": session_reset.isoformat()},
+        "seven_day": {"utilization": weekly, "resets_at": week_reset.isoformat()},
+    }
+
+
+def seed_credentials(home: Path, fake: FakeAnthropic) -> None:
+    minted = fake.issue_tokens()
+    CredentialStore(home / "credentials.json").save(TokenSet(
+        access_token=minted["access_token"], refresh_token=minted["refresh_token"],
+        expires_at=datetime.now(timezone.utc) + timedelta(seconds=float(minted["expires_in"])),
+        scope=str(minted.get("scope", "")), email="pulse.user@example.com",
+    ))
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def new_icon(display: str, before: list[DockedIcon], timeout: float = 15.0) -> DockedIcon:
+    old = {icon.window for icon in before}
+    found: list[DockedIcon] = []
+
+    def docked() -> bool:
+        found[:] = [i for i in docked_icons(display) if i.window not in old and i.width > 4]
+        return bool(found)
+
+    wait_until(docked, timeout, "the app's icon to dock in trayer")
+    return found[0]
+
+
+def arc_coverage(card: Image.Image, colour: tuple[int, int, int] = ORANGE) -> float:
+    """How much of the session ring is painted in `colour` (0-1), measured by angle.
+
+    The ring's centre and radius come from the painted pixels themselves, which is valid when
+    the arc covers at least three quarters of the ring (it then reaches all four extremes).
+    """
+    pixels = card.load()
+    width, height = card.size
+    points = [(x, y) for y in range(60, min(height, 340)) for x in range(40, width - 40)
+              if _near(pixels[x, y], colour, 50)]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    radius = (max(xs) - min(xs)) / 2
+    import math
+
+    bins = set()
+    for x, y in points:
+        if math.hypot(x - cx, y - cy) > 0.8 * radius:  # the ring, not the centre text
+            bins.add(int(math.degrees(math.atan2(x - cx, cy - y)) % 360))
+    return len(bins) / 360
+
+
+def count_near(image: Image.Image, colour: tuple[int, int, int], box: tuple[int, int, int, int],
+               tolerance: int = 40) -> int:
+    pixels = image.load()
+    return sum(1 for y in range(box[1], box[3]) for x in range(box[0], box[2])
+               if _near(pixels[x, y], colour, tolerance))
+
+
+def rgb_pixels(image: Image.Image) -> list[tuple[int, ...]]:
+    data = image.convert("RGB").tobytes()
+    return [tuple(data[i:i + 3]) for i in range(0, len(data), 3)]
+
+
+def _near(pixel: Any, colour: tuple[int, int, int], tolerance: int) -> bool:
+    return all(abs(int(a) - b) <= tolerance for a, b in zip(pixel[:3], colour, strict=True))
+
+
+def menu_click(display: str, icon: DockedIcon, row: str) -> None:
+    """Right-click the icon, then click a row of the Tk popup menu ("second" or "last")."""
+    click(display, *icon.centre, button=3)
+    menu = wait_for_window(display, MENU, timeout=5)
+    geometry = dict(line.split("=", 1) for line in
+                    xdotool(display, "getwindowgeometry", "--shell", str(menu)).split())
+    x, y = int(geometry["X"]), int(geometry["Y"])
+    w, h = int(geometry["WIDTH"]), int(geometry["HEIGHT"])
+    # Rows are ~22 px; the first two sit above the first separator, "Quit" is the last row.
+    target_y = y + 33 if row == "second" else y + h - 12
+    click(display, x + w // 2, target_y)
+
+
+@pytest.fixture
+def logged_in_home(pulse_home: Path, fake_config: Path, fake_server: FakeAnthropic) -> Path:
+    seed_credentials(pulse_home, fake_server)
+    return pulse_home
+
+
+@pytest.fixture
+def app_env(pulse_home: Path) -> dict[str, str]:
+    return {"CLAUDE_PULSE_HOME": str(pulse_home)}
+
+
+@pytest.fixture
+def no_leftovers(pulse_home: Path) -> Iterator[None]:
+    yield
+    wait_until(lambda: not processes_with_env("CLAUDE_PULSE_HOME", str(pulse_home)), 5,
+               "every process of the test's app to end")
+
+
+@pytest.mark.gui
+@pytest.mark.tray
+@pytest.mark.slow
+def test_icon_follows_the_server_and_menu_and_window_work(
+    tray_display: str, logged_in_home: Path, fake_server: FakeAnthropic,
+    app_env: dict[str, str], tmp_path: Path, no_leftovers: None,
+) -> None:
+    fake_server.usage = usage_answer(42.0, 30.0)
+    before = docked_icons(tray_display)
+    proc = spawn_pulse(tray_display, env=app_env)
+    try:
+        icon = new_icon(tray_display, before)
+        wait_until(lambda: len(fake_server.requests_to("usage")) >= 1, 15, "the first poll")
+        time.sleep(0.7)  # the status reaches the icon through the main loop
+        first = icon_pixels(tray_display, icon, tmp_path / "a.png")
+
+        # Right click → Tk menu → "Refresh now": a new poll, and the icon changes.
+        fake_server.usage = usage_answer(93.0, 61.0)
+        menu_click(tray_display, icon, "second")
+        wait_until(lambda: len(fake_server.requests_to("usage")) >= 2, 10, "Refresh now")
+        wait_until(lambda: icon_pixels(tray_display, icon, tmp_path / "b.png") != first, 5,
+                   "the icon to show the new numbers")
+
+        # Left click → the Deep Dive window, showing 93 % and an over-budget week.
+        click(tray_display, *icon.centre)
+        window = wait_for_window(tray_display, WINDOW)
+        time.sleep(0.3)
+        card = grab(tray_display, tmp_path / "window.png", window)
+        assert abs(arc_coverage(card) - 0.93) < 0.04
+        lower = (0, card.height // 2, card.width, card.height)
+        assert count_near(card, RED, lower, 25) > 20  # the "Over Budget" pill
+        assert count_near(card, GREEN, lower, 25) == 0
+
+        # Right click → "Quit": the process ends by itself, successfully.
+        menu_click(tray_display, icon, "last")
+        code, err = finish(proc, timeout=5)
+        assert code == 0, err
+    finally:
+        finish(proc, timeout=1)
+
+
+@pytest.mark.gui
+@pytest.mark.tray
+def test_sigterm_ends_the_app_cleanly(
+    tray_display: str, logged_in_home: Path, fake_server: FakeAnthropic,
+    app_env: dict[str, str], no_leftovers: None,
+) -> None:
+    before = docked_icons(tray_display)
+    proc = spawn_pulse(tray_display, env=app_env)
+    try:
+        icon = new_icon(tray_display, before)
+        click(tray_display, *icon.centre)
+        wait_for_window(tray_display, WINDOW)
+        time.sleep(1.0)  # idle: the main loop is asleep in Tcl when the signal comes
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code, err = finish(proc, timeout=5)
+        assert code == 0, err
+        assert time.monotonic() - started < 5
+        assert "Traceback" not in err
+        wait_until(lambda: all(i.window != icon.window for i in docked_icons(tray_display)), 5,
+                   "the icon to leave the tray")
+    finally:
+        finish(proc, timeout=1)
+
+
+@pytest.mark.gui
+@pytest.mark.tray
+def test_a_second_launch_opens_the_first_ones_window(
+    tray_display: str, logged_in_home: Path, app_env: dict[str, str], no_leftovers: None,
+) -> None:
+    before = docked_icons(tray_display)
+    first = spawn_pulse(tray_display, env=app_env)
+    try:
+        new_icon(tray_display, before)
+        assert not find_windows(tray_display, WINDOW)
+        second = spawn_pulse(tray_display, env=app_env)
+        code, err = finish(second, timeout=10)
+        assert code == 0
+        assert "already running" in err
+        wait_for_window(tray_display, WINDOW)
+        assert len(docked_icons(tray_display)) == len(before) + 1  # still one icon
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert finish(first, timeout=5)[0] == 0
+
+
+FOLLOW_BROWSER = """\
+import sys, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+opener.open(sys.argv[1], timeout=10).read()
+"""
+
+
+@pytest.mark.gui
+@pytest.mark.tray
+def test_first_run_logs_in_through_the_browser_then_polls(
+    tray_display: str, pulse_home: Path, fake_config: Path, fake_server: FakeAnthropic,
+    app_env: dict[str, str], tmp_path: Path, no_leftovers: None,
+) -> None:
+    fake_server.usage = usage_answer(85.0, 20.0)
+    browser = tmp_path / "follow.py"
+    browser.write_text(FOLLOW_BROWSER, encoding="utf-8")
+    env = {**app_env, "BROWSER": f"{sys.executable} {browser} %s"}
+    before = docked_icons(tray_display)
+    proc = spawn_pulse(tray_display, env=env)
+    try:
+        icon = new_icon(tray_display, before)
+        # First run (spec §5.1): the window opens by itself and the login completes.
+        wait_for_window(tray_display, WINDOW)
+        wait_until(lambda: fake_server.exchange_count == 1, 15, "the code exchange")
+        wait_until(lambda: len(fake_server.requests_to("usage")) >= 1, 15, "the first poll")
+        assert (pulse_home / "credentials.json").exists()
+        time.sleep(0.7)
+        tile = icon_pixels(tray_display, icon, tmp_path / "icon.png")
+        assert any(_near(p, ORANGE, 60) or _near(p, (255, 123, 46), 60)
+                   for p in rgb_pixels(tile)), "the icon shows no level colour"
+        proc.send_signal(signal.SIGTERM)
+        assert finish(proc, timeout=5)[0] == 0
+    finally:
+        finish(proc, timeout=1)
+
+
+@pytest.mark.gui
+def test_no_display_is_one_clear_line(pulse_home: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    env.update({"CLAUDE_PULSE_HOME": str(pulse_home), "PYSTRAY_BACKEND": "xorg"})
+    out = subprocess.run([sys.executable, "-m", "claude_pulse"], env=env, capture_output=True,
+                         text=True, timeout=30, check=False)
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    assert "display" in out.stderr.lower()
+
+
+# ---------------------------------------------------------------------------------------------
+# Part 3: the app in this process (login timeout → Retry, toggles, log out)
+# ---------------------------------------------------------------------------------------------
+
+
+class Driver:
+    """Runs a DesktopApp on the main thread; a test thread drives it through `on_main`."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.error: BaseException | None = None
+
+    def on_main(self, fn: Callable[[], Any], timeout: float = 5.0) -> Any:
+        answer: queue.Queue[tuple[bool, Any]] = queue.Queue()
+
+        def run() -> None:
+            try:
+                answer.put((True, fn()))
+            except BaseException as exc:  # handed back to the test thread
+                answer.put((False, exc))
+
+        wait_until(lambda: self.app._scheduler is not None, timeout, "the app's main loop")
+        self.app._scheduler.post(run)
+        ok, value = answer.get(timeout=timeout)
+        if not ok:
+            raise value
+        return value
+
+    def run(self, script: Callable[[Driver], None], timeout: float = 30.0) -> int:
+        def drive() -> None:
+            try:
+                script(self)
+            except BaseException as exc:
+                self.error = exc
+            finally:
+                with_scheduler = self.app._scheduler
+                if with_scheduler is not None:
+                    with_scheduler.post(self.app.quit)
+
+        thread = threading.Thread(target=drive, daemon=True)
+        thread.start()
+        code: int = self.app.run()
+        thread.join(timeout)
+        if self.error is not None:
+            raise self.error
+        return code
+
+
+@pytest.fixture
+def in_process_services(pulse_home: Path, fake_config: Path) -> Any:
+    from claude_pulse.wiring import Services
+
+    return Services.from_environment(log=False)
+
+
+@pytest.mark.gui
+def test_login_timeout_offers_retry_and_retry_logs_in(
+    display: str, in_process_services: Any, fake_server: FakeAnthropic,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from claude_pulse.app import DesktopApp
+    from claude_pulse.commands.tray import MemoryAutostart, follow_login_redirects
+    from claude_pulse.core.status import Phase
+    from claude_pulse.ui.notify import LogNotifier
+
+    monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
+    opened: list[str] = []
+    follow = {"now": False}
+
+    def browser(url: str) -> bool:
+        opened.append(url)
+        return follow_login_redirects(url) if follow["now"] else True
+
+    app = DesktopApp(in_process_services, open_browser=browser, autostart=MemoryAutostart(),
+                     login_timeout_s=1.0, single_instance=False, notifier=LogNotifier())
+
+    def script(d: Driver) -> None:
+        phase = lambda: d.on_main(lambda: app._poller.status.phase)  # noqa: E731
+        wait_until(lambda: phase() is Phase.LOGIN_FAILED, 10, "the login to time out")
+        view = d.on_main(lambda: app._window.view)
+        assert view.banner is not None and view.banner.action is not None
+        assert view.banner.action.value == "Retry"
+        assert d.on_main(lambda: app._window.visible)
+        follow["now"] = True
+        box = d.on_main(lambda: app._window.action_box)
+        top = d.on_main(lambda: (app._window.toplevel.winfo_rootx(),
+                                 app._window.toplevel.winfo_rooty()))
+        click(display, top[0] + (box[0] + box[2]) // 2, top[1] + (box[1] + box[3]) // 2)
+        wait_until(lambda: phase() is Phase.OK, 10, "the retried login and first poll")
+
+    assert Driver(app).run(script) == 0
+    assert len(opened) == 2
+    assert fake_server.exchange_count == 1
+
+
+@pytest.mark.gui
+def test_toggles_save_config_and_a_corrupt_config_is_reported_not_overwritten(
+    display: str, in_process_services: Any, pulse_home: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+
+    from claude_pulse.app import DesktopApp
+    from claude_pulse.commands.tray import MemoryAutostart
+    from claude_pulse.ui.notify import LogNotifier
+
+    monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
+    seed = FakeAnthropic().start()
+    try:
+        seed_credentials(pulse_home, seed)
+    finally:
+        seed.stop()
+    autostart = MemoryAutostart()
+    app = DesktopApp(in_process_services, autostart=autostart, single_instance=False,
+                     notifier=LogNotifier())
+    config = pulse_home / "config.json"
+
+    def script(d: Driver) -> None:
+        d.on_main(lambda: app.set_alerts(False))
+        assert json.loads(config.read_text())["notifications_enabled"] is False
+        assert d.on_main(lambda: app._window.view is None or not app._alerts_on)
+        d.on_main(lambda: app.set_autostart(True))
+        assert autostart.is_enabled()
+        assert json.loads(config.read_text())["start_with_windows"] is True
+        entries = d.on_main(app.menu_entries)
+        checks = {e.label: e.checked() for e in entries if e.checked is not None}
+        assert checks == {"Limit Alerts": False, "Start at login": True}
+
+        config.write_text("{ not json", encoding="utf-8")
+        d.on_main(lambda: app.set_alerts(True))
+        assert config.read_text() == "{ not json"  # left for the user to repair
+        assert d.on_main(lambda: app._alerts_on) is False
+        assert d.on_main(lambda: app._window.visible)  # the problem is shown to the user
+
+    assert Driver(app).run(script) == 0
+
+
+@pytest.mark.gui
+def test_log_out_returns_to_the_signed_out_face(
+    display: str, in_process_services: Any, pulse_home: Path, fake_server: FakeAnthropic,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from claude_pulse.app import DesktopApp
+    from claude_pulse.commands.tray import MemoryAutostart
+    from claude_pulse.core.status import Phase
+    from claude_pulse.ui.notify import LogNotifier
+
+    monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
+    seed_credentials(pulse_home, fake_server)
+    app = DesktopApp(in_process_services, autostart=MemoryAutostart(), single_instance=False,
+                     notifier=LogNotifier())
+
+    def script(d: Driver) -> None:
+        phase = lambda: d.on_main(lambda: app._poller.status.phase)  # noqa: E731
+        wait_until(lambda: phase() is Phase.OK, 10, "the first poll")
+        d.on_main(app.log_out)
+        assert phase() is Phase.SIGNED_OUT
+        assert not (pulse_home / "credentials.json").exists()
+        d.on_main(app.show_window)
+        view = d.on_main(lambda: app._window.view)
+        assert view.banner is not None and view.banner.action is not None
+        assert view.banner.action.value == "Log in"
+
+    assert Driver(app).run(script) == 0
