@@ -182,6 +182,9 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "ClaudePulse"
     sys_version = ""
+    # A local program that opens a connection and never finishes its request must not hold a
+    # thread and a socket for the rest of the login (socket timeout for reads).
+    timeout = 5.0
 
     def do_GET(self) -> None:
         receiver = self.server.receiver
