@@ -12,46 +12,9 @@ from hypothesis import strategies as st
 
 from claude_pulse.core.usage import Usage, parse_timestamp, parse_usage, parse_usage_body
 from claude_pulse.errors import BadResponse, PulseError
+from claude_pulse.fake.samples import JULY_2026, MARCH_2026
 
 UTC = timezone.utc
-
-# Verbatim live capture, 2026-07-18 (protocol.md §3.2).
-JULY_2026: dict[str, Any] = {
-    "five_hour": {"utilization": 15.0, "resets_at": "2026-07-19T03:39:59.570750+00:00",
-                  "limit_dollars": None, "used_dollars": None, "remaining_dollars": None},
-    "seven_day": {"utilization": 48.0, "resets_at": "2026-07-23T14:59:59.570774+00:00",
-                  "limit_dollars": None, "used_dollars": None, "remaining_dollars": None},
-    "seven_day_oauth_apps": None, "seven_day_opus": None, "seven_day_sonnet": None,
-    "seven_day_cowork": None, "seven_day_omelette": None, "tangelo": None,
-    "iguana_necktie": None, "omelette_promotional": None, "nimbus_quill": None,
-    "cinder_cove": None, "amber_ladder": None,
-    "extra_usage": {"is_enabled": True, "monthly_limit": None, "used_credits": 40843.0,
-                    "utilization": None, "currency": "USD", "decimal_places": 2,
-                    "disabled_reason": None, "daily": None, "weekly": None},
-    "limits": [
-        {"kind": "session", "group": "session", "percent": 15, "severity": "normal",
-         "resets_at": "2026-07-19T03:39:59.570750+00:00", "scope": None, "is_active": False},
-        {"kind": "weekly_all", "group": "weekly", "percent": 48, "severity": "normal",
-         "resets_at": "2026-07-23T14:59:59.570774+00:00", "scope": None, "is_active": False},
-        {"kind": "weekly_scoped", "group": "weekly", "percent": 81, "severity": "warning",
-         "resets_at": "2026-07-23T14:59:59.571131+00:00",
-         "scope": {"model": {"id": None, "display_name": "Fable"}, "surface": None},
-         "is_active": True},
-    ],
-    "spend": {"used": {"amount_minor": 40843, "currency": "USD", "exponent": 2}, "limit": None,
-              "percent": 0, "severity": "normal", "enabled": True},
-    "member_dashboard_available": False,
-}
-
-MARCH_2026: dict[str, Any] = {
-    "five_hour": {"utilization": 8.0, "resets_at": "2026-03-11T05:17:29.000000+00:00"},
-    "seven_day": {"utilization": 68.0, "resets_at": "2026-03-15T03:59:59.943679+00:00"},
-    "seven_day_oauth_apps": None, "seven_day_opus": None,
-    "seven_day_sonnet": {"utilization": 2.0, "resets_at": "2026-03-15T03:59:59.943679+00:00"},
-    "seven_day_cowork": None, "iguana_necktie": None,
-    "extra_usage": {"is_enabled": True, "monthly_limit": 1000, "used_credits": 0.0,
-                    "utilization": None},
-}
 
 SPEC_2025: dict[str, Any] = {
     "five_hour": {"utilization": 8.0, "resets_at": "2025-01-11T05:17:29.000000+00:00"},
@@ -78,8 +41,8 @@ def t(text: str) -> datetime:
         pytest.param(JULY_2026, (15.0, t("2026-07-19T03:39:59.570750+00:00")),
                      (48.0, t("2026-07-23T14:59:59.570774+00:00")),
                      ["session", "weekly_all", "weekly_scoped:Fable"], id="july-2026-live"),
-        pytest.param(MARCH_2026, (8.0, t("2026-03-11T05:17:29+00:00")),
-                     (68.0, t("2026-03-15T03:59:59.943679+00:00")),
+        pytest.param(MARCH_2026, (23.0, t("2026-03-12T18:00:00.412306+00:00")),
+                     (37.0, t("2026-03-16T09:59:59.412331+00:00")),
                      ["weekly_scoped:Sonnet"], id="march-2026-legacy-sonnet"),
         pytest.param(SPEC_2025, (8.0, t("2025-01-11T05:17:29+00:00")),
                      (68.0, t("2025-01-15T03:59:59.943679+00:00")),

@@ -36,6 +36,7 @@ from typing import Any
 
 from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW, elapsed_percent, is_over_budget
 from claude_pulse.core.usage import Usage, Window
+from claude_pulse.core.viewmodel import format_duration
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -331,24 +332,13 @@ def _reset(name: str, used: float, resets_at: datetime | None, now: datetime) ->
 def _status_line(used: float, resets_at: datetime | None, now: datetime) -> str:
     line = f"{_percent(used)}% used"
     if resets_at is not None:
-        line += f" · resets in {_duration(resets_at - now)}"
+        line += f" · resets in {format_duration(resets_at - now)}"
     return line
 
 
 def _percent(value: float) -> str:
     # Floor, so 94.6 never reads as "95%" next to a 95% alert that has not fired.
     return str(math.floor(value))
-
-
-def _duration(delta: timedelta) -> str:
-    minutes = max(0, math.ceil(delta.total_seconds() / 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {mins}m"
-    return f"{mins}m"
 
 
 def _iso(value: datetime | None) -> str | None:
