@@ -344,7 +344,8 @@ def place_window(
         x, y = screen_w - width - _MARGIN, screen_h - height - _TASKBAR_GUESS
     else:
         x, y = screen_w - width - _MARGIN, _PANEL_GUESS
-    x = max(0, min(x, screen_w - width))
+    # Keep a small margin from the screen's edges when there is room for it.
+    x = max(0, min(max(_MARGIN, x), screen_w - width - _MARGIN))
     y = max(0, min(y, screen_h - height))
     return x, y
 

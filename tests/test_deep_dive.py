@@ -1,0 +1,384 @@
+"""The Deep Dive window on a real X display, checked by its pixels and by clicking it.
+
+The card is captured with ImageMagick's `import -window` and measured: the orange arc covers the
+usage share of its ring, the blue marker sits at the elapsed share of the pace bar, the pill is
+red when over budget and green when on track. Every state has a face; the banner's button, the
+footer's toggle and button, Escape and focus loss do what they say; the window redraws only when
+its view changes and runs a timer only while visible. `place_window` is pure and table-tested.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import tkinter as tk
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from claude_pulse.core.gauge import BLUE, GREEN, ORANGE, RED, TRACK, marker_x
+from claude_pulse.core.status import AppStatus, Phase
+from claude_pulse.core.usage import parse_usage
+from claude_pulse.core.viewmodel import Action
+from claude_pulse.services.snapshot import Snapshot
+from claude_pulse.ui.deep_dive import CARD_WIDTH, TITLE, DeepDiveWindow, place_window
+from support.fixtures_display import click, grab, xdotool
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+
+
+def snapshot(session: float | None, weekly: float | None, *, session_elapsed: float = 0.6,
+             week_elapsed: float = 0.5, fetched_at: datetime = NOW) -> Snapshot:
+    raw: dict[str, Any] = {
+        "five_hour": None if session is None else {
+            "utilization": session,
+            "resets_at": (NOW + timedelta(hours=5) * (1 - session_elapsed)).isoformat()},
+        "seven_day": None if weekly is None else {
+            "utilization": weekly,
+            "resets_at": (NOW + timedelta(days=7) * (1 - week_elapsed)).isoformat()},
+    }
+    return Snapshot(fetched_at, parse_usage(raw), raw)
+
+
+def ok(session: float, weekly: float, **kw: Any) -> AppStatus:
+    return AppStatus(Phase.OK, snapshot(session, weekly, **kw), account="pulse@example.com")
+
+
+# ---- place_window (no display) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("anchor", "platform", "expected"),
+    [
+        pytest.param((1011, 16), "linux", (652, 40), id="x11-tray-top-right-opens-below"),
+        pytest.param((1000, 750), "win32", (652, 226), id="taskbar-bottom-opens-above"),
+        pytest.param((400, 16), "linux", (220, 40), id="centred-under-the-pointer"),
+        pytest.param((10, 16), "linux", (12, 40), id="clamped-left"),
+        pytest.param(None, "linux", (652, 40), id="x11-no-anchor-top-right"),
+        pytest.param(None, "darwin", (652, 40), id="macos-under-menu-bar"),
+        pytest.param(None, "win32", (652, 212), id="windows-above-taskbar"),
+    ],
+)
+def test_place_window_keeps_the_window_next_to_the_tray_and_on_screen(
+    anchor: tuple[int, int] | None, platform: str, expected: tuple[int, int]
+) -> None:
+    assert place_window(360, 500, 1024, 768, anchor, platform) == expected
+
+
+def test_a_window_taller_than_the_screen_starts_at_the_top() -> None:
+    assert place_window(360, 900, 1024, 768, (1000, 10), "linux")[1] == 0
+
+
+# ---- the window on Xvfb -------------------------------------------------------------------
+
+
+@dataclass
+class Calls:
+    refresh: int = 0
+    alerts: list[bool] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    visibility: list[bool] = field(default_factory=list)
+
+
+@pytest.fixture
+def root(display: str) -> Iterator[tk.Tk]:
+    r = tk.Tk()
+    r.withdraw()
+    try:
+        yield r
+    finally:
+        r.destroy()
+
+
+@pytest.fixture
+def calls() -> Calls:
+    return Calls()
+
+
+@pytest.fixture
+def window(root: tk.Tk, calls: Calls) -> Iterator[DeepDiveWindow]:
+    def refresh() -> None:
+        calls.refresh += 1
+
+    win = DeepDiveWindow(
+        root, clock=lambda: NOW, on_refresh=refresh, on_alerts_toggled=calls.alerts.append,
+        on_action=calls.actions.append, on_visibility=calls.visibility.append,
+        platform="linux",
+    )
+    try:
+        yield win
+    finally:
+        win.destroy()
+
+
+def settle(root: tk.Tk, seconds: float = 0.3) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        root.update()
+        time.sleep(0.02)
+
+
+def pump_until(root: tk.Tk, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("the window did not react")
+        root.update()
+        time.sleep(0.02)
+
+
+def capture(display: str, root: tk.Tk, win: DeepDiveWindow, path: Path) -> Image.Image:
+    settle(root)
+    frame = int(win.toplevel.wm_frame(), 16)
+    return grab(display, path, frame)
+
+
+def near(pixel: Any, colour: tuple[int, int, int], tolerance: int) -> bool:
+    return all(abs(int(a) - b) <= tolerance for a, b in zip(pixel[:3], colour, strict=True))
+
+
+def arc_coverage(card: Image.Image) -> float:
+    """The share of the session ring painted orange, by angle around the ring's centre."""
+    px = card.load()
+    points = [(x, y) for y in range(60, min(card.height, 340)) for x in range(40, card.width - 40)
+              if near(px[x, y], ORANGE, 50)]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    radius = (max(xs) - min(xs)) / 2
+    angles = {int(math.degrees(math.atan2(x - cx, cy - y)) % 360) for x, y in points
+              if math.hypot(x - cx, y - cy) > 0.8 * radius}
+    return len(angles) / 360
+
+
+@dataclass(frozen=True)
+class PaceBar:
+    x0: int
+    x1: int
+    top: int
+    bottom: int
+    marker: float
+
+
+def pace_bar(card: Image.Image) -> PaceBar:
+    """Find the pace bar (rows full of track or orange) and the blue marker on it."""
+    px = card.load()
+    rows = [y for y in range(card.height // 2, card.height)
+            if sum(1 for x in range(card.width) if near(px[x, y], TRACK, 6)
+                   or near(px[x, y], ORANGE, 20)) > card.width // 2]
+    assert rows, "no pace bar found"
+    mid = rows[len(rows) // 2]
+    bar = [x for x in range(card.width)
+           if any(near(px[x, mid], c, t) for c, t in ((TRACK, 6), (ORANGE, 20), (BLUE, 60)))]
+    blue = [x for y in rows for x in range(card.width) if near(px[x, y], BLUE, 40)]
+    assert blue, "no elapsed marker on the bar"
+    return PaceBar(min(bar), max(bar), rows[0], rows[-1], sum(blue) / len(blue))
+
+
+def count(card: Image.Image, colour: tuple[int, int, int], box: tuple[int, int, int, int],
+          tolerance: int = 25) -> int:
+    px = card.load()
+    return sum(1 for y in range(box[1], box[3]) for x in range(box[0], box[2])
+               if near(px[x, y], colour, tolerance))
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize(
+    ("session", "weekly", "week_elapsed", "pill"),
+    [
+        pytest.param(80.0, 30.0, 0.55, GREEN, id="80pct-on-track"),
+        pytest.param(95.0, 68.0, 0.30, RED, id="95pct-over-budget"),
+        pytest.param(76.0, 50.0, 0.90, GREEN, id="76pct-late-in-week"),
+    ],
+)
+def test_the_card_shows_the_numbers(
+    display: str, root: tk.Tk, window: DeepDiveWindow, tmp_path: Path,
+    session: float, weekly: float, week_elapsed: float, pill: tuple[int, int, int],
+) -> None:
+    window.set_status(ok(session, weekly, week_elapsed=week_elapsed))
+    window.show()
+    card = capture(display, root, window, tmp_path / f"card-{session:.0f}.png")
+
+    assert abs(arc_coverage(card) - session / 100) < 0.03
+    bar = pace_bar(card)
+    expected = marker_x(week_elapsed * 100, bar.x0, bar.x1)
+    assert abs(bar.marker - expected) <= 3, (bar, expected)
+    pill_area = (card.width // 2, bar.top - 60, card.width, bar.top - 10)
+    other = RED if pill == GREEN else GREEN
+    assert count(card, pill, pill_area) > 20
+    assert count(card, other, pill_area) == 0
+
+
+@pytest.mark.gui
+def test_over_100_percent_adds_a_red_second_lap(
+    display: str, root: tk.Tk, window: DeepDiveWindow, tmp_path: Path
+) -> None:
+    window.set_status(ok(104.0, 40.0))
+    window.show()
+    card = capture(display, root, window, tmp_path / "over.png")
+    gauge = (40, 60, card.width - 40, 340)
+    assert count(card, RED, gauge) > 30  # the lap beyond 100 %
+    assert window.view is not None and window.view.session.percent_text == "104%"
+
+
+FACES = [
+    pytest.param(AppStatus(Phase.SIGNED_OUT), Action.LOG_IN, id="signed-out"),
+    pytest.param(AppStatus(Phase.LOGGING_IN), None, id="waiting-for-login"),
+    pytest.param(AppStatus(Phase.LOGIN_FAILED, message="No answer from the browser"),
+                 Action.RETRY, id="login-failed"),
+    pytest.param(AppStatus(Phase.LOADING), None, id="loading"),
+    pytest.param(AppStatus(Phase.OFFLINE, snapshot(40, 30, fetched_at=NOW - timedelta(minutes=12)),
+                           next_try=NOW + timedelta(minutes=1)), None, id="offline-stale"),
+    pytest.param(AppStatus(Phase.RATE_LIMITED, snapshot(40, 30, fetched_at=NOW - timedelta(
+        minutes=7)), next_try=NOW + timedelta(minutes=5)), None, id="rate-limited"),
+    pytest.param(AppStatus(Phase.REAUTH, message="Your login has expired"), Action.LOG_IN,
+                 id="log-in-again"),
+    pytest.param(AppStatus(Phase.SERVER_ERROR, snapshot(40, 30), message="HTTP 503"), None,
+                 id="server-error"),
+]
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize(("status", "action"), FACES)
+def test_every_state_has_a_face(
+    display: str, root: tk.Tk, window: DeepDiveWindow, tmp_path: Path,
+    status: AppStatus, action: Action | None,
+) -> None:
+    window.set_status(ok(40, 30))
+    window.show()
+    healthy = capture(display, root, window, tmp_path / "ok.png")
+    window.set_status(status)
+    face = capture(display, root, window, tmp_path / "face.png")
+    assert window.view is not None and window.view.banner is not None
+    assert face.tobytes() != healthy.tobytes()
+    assert (window.action_box is not None) == (action is not None)
+
+
+@pytest.mark.gui
+def test_the_banner_button_runs_its_action(
+    display: str, root: tk.Tk, window: DeepDiveWindow, calls: Calls
+) -> None:
+    window.set_status(AppStatus(Phase.LOGIN_FAILED, message="Timed out"))
+    window.show()
+    settle(root)
+    box = window.action_box
+    assert box is not None
+    top = window.toplevel
+    click(display, top.winfo_rootx() + (box[0] + box[2]) // 2,
+          top.winfo_rooty() + (box[1] + box[3]) // 2)
+    pump_until(root, lambda: calls.actions == [Action.RETRY])
+
+
+@pytest.mark.gui
+def test_footer_toggle_and_refresh_button(
+    display: str, root: tk.Tk, window: DeepDiveWindow, calls: Calls
+) -> None:
+    window.set_status(ok(40, 30))
+    window.set_alerts(True)
+    window.show()
+    settle(root)
+    for widget in (window._refresh_button, window._toggle):
+        click(display, widget.winfo_rootx() + widget.winfo_width() // 2,
+              widget.winfo_rooty() + widget.winfo_height() // 2)
+        settle(root, 0.2)
+    pump_until(root, lambda: calls.refresh == 1 and calls.alerts == [False])
+    assert window._last_refresh.cget("text") == "Last refresh " + NOW.astimezone().strftime("%H:%M")
+
+
+@pytest.mark.gui
+def test_escape_hides_and_reports_visibility(
+    display: str, root: tk.Tk, window: DeepDiveWindow, calls: Calls
+) -> None:
+    window.set_status(ok(40, 30))
+    window.show()
+    settle(root)
+    frame = int(window.toplevel.wm_frame(), 16)
+    xdotool(display, "windowfocus", "--sync", str(frame))
+    xdotool(display, "key", "--window", str(frame), "Escape")
+    pump_until(root, lambda: not window.visible)
+    assert calls.visibility == [True, False]
+    assert window.toplevel.winfo_ismapped() == 0
+
+
+@pytest.mark.gui
+def test_losing_the_focus_to_another_client_hides_the_window(
+    display: str, root: tk.Tk, window: DeepDiveWindow
+) -> None:
+    from Xlib import X
+    from Xlib import display as xdisplay
+
+    window.set_status(ok(40, 30))
+    window.show()
+    pump_until(root, lambda: window._had_focus)
+    other = xdisplay.Display(display)
+    try:
+        # Another client takes the focus, as clicking another application's window would.
+        screen = other.screen()
+        w = screen.root.create_window(0, 0, 50, 50, 0, screen.root_depth)
+        w.map()
+        other.sync()
+        time.sleep(0.1)
+        w.set_input_focus(X.RevertToParent, X.CurrentTime)
+        other.sync()
+        pump_until(root, lambda: not window.visible)
+        w.destroy()
+        other.sync()
+    finally:
+        other.close()
+
+
+@pytest.mark.gui
+def test_redraws_only_on_change_and_ticks_only_while_visible(
+    root: tk.Tk, window: DeepDiveWindow
+) -> None:
+    def timers() -> tuple[str, ...]:
+        return tuple(root.tk.splitlist(root.tk.call("after", "info")))
+
+    status = ok(40, 30)
+    window.set_status(status)
+    assert window.renders == 0  # hidden: nothing drawn
+    assert timers() == ()
+    window.show()
+    settle(root)
+    assert window.renders == 1
+    window.set_status(status)
+    window.set_status(ok(40, 30))  # equal value, equal view
+    assert window.renders == 1
+    window.set_status(ok(41, 30))
+    assert window.renders == 2
+    assert len(timers()) == 1  # the once-a-minute countdown
+    window.hide()
+    assert timers() == ()
+
+
+@pytest.mark.gui
+def test_notes_and_problems_are_shown_and_notes_clear_on_the_next_status(
+    root: tk.Tk, window: DeepDiveWindow
+) -> None:
+    window.set_status(ok(40, 30))
+    window.set_problem("config.json cannot be read; using defaults")
+    window.show()
+    window.show_note("Rate-limited; next try at 12:05")
+    settle(root, 0.1)
+    assert window._note_label.winfo_ismapped()
+    assert "config.json" in window._note_label.cget("text")
+    assert "next try" in window._note_label.cget("text")
+    window.set_status(ok(41, 30))
+    settle(root, 0.1)
+    assert "next try" not in window._note_label.cget("text")
+    window.set_problem(None)
+    settle(root, 0.1)
+    assert not window._note_label.winfo_ismapped()
+
+
+@pytest.mark.gui
+def test_the_window_is_the_card_width_and_titled(root: tk.Tk, window: DeepDiveWindow) -> None:
+    window.set_status(ok(40, 30))
+    window.show()
+    settle(root)
+    assert window.toplevel.title() == TITLE
+    assert window.toplevel.winfo_width() == CARD_WIDTH
