@@ -17,8 +17,9 @@ due for refresh a few seconds after they are issued (lifetime = the 5-minute ref
 
 In both: every command exits 0 with at most one line on stderr and no traceback (the one
 exception: `statusline` may say "no usage data yet", exit 1, while the very first fetch of the run
-is still in flight), the tray never asks for a login, config.json is unchanged, snapshot and history are readable with one history row
-per good answer, and the refresh token on disk still works.
+is still in flight), the tray never asks for a login, config.json is unchanged, snapshot and
+history are readable with one history row per good answer, and the refresh token on disk still
+works.
 """
 
 from __future__ import annotations
