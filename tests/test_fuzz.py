@@ -10,8 +10,8 @@
 * the login callback: query strings into the loopback listener, `check_callback`, and pasted
   `code#state` text; raw bytes over a socket into the listener.
 
-Inputs that break a documented contract today are kept below as `xfail(strict=True)` examples
-with the fix in the reason (docs/reliability.md lists them).
+Each input that once broke a documented contract is kept as a regression test, with the bug it
+found in its docstring (docs/reliability.md lists them).
 """
 
 from __future__ import annotations
@@ -143,10 +143,6 @@ def test_every_parsed_answer_renders(raw: dict[str, Any]) -> None:
     _render(raw)
 
 
-@pytest.mark.xfail(strict=True, reason="core/usage.py parse_timestamp keeps offsets that cannot "
-                   "be converted to UTC (year 1 at +14:00); Deep Dive then raises OverflowError. "
-                   "Fix: in parse_timestamp, `parsed = parsed.astimezone(timezone.utc)` inside "
-                   "`try/except OverflowError` → BadResponse('... out of range')")
 def test_reset_time_at_the_edge_of_the_calendar_is_rejected_or_rendered() -> None:
     raw = {"five_hour": {"utilization": 5, "resets_at": "0001-01-01T00:00:00+14:00"}}
     try:
@@ -186,10 +182,8 @@ def _deep_claude_code_feed(tmp: Path) -> None:
     assert from_claude_code(DEEP) is None  # documented: "Never raises"
 
 
-_NESTING_FIX = ("json.loads raises RecursionError (not ValueError) for deeply nested input; fix: "
-                "in atomic.read_json, services/http.HttpResponse.json, core/usage."
-                "parse_usage_body and core/statusline.from_claude_code, turn RecursionError "
-                "into ValueError/BadResponse (`except (ValueError, RecursionError)`)")
+# Regression: json.loads raises RecursionError, not ValueError, for deeply nested input; every
+# JSON reader now turns it into its documented error.
 
 
 @pytest.mark.parametrize("entry", [
@@ -199,13 +193,11 @@ _NESTING_FIX = ("json.loads raises RecursionError (not ValueError) for deeply ne
     pytest.param(_deep_gate, id="gate-json"),
     pytest.param(_deep_claude_code_feed, id="claude-code-stdin"),
 ])
-@pytest.mark.xfail(strict=True, reason=_NESTING_FIX)
 def test_deeply_nested_json_file_is_a_documented_error(tmp_path: Path,
                                                        entry: Callable[[Path], None]) -> None:
     entry(tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason=_NESTING_FIX)
 def test_deeply_nested_usage_answer_is_a_bad_response(fake_server: FakeAnthropic,
                                                       usage_client: UsageClient) -> None:
     fake_server.queue("usage", Reply(200, body=DEEP))
@@ -287,12 +279,6 @@ def test_credentials_of_any_bytes_load_or_are_set_aside_never_deleted(data: byte
         assert "refresh_token='***'" in repr(tokens)  # never shown, not even in a traceback
 
 
-@pytest.mark.xfail(strict=True, reason="core/tokens.py _expiry: an ISO expires_at whose offset "
-                   "cannot be converted to UTC raises OverflowError from astimezone (not "
-                   "ValueError), so CredentialStore.load raises it instead of CredentialsError "
-                   "and does not set the file aside. Fix: catch OverflowError around "
-                   "`parsed.astimezone(timezone.utc)` and raise ValueError('expires_at is out of "
-                   "range')")
 def test_credentials_with_an_unconvertible_expiry_are_set_aside(tmp_path: Path) -> None:
     path = tmp_path / "credentials.json"
     path.write_text(json.dumps({"access_token": "a", "refresh_token": "r",
@@ -354,11 +340,6 @@ def test_pasted_code_gives_params_or_login_error(text: str) -> None:
     assert set(params) <= {"code", "state", "error", "error_description"}
 
 
-@pytest.mark.xfail(strict=True, reason="secrets.compare_digest raises TypeError for non-ASCII "
-                   "str: a pasted `code#é` (login --manual) or a callback with state=%C3%A9 "
-                   "crashes with TypeError instead of LoginError / a 400 page. Fix: compare "
-                   "bytes, `secrets.compare_digest(a.encode(), b.encode())`, in oauth/flow.py "
-                   "check_callback and oauth/loopback.py LoopbackReceiver._handle")
 @pytest.mark.parametrize("where", ["pasted", "listener"])
 def test_non_ascii_state_is_a_login_error(receiver: LoopbackReceiver, where: str) -> None:
     if where == "pasted":

@@ -47,6 +47,8 @@ def read_json(path: Path) -> Any:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 text ({exc.reason})") from exc
+    except RecursionError as exc:  # json nests by recursion; a hostile file can exhaust it
+        raise ValueError("JSON nested too deeply") from exc
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -61,7 +61,7 @@ def from_claude_code(text: str | bytes) -> dict[str, Any] | None:
     """
     try:
         payload = json.loads(text)
-    except (ValueError, TypeError):  # UnicodeDecodeError is a ValueError
+    except (ValueError, TypeError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     limits = payload.get("rate_limits") if isinstance(payload, dict) else None
     if not isinstance(limits, dict):

@@ -94,7 +94,10 @@ def _expiry(value: Any) -> datetime:
             raise ValueError("expires_at is not a date") from exc
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc)
+        try:
+            return parsed.astimezone(timezone.utc)
+        except OverflowError as exc:  # e.g. year 1 with a positive offset
+            raise ValueError("expires_at is out of range") from exc
     raise ValueError("expires_at is missing")
 
 

@@ -87,6 +87,8 @@ def parse_usage_body(body: bytes | str) -> Usage:
             raise BadResponse("usage response is not UTF-8 text") from exc
     try:
         payload = json.loads(body)
+    except RecursionError as exc:
+        raise BadResponse("usage response is JSON nested too deeply") from exc
     except ValueError as exc:
         snippet = " ".join(body[:60].split())
         hint = "an HTML page" if snippet.lstrip().startswith("<") else repr(snippet)
@@ -132,7 +134,12 @@ def parse_timestamp(value: Any, where: str = "resets_at") -> datetime | None:
         raise BadResponse(f"{where} is not an ISO 8601 time: {value[:40]!r}") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
+    try:
+        # Normalised to UTC here, once: a time at the edge of the calendar ("0001-01-01T00:00
+        # +14:00") has no UTC value and must fail now, not later in the window's countdown.
+        return parsed.astimezone(timezone.utc)
+    except OverflowError as exc:
+        raise BadResponse(f"{where} is out of range: {value[:40]!r}") from exc
 
 
 _FRACTION = re.compile(r"\.(\d+)(?=[+-]\d\d:?\d\d$|$)")

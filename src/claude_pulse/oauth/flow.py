@@ -102,7 +102,8 @@ def start_login(
 
 def check_callback(pending: PendingLogin, params: Mapping[str, str]) -> str:
     """The authorization code from a redirect's query, after checking `state`."""
-    if not secrets.compare_digest(params.get("state", ""), pending.state):
+    # Bytes: compare_digest raises TypeError on non-ASCII text, and `state` comes from outside.
+    if not secrets.compare_digest(params.get("state", "").encode(), pending.state.encode()):
         raise LoginError("The login answer did not match this login attempt (state mismatch).")
     if "error" in params:
         raise LoginError(_denied_message(params))

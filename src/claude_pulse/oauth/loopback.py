@@ -155,7 +155,8 @@ class LoopbackReceiver:
             if self._result is not None or self._cancelled:
                 return 200, "This login has already finished", "You can close this tab."
             expected = self._expected_state
-            if expected is None or not secrets.compare_digest(params.get("state", ""), expected):
+            got = params.get("state", "").encode()  # bytes: non-ASCII text makes it raise
+            if expected is None or not secrets.compare_digest(got, expected.encode()):
                 self._mismatches += 1
                 log.warning("login callback with a wrong state refused (not exchanged)")
                 return 400, "State mismatch", (

@@ -37,7 +37,10 @@ class HttpResponse:
 
     def json(self) -> Any:
         """Decoded JSON body; raises ValueError when it is not JSON."""
-        return json.loads(self.body.decode("utf-8", errors="strict"))
+        try:
+            return json.loads(self.body.decode("utf-8", errors="strict"))
+        except RecursionError as exc:  # json nests by recursion; a hostile body can exhaust it
+            raise ValueError("JSON nested too deeply") from exc
 
 
 class HttpTransport(Protocol):

@@ -152,7 +152,7 @@ class Tray:
             icon.visible = False
             icon.stop()
         except Exception:
-            log.debug("tray icon stop failed", exc_info=True)
+            log.warning("tray icon stop failed", exc_info=True)
         if self._thread is not None:
             self._thread.join(timeout=_JOIN_TIMEOUT_S)
 
@@ -248,6 +248,7 @@ def _xorg_icon_class(base: type[Any]) -> type[Any]:
             self._on_right_click = on_right_click
             self._renderer = renderer
             self._background_known = False
+            self._asked: int | None = None  # the tray we sent our dock request to
             # The left-click fix: stock 0.19.5 never selects ButtonPress (pystray #151).
             self._window.change_attributes(
                 event_mask=Xlib.X.ExposureMask | Xlib.X.StructureNotifyMask
@@ -273,17 +274,14 @@ def _xorg_icon_class(base: type[Any]) -> type[Any]:
         def _assert_docked(self) -> None:
             # Stock pystray sends a new dock request on every image update. trayer answers a
             # repeated request by embedding the icon again, and after a few of those it leaves
-            # the icon 1 px wide. Ask only when we are not embedded.
-            if self._systray_manager is not None and self._embedded():
+            # the icon 1 px wide. Ask each tray once; a new tray (the old one died: pystray
+            # clears `_systray_manager`) or a hide/show cycle asks again.
+            manager = self._systray_manager
+            if manager is not None and manager.id == self._asked:
                 return
             super()._assert_docked()
-
-        def _embedded(self) -> bool:
-            try:
-                parent = self._window.query_tree().parent
-            except XError:
-                return False
-            return bool(parent.id != self._display.screen().root.id)
+            manager = self._systray_manager
+            self._asked = manager.id if manager is not None else None
 
         def _on_button_press(self, event: Any) -> None:
             if event.detail == 1:
