@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -120,3 +121,33 @@ def test_unwritable_location_is_a_credentials_error(pulse_home: Path) -> None:
     with pytest.raises(CredentialsError, match="Could not save") as info:
         store.save(TOKENS)
     assert "sk-ant" not in str(info.value)
+
+
+def test_a_save_killed_before_its_rename_is_finished_on_next_load(tmp_path: Path) -> None:
+    """Regression (crash-safety kill loop): the server had rotated the refresh token and the
+    process died after writing the temp file but before `os.replace`; the only valid refresh
+    token sat in the temp file and the next start forced a new login."""
+    store = CredentialStore(tmp_path / "credentials.json")
+    old = TokenSet("sk-ant-oat01-old", "sk-ant-ort01-old",
+                    datetime(2030, 1, 1, tzinfo=timezone.utc))
+    store.save(old)
+    past = time.time() - 120
+    os.utime(store.path, (past, past))
+    new = TokenSet("sk-ant-oat01-new", "sk-ant-ort01-new",
+                    datetime(2030, 1, 2, tzinfo=timezone.utc))
+    tmp = store.path.with_name(".credentials.json.dead0000.tmp")
+    tmp.write_text(json.dumps(new.to_json()))
+    when = time.time() - 30
+    os.utime(tmp, (when, when))
+    loaded = store.load()
+    assert loaded is not None and loaded.refresh_token == "sk-ant-ort01-new"
+    assert not tmp.exists()
+
+
+def test_logout_also_removes_leftover_temp_files(tmp_path: Path) -> None:
+    store = CredentialStore(tmp_path / "credentials.json")
+    store.path.write_text("{}")
+    tmp = store.path.with_name(".credentials.json.dead0000.tmp")
+    tmp.write_text('{"refresh_token": "sk-ant-ort01-x"}')
+    assert store.clear()
+    assert list(tmp_path.iterdir()) == []

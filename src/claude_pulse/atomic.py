@@ -10,16 +10,28 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["read_json", "write_atomic", "write_json_atomic"]
+__all__ = [
+    "finish_interrupted_write",
+    "leftover_temp_files",
+    "read_json",
+    "write_atomic",
+    "write_json_atomic",
+]
+
+# A live writer needs milliseconds between creating its temp file and renaming it; a temp file
+# older than this was left by a process that died.
+ABANDONED_AFTER_S = 5.0
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Replace `path` with `data` atomically; the file has `mode` from its first byte."""
     # A unique name, not a secret: os.urandom avoids importing `secrets` (~5 ms per CLI call).
-    tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}{_TMP_SUFFIX}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     fd = os.open(tmp, flags, mode)
     try:
@@ -33,6 +45,48 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
             tmp.unlink()
         raise
     _fsync_dir(path.parent)
+
+
+_TMP_SUFFIX = ".tmp"
+
+
+def leftover_temp_files(path: Path) -> list[Path]:
+    """Temp files of `write_atomic(path)` that were never renamed, oldest first."""
+    found = []
+    for tmp in path.parent.glob(f".{path.name}.*{_TMP_SUFFIX}"):
+        try:
+            found.append((tmp.stat().st_mtime, tmp))
+        except OSError:
+            continue  # renamed or removed meanwhile
+    return [tmp for _, tmp in sorted(found)]
+
+
+def finish_interrupted_write(path: Path, is_complete: Callable[[bytes], bool]) -> bool:
+    """Complete the rename a killed writer did not get to; remove the other leftovers.
+
+    A leftover temp file that `is_complete` accepts and that is newer than `path` holds the
+    newest data (it was fully written and fsynced; only the `os.replace` is missing), so it
+    becomes `path`. Older or torn leftovers are deleted: they may hold secrets. Returns True
+    when `path` was replaced.
+    """
+    try:
+        current = path.stat().st_mtime
+    except FileNotFoundError:
+        current = float("-inf")
+    now, adopted = time.time(), False
+    for tmp in leftover_temp_files(path):
+        try:
+            mtime = tmp.stat().st_mtime
+            if now - mtime < ABANDONED_AFTER_S:
+                continue  # another process may be about to rename it
+            if mtime >= current and is_complete(tmp.read_bytes()):
+                os.replace(tmp, path)
+                current, adopted = mtime, True
+            else:
+                tmp.unlink()
+        except OSError:
+            continue  # raced with another process doing the same; theirs wins
+    return adopted
 
 
 def write_json_atomic(path: Path, value: Any, mode: int = 0o600) -> None:

@@ -9,6 +9,7 @@ fields survive a round trip through an older one.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -16,7 +17,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from claude_pulse.atomic import read_json, write_json_atomic
+from claude_pulse.atomic import (
+    finish_interrupted_write,
+    leftover_temp_files,
+    read_json,
+    write_json_atomic,
+)
 from claude_pulse.core.tokens import TokenSet
 from claude_pulse.errors import CredentialsError
 
@@ -47,6 +53,10 @@ class CredentialStore:
 
     def load(self) -> TokenSet | None:
         """The saved tokens or None; CredentialsError if unreadable (the file is kept aside)."""
+        # A process killed after the server rotated the refresh token but before the rename
+        # leaves the only valid token in a temp file: finish that write instead of losing it.
+        if finish_interrupted_write(self.path, _holds_tokens):
+            log.warning("recovered credentials from an interrupted save")
         try:
             raw = read_json(self.path)
             return TokenSet.from_json(raw)
@@ -85,6 +95,9 @@ class CredentialStore:
 
     def clear(self) -> bool:
         """Forget the tokens. Returns whether there was a file to delete."""
+        for leftover in leftover_temp_files(self.path):  # they hold tokens too
+            with contextlib.suppress(OSError):
+                leftover.unlink()
         try:
             self.path.unlink()
         except FileNotFoundError:
@@ -106,6 +119,14 @@ class CredentialStore:
             return None
         log.warning("unreadable credentials moved to %s", target)
         return target
+
+
+def _holds_tokens(data: bytes) -> bool:
+    try:
+        TokenSet.from_json(json.loads(data.decode("utf-8")))
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _reason(exc: BaseException) -> str:
