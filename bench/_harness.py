@@ -1,0 +1,559 @@
+"""Shared helpers for the benchmark scripts in `bench/` (not a benchmark itself).
+
+What lives here: statistics and the JSON results file (`bench/results/<name>.json`); a home
+folder (`CLAUDE_PULSE_HOME`) wired to the in-package fake Anthropic server, with saved
+credentials and optionally a snapshot; a private Xvfb (`-displayfd`) and trayer, found the same
+way `tests/support/fixtures_display.py` finds them; reading the docked tray icon's pixels with
+python-xlib; per-process counters from `/proc` (context switches summed over every thread in
+`/proc/PID/task/*/status`, CPU = utime+stime from `/proc/PID/stat`, `VmRSS`); and `Cleanup`, which
+ends every process a script started (its whole process group) on exit, Ctrl-C, SIGTERM or the
+script's own time limit.
+
+Scripts need only Python (the project's venv), Xvfb and trayer; nothing here needs root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+RESULTS_DIR = BENCH_DIR / "results"
+CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+SCREEN = (1024, 768)
+TRAYER_HEIGHT = 32
+
+# Make `import claude_pulse` work from a checkout even when the package is not installed.
+try:
+    import claude_pulse  # noqa: F401
+except ImportError:
+    sys.path.insert(0, str(REPO / "src"))
+
+
+# ---- statistics and results ----------------------------------------------------------------
+
+
+def summary(values: Sequence[float]) -> dict[str, float | int]:
+    """median, min, max and the number of runs (values in the caller's unit)."""
+    if not values:
+        return {"median": float("nan"), "min": float("nan"), "max": float("nan"), "runs": 0}
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "runs": len(values),
+    }
+
+
+def fmt(s: dict[str, Any], unit: str = "ms", digits: int = 1) -> str:
+    return (f"median {s['median']:.{digits}f} {unit} (min {s['min']:.{digits}f}, "
+            f"max {s['max']:.{digits}f}, {s['runs']} runs)")
+
+
+def verdict(value: float, limit: float) -> str:
+    return "met" if value <= limit else "MISSED"
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+    return info
+
+
+def write_results(name: str, data: dict[str, Any]) -> Path:
+    """`bench/results/<name>.json`, written atomically, with the time and the machine."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}.json"
+    payload = {"bench": name, "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "machine": machine(), **data}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    print(f"results: {path.relative_to(REPO)}")
+    return path
+
+
+# ---- process hygiene -----------------------------------------------------------------------
+
+
+class TimeLimit(Exception):
+    """The script ran past its own time limit."""
+
+
+class Cleanup:
+    """Ends every process started through it, whatever happens (exit, Ctrl-C, SIGTERM, limit).
+
+    Each child starts in its own session, so killing its process group also ends anything it
+    started (a stuck app's helpers). `limit_s` arms SIGALRM, which raises `TimeLimit` in the
+    main thread and so runs the same cleanup.
+    """
+
+    def __init__(self, limit_s: float | None = None) -> None:
+        self._procs: list[subprocess.Popen[Any]] = []
+        self._dirs: list[Path] = []
+        self._callbacks: list[Any] = []
+        self._limit_s = limit_s
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> Cleanup:
+        def on_term(signum: int, _frame: FrameType | None) -> None:
+            raise KeyboardInterrupt(f"signal {signum}")
+
+        def on_alarm(_signum: int, _frame: FrameType | None) -> None:
+            raise TimeLimit(f"time limit of {self._limit_s:.0f} s reached")
+
+        # SIGINT too: a shell starts background jobs with SIGINT ignored, and Python then
+        # never installs its KeyboardInterrupt handler.
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            self._old[sig] = signal.signal(sig, on_term)
+        if self._limit_s:
+            self._old[signal.SIGALRM] = signal.signal(signal.SIGALRM, on_alarm)
+            signal.alarm(int(self._limit_s) + 1)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.alarm(0)
+        for callback in reversed(self._callbacks):
+            with contextlib.suppress(Exception):
+                callback()
+        for proc in reversed(self._procs):
+            stop_process(proc)
+        for folder in self._dirs:
+            shutil.rmtree(folder, ignore_errors=True)
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+    def popen(self, args: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
+        kwargs.setdefault("start_new_session", True)
+        proc: subprocess.Popen[Any] = subprocess.Popen(list(args), **kwargs)
+        self._procs.append(proc)
+        return proc
+
+    def tempdir(self, prefix: str = "pulse-bench-") -> Path:
+        folder = Path(tempfile.mkdtemp(prefix=prefix))
+        self._dirs.append(folder)
+        return folder
+
+    def on_exit(self, callback: Any) -> None:
+        self._callbacks.append(callback)
+
+
+def stop_process(proc: subprocess.Popen[Any], timeout: float = 5.0) -> int | None:
+    """SIGTERM the child's process group, then SIGKILL it; returns the exit code."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=timeout)
+    else:
+        # The leader is gone; make sure nothing it left in its group lingers.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    return proc.returncode
+
+
+# ---- the app's home folder and the fake server ---------------------------------------------
+
+
+def usage_payload(session: float = 42.0, weekly: float = 20.0,
+                  now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(timezone.utc)
+    return {
+        "five_hour": {"utilization": session,
+                      "resets_at": (now + timedelta(hours=2, minutes=13)).isoformat()},
+        "seven_day": {"utilization": weekly, "resets_at": (now + timedelta(days=3)).isoformat()},
+    }
+
+
+def start_fake(cleanup: Cleanup, usage: dict[str, Any] | None = None) -> Any:
+    """The in-package fake Anthropic on 127.0.0.1, in this process (a thread)."""
+    from claude_pulse.fake.anthropic import FakeAnthropic
+
+    fake = FakeAnthropic()
+    if usage is not None:
+        fake.usage = usage
+    fake.start()
+    cleanup.on_exit(fake.stop)
+    return fake
+
+
+def make_home(cleanup: Cleanup, fake: Any, *, logged_in: bool = True,
+              snapshot_age_s: float | None = None, config: dict[str, Any] | None = None,
+              usage: dict[str, Any] | None = None) -> Path:
+    """A CLAUDE_PULSE_HOME pointing at `fake`, with saved credentials (and a snapshot)."""
+    from claude_pulse.core.tokens import TokenSet
+    from claude_pulse.services.credentials import CredentialStore
+    from claude_pulse.services.snapshot import SnapshotStore
+
+    home = cleanup.tempdir("pulse-home-")
+    os.chmod(home, 0o700)
+    cfg = {**(fake.config_overrides() if fake is not None else {}), "callback_port": 0,
+           **(config or {})}
+    (home / "config.json").write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
+    if logged_in and fake is not None:
+        tok = fake.issue_tokens()
+        CredentialStore(home / "credentials.json").save(TokenSet(
+            access_token=tok["access_token"], refresh_token=tok["refresh_token"],
+            expires_at=datetime.now(timezone.utc) + timedelta(seconds=tok["expires_in"]),
+            scope=tok["scope"], email=tok["account"]["email_address"]))
+    if snapshot_age_s is not None:
+        now = datetime.now(timezone.utc)
+        SnapshotStore(home / "snapshot.json").save(
+            now - timedelta(seconds=snapshot_age_s), usage or usage_payload(now=now))
+    return home
+
+
+def cli_command() -> list[str]:
+    """How a user runs the CLI: the `claude-pulse` console script next to this Python."""
+    script = Path(sys.executable).with_name("claude-pulse")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "claude_pulse"]
+
+
+def app_env(home: Path, *, display: str | None = None, scratch: Path | None = None,
+            extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The app's environment: its own home, the private display, no session bus.
+
+    XDG folders point into `scratch`, so "start at login" never touches the real desktop.
+    """
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DBUS_SESSION_BUS_ADDRESS", "PYTHONWARNINGS", "PYTHONPATH")}
+    env["CLAUDE_PULSE_HOME"] = str(home)
+    env["NO_AT_BRIDGE"] = "1"
+    if display is not None:
+        env["DISPLAY"] = display
+    else:
+        env.pop("DISPLAY", None)
+    if scratch is not None:
+        for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
+                         ("XDG_CACHE_HOME", "cache"), ("XDG_RUNTIME_DIR", "runtime")):
+            path = scratch / sub
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            env[var] = str(path)
+    env.update(extra or {})
+    return env
+
+
+# ---- Xvfb and trayer -----------------------------------------------------------------------
+
+
+def start_xvfb(cleanup: Cleanup, timeout: float = 15.0) -> str:
+    """A private Xvfb on a display number it picks itself; returns ":N"."""
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        raise SystemExit("bench: Xvfb is not installed (apt-get install xvfb)")
+    read_fd, write_fd = os.pipe()
+    proc = cleanup.popen(
+        [xvfb, "-displayfd", str(write_fd), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
+         "-nolisten", "tcp", "-noreset"],
+        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    deadline = time.monotonic() + timeout
+    with os.fdopen(read_fd, "rb") as pipe:
+        number = pipe.readline().decode().strip()
+    if not number.isdigit() or time.monotonic() > deadline:
+        raise SystemExit(f"bench: Xvfb did not start (exit code {proc.poll()})")
+    return f":{number}"
+
+
+def start_trayer(cleanup: Cleanup, display: str, timeout: float = 15.0) -> subprocess.Popen[Any]:
+    """trayer at the top right, as the GUI tests run it; waits until it owns the tray."""
+    trayer = shutil.which("trayer")
+    if trayer is None:
+        raise SystemExit("bench: trayer is not installed (apt-get install trayer)")
+    env = {**os.environ, "DISPLAY": display, "NO_AT_BRIDGE": "1"}
+    proc = cleanup.popen(
+        [trayer, "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "200",
+         "--height", str(TRAYER_HEIGHT), "--SetDockType", "false", "--transparent", "false",
+         "--tint", "0x333333"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + timeout
+    with XConnection(display) as x:
+        while not x.tray_owned():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"bench: trayer did not take the tray (exit {proc.poll()})")
+            time.sleep(0.02)
+    return proc
+
+
+@dataclass(frozen=True)
+class Docked:
+    window: int
+    width: int
+    height: int
+
+
+class XConnection:
+    """One python-xlib connection to the private display, for reading the tray icon."""
+
+    def __init__(self, display: str) -> None:
+        from Xlib import display as xdisplay
+
+        self.d = xdisplay.Display(display)
+        self.root = self.d.screen().root
+        self._xembed = self.d.intern_atom("_XEMBED_INFO")
+        self._tray = self.d.intern_atom("_NET_SYSTEM_TRAY_S0")
+
+    def __enter__(self) -> XConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.d.close()
+
+    def tray_owned(self) -> bool:
+        from Xlib import X
+
+        return bool(self.d.get_selection_owner(self._tray) != X.NONE)
+
+    def docked_icons(self) -> list[Docked]:
+        """Viewable `_XEMBED_INFO` windows below a top-level window (docked in the tray)."""
+        from Xlib import X
+        from Xlib.error import XError
+
+        found: list[Docked] = []
+
+        def walk(window: Any, depth: int) -> None:
+            try:
+                children = window.query_tree().children
+            except XError:
+                return
+            for child in children:
+                try:
+                    if depth > 0 and child.get_attributes().map_state == X.IsViewable and \
+                            child.get_full_property(self._xembed, X.AnyPropertyType) is not None:
+                        geom = child.get_geometry()
+                        found.append(Docked(child.id, geom.width, geom.height))
+                except XError:
+                    continue
+                walk(child, depth + 1)
+
+        walk(self.root, 0)
+        return found
+
+    def pixels(self, icon: Docked) -> bytes | None:
+        """The icon window's pixels as BGRX bytes, or None if it cannot be read now."""
+        from Xlib import X
+        from Xlib.error import XError
+
+        window = self.d.create_resource_object("window", icon.window)
+        try:
+            image = window.get_image(0, 0, icon.width, icon.height, X.ZPixmap, 0xFFFFFFFF)
+        except XError:
+            return None
+        return bytes(image.data)
+
+
+def shows_numbers(data: bytes | None, width: int, height: int, *, bright: int = 200) -> bool:
+    """Whether a tray icon image shows digits in the normal (white) level colour.
+
+    The app draws the session percent in near-white (`core.gauge.TEXT`) once it has real
+    numbers, and a grey dash (or "!") before that. Digits are near-white pixels spanning at least
+    half the icon's height; a dash would be one flat band.
+    """
+    if not data or len(data) < width * height * 4:
+        return False
+    rows: set[int] = set()
+    count = 0
+    for y in range(height):
+        row = data[y * width * 4:(y + 1) * width * 4]
+        for x in range(width):
+            b, g, r = row[4 * x], row[4 * x + 1], row[4 * x + 2]
+            if r >= bright and g >= bright and b >= bright:
+                count += 1
+                rows.add(y)
+    return count >= 6 and len(rows) >= height // 2
+
+
+# ---- /proc counters ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcSample:
+    at: float  # time.monotonic()
+    voluntary: int  # context switches, summed over every thread
+    involuntary: int
+    cpu_ticks: int  # utime + stime of the whole process, in CLK_TCK (includes ended threads)
+    rss_kb: int
+    run_ns: int  # time on CPU, summed over live threads (`/proc/PID/task/*/schedstat`), exact
+    threads: dict[str, tuple[int, int]]  # "tid:name" -> (voluntary, involuntary)
+
+    @property
+    def switches(self) -> int:
+        return self.voluntary + self.involuntary
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu_ticks * 1000.0 / CLK_TCK
+
+    @property
+    def run_ms(self) -> float:
+        return self.run_ns / 1e6
+
+
+def sample(pid: int) -> ProcSample:
+    at = time.monotonic()
+    vol = invol = run_ns = 0
+    threads: dict[str, tuple[int, int]] = {}
+    task_dir = Path(f"/proc/{pid}/task")
+    for task in task_dir.iterdir():
+        try:
+            text = (task / "status").read_text()
+            run_ns += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # the thread ended while we looked
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        v = int(fields.get("voluntary_ctxt_switches", "0"))
+        n = int(fields.get("nonvoluntary_ctxt_switches", "0"))
+        vol += v
+        invol += n
+        threads[f"{task.name}:{fields.get('Name', '?').strip()}"] = (v, n)
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    rest = stat[stat.rindex(")") + 2:].split()
+    ticks = int(rest[11]) + int(rest[12])  # fields 14 and 15: utime, stime (all threads)
+    rss = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1])
+    return ProcSample(at, vol, invol, ticks, rss, run_ns, threads)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+@contextlib.contextmanager
+def step(title: str) -> Iterator[None]:
+    print(f"-- {title}", flush=True)
+    started = time.monotonic()
+    yield
+    print(f"   ({time.monotonic() - started:.1f} s)", flush=True)
+
+
+# ---- the tray app under Xvfb ---------------------------------------------------------------
+
+
+@dataclass
+class Launch:
+    proc: subprocess.Popen[Any]
+    started: float  # time.perf_counter() at spawn
+    mono_started: float  # time.monotonic() at spawn (the fake server's clock)
+    docked_s: float | None = None
+    numbers_s: float | None = None
+    icon: Docked | None = None
+
+
+def launch_app(cleanup: Cleanup, x: XConnection, env: dict[str, str], *,
+               poll_s: float = 0.02, timeout: float = 20.0,
+               require_numbers: bool = True, command: Sequence[str] | None = None) -> Launch:
+    """Spawn `claude-pulse` and wait until its docked icon shows numbers (polled every 20 ms)."""
+    deadline = time.monotonic() + 10
+    while x.docked_icons():  # a previous run's icon must be gone first
+        if time.monotonic() > deadline:
+            raise SystemExit("bench: a previous tray icon is still docked")
+        time.sleep(poll_s)
+    mono0 = time.monotonic()
+    t0 = time.perf_counter()
+    proc = cleanup.popen(command or cli_command(), env=env, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    run = Launch(proc, t0, mono0)
+    while time.perf_counter() - t0 < timeout:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise SystemExit(f"bench: the app exited ({proc.returncode}): {err.strip()[-2000:]}")
+        if run.icon is None:
+            icons = x.docked_icons()
+            if icons:
+                run.icon = icons[0]
+                run.docked_s = time.perf_counter() - t0
+        if run.icon is not None and \
+                shows_numbers(x.pixels(run.icon), run.icon.width, run.icon.height):
+            run.numbers_s = time.perf_counter() - t0
+            return run
+        time.sleep(poll_s)
+    if require_numbers:
+        stop_process(proc)
+        raise SystemExit(f"bench: no numbers on the tray icon within {timeout:.0f} s "
+                         f"(docked: {run.docked_s is not None})")
+    return run
+
+
+def gi_path(cleanup: Cleanup) -> str | None:
+    """A PYTHONPATH entry that makes `gi` importable for this Python, or None.
+
+    Uses an installed PyGObject if there is one; else links Debian's `python3-gi` when it is
+    built for this interpreter's ABI (feasibility.md §2, "apt alternative B").
+    """
+    probe = [sys.executable, "-c", "import gi"]
+    if subprocess.run(probe, capture_output=True, check=False).returncode == 0:
+        return ""
+    tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
+    system_gi = Path("/usr/lib/python3/dist-packages/gi")
+    if not system_gi.is_dir() or not any(tag in p.name for p in system_gi.glob("_gi*.so")):
+        return None
+    folder = cleanup.tempdir("pulse-gi-")
+    (folder / "gi").symlink_to(system_gi)
+    env = {**os.environ, "PYTHONPATH": str(folder)}
+    if subprocess.run(probe, capture_output=True, check=False, env=env).returncode != 0:
+        return None
+    return str(folder)
+
+
+def pss_mb(pid: int) -> float | None:
+    """Proportional set size (shared pages split among their users), from smaps_rollup."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
+def run_main(main: Any) -> int:
+    """Run a benchmark's `main()`: interrupted or out of time, say so in one line."""
+    try:
+        return int(main())
+    except KeyboardInterrupt:
+        print("bench: interrupted; every process it started has been stopped", file=sys.stderr)
+        return 130
+    except TimeLimit as exc:
+        print(f"bench: {exc}; every process it started has been stopped", file=sys.stderr)
+        return 1

@@ -1,0 +1,184 @@
+"""Benchmark: Deep Dive redraw and tray icon render times.
+
+How (all in this process, times with `time.perf_counter`, one sample per redraw):
+
+* `card` — `core.viewmodel.deep_dive_view` + `ui.render.render_card`: the pure part of a Deep
+  Dive redraw, for a new status each time (usage and reset times move, so nothing is cached).
+* `window` — the real `ui.deep_dive.DeepDiveWindow` on a Tk root under a private Xvfb, shown;
+  each sample is one `set_status(new status)` (view model, Pillow card, `ImageTk.PhotoImage`,
+  label update) plus `update_idletasks()`, so Tk has laid out and drawn it. This is what the
+  user waits for. Skipped (and said so) when Xvfb is missing.
+* `icon_cold` / `icon_warm` — `ui.render.render_tray_icon(tray_view(status), size)` at 16, 24,
+  32 and 48 px; cold clears the glyph cache first (a percent never drawn before), warm repeats
+  a drawn one.
+
+Target (issue 9): a Deep Dive redraw and an icon render each <= 30 ms.
+Run: `python bench/render.py [--runs 40]` (about 20 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from _harness import (
+    Cleanup,
+    fmt,
+    run_main,
+    start_xvfb,
+    summary,
+    usage_payload,
+    verdict,
+    write_results,
+)
+
+TARGET_MS = 30.0
+ICON_SIZES = (16, 24, 32, 48)
+
+
+def statuses(count: int, now: datetime) -> list[Any]:
+    """`count` distinct OK statuses, as the poller would produce them minute after minute."""
+    from claude_pulse.core.status import AppStatus, Phase
+    from claude_pulse.core.usage import parse_usage
+    from claude_pulse.services.snapshot import Snapshot
+
+    out = []
+    for i in range(count):
+        at = now + timedelta(minutes=i)
+        raw = usage_payload(session=float(5 + (i * 7) % 90), weekly=float(10 + (i * 3) % 80),
+                            now=now)
+        snap = Snapshot(at, parse_usage(raw), raw)
+        out.append(AppStatus(Phase.OK, snap, at + timedelta(minutes=1),
+                             account="pulse.user@example.com"))
+    return out
+
+
+def time_each(items: list[Any], fn: Callable[[Any], object]) -> list[float]:
+    times = []
+    for item in items:
+        started = time.perf_counter()
+        fn(item)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def bench_card(runs: int, now: datetime) -> list[float]:
+    from claude_pulse.core.viewmodel import deep_dive_view
+    from claude_pulse.ui.render import render_card
+
+    def redraw(status: Any) -> None:
+        view = deep_dive_view(status, status.snapshot.fetched_at, alerts_enabled=True,
+                              show_model_limits=False)
+        render_card(view)
+
+    warm = statuses(3, now - timedelta(days=1))
+    time_each(warm, redraw)  # fonts loaded, code paths warm
+    return time_each(statuses(runs, now), redraw)
+
+
+def bench_icon(runs: int, now: datetime) -> dict[str, list[float]]:
+    from claude_pulse.core.viewmodel import tray_view
+    from claude_pulse.ui import render_tray
+    from claude_pulse.ui.render import render_tray_icon
+
+    items = statuses(runs, now)
+    results: dict[str, list[float]] = {"icon_cold": [], "icon_warm": []}
+    render_tray_icon(tray_view(items[0], now), 32)  # font loaded
+    for status in items:
+        view = tray_view(status, now)
+        for size in ICON_SIZES:
+            cache_clear = getattr(render_tray._glyph_mask, "cache_clear", None)
+            if cache_clear is not None:
+                cache_clear()
+            started = time.perf_counter()
+            render_tray_icon(view, size)
+            results["icon_cold"].append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            render_tray_icon(view, size)
+            results["icon_warm"].append((time.perf_counter() - started) * 1000)
+    return results
+
+
+def bench_window(runs: int, now: datetime) -> tuple[list[float], int]:
+    import tkinter as tk
+
+    from claude_pulse.ui.deep_dive import DeepDiveWindow
+
+    root = tk.Tk(className="pulse-bench")
+    root.withdraw()
+    try:
+        clock_now = [now]
+        window = DeepDiveWindow(
+            root, clock=lambda: clock_now[0], on_refresh=lambda: None,
+            on_alerts_toggled=lambda _on: None, on_action=lambda _a: None,
+        )
+        warm = statuses(3, now - timedelta(days=1))
+        window.set_status(warm[0])
+        window.show()
+        root.update()
+        for status in warm[1:]:
+            clock_now[0] = status.snapshot.fetched_at
+            window.set_status(status)
+            root.update_idletasks()
+        renders_before = getattr(window, "renders", 0)
+        times = []
+        for status in statuses(runs, now):
+            clock_now[0] = status.snapshot.fetched_at
+            started = time.perf_counter()
+            window.set_status(status)
+            root.update_idletasks()
+            times.append((time.perf_counter() - started) * 1000)
+            root.update()  # deliver Expose etc. outside the timed part
+        renders = getattr(window, "renders", 0) - renders_before
+        window.destroy()
+        return times, renders
+    finally:
+        root.destroy()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=40)
+    args = parser.parse_args()
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+
+    result: dict[str, Any] = {"target_ms": TARGET_MS, "loadavg_before": os.getloadavg()}
+    result["card"] = summary(bench_card(args.runs, now))
+    icons = bench_icon(max(4, args.runs // 4), now)
+    result["icon_cold"] = summary(icons["icon_cold"])
+    result["icon_warm"] = summary(icons["icon_warm"])
+    result["icon_sizes"] = list(ICON_SIZES)
+    with Cleanup(limit_s=300) as cleanup:
+        try:
+            display = start_xvfb(cleanup)
+        except SystemExit as exc:
+            print(f"window: skipped ({exc})")
+            result["window"] = None
+        else:
+            os.environ["DISPLAY"] = display
+            times, renders = bench_window(args.runs, now)
+            result["window"] = summary(times)
+            result["window_renders"] = renders
+    result["loadavg_after"] = os.getloadavg()
+    worst = max(result["card"]["median"], result["icon_cold"]["median"],
+                (result["window"] or {"median": 0.0})["median"])
+    result["verdict"] = verdict(worst, TARGET_MS)
+
+    print(f"Deep Dive card (view + Pillow):        {fmt(result['card'])}")
+    if result["window"] is not None:
+        print(f"Deep Dive redraw in Tk (Xvfb):         {fmt(result['window'])} "
+              f"[{result['window_renders']} card renders]")
+    print(f"tray icon render, cold glyph cache:    {fmt(result['icon_cold'], digits=2)}")
+    print(f"tray icon render, warm:                {fmt(result['icon_warm'], digits=2)}")
+    print(f"target <= {TARGET_MS:.0f} ms each -> {result['verdict']}")
+    write_results("render", result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))
