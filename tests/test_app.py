@@ -316,8 +316,17 @@ def _near(pixel: Any, colour: tuple[int, int, int], tolerance: int) -> bool:
     return all(abs(int(a) - b) <= tolerance for a, b in zip(pixel[:3], colour, strict=True))
 
 
+def where(display: str, icon: DockedIcon) -> DockedIcon:
+    """The icon's geometry now (the tray may have laid its icons out again)."""
+    for found in docked_icons(display):
+        if found.window == icon.window:
+            return found
+    raise AssertionError("the icon left the tray")
+
+
 def menu_click(display: str, icon: DockedIcon, row: str) -> None:
     """Right-click the icon, then click a row of the Tk popup menu ("second" or "last")."""
+    icon = where(display, icon)
     click(display, *icon.centre, button=3)
     menu = wait_for_window(display, MENU, timeout=5)
     geometry = dict(line.split("=", 1) for line in
@@ -356,7 +365,7 @@ def test_icon_follows_the_server_and_menu_and_window_work(
 ) -> None:
     fake_server.usage = usage_answer(42.0, 30.0)
     before = docked_icons(tray_display)
-    proc = spawn_pulse(tray_display, env=app_env)
+    proc = spawn_pulse(tray_display, "-v", env=app_env)
     try:
         icon = new_icon(tray_display, before)
         wait_until(lambda: len(fake_server.requests_to("usage")) >= 1, 15, "the first poll")
@@ -371,7 +380,7 @@ def test_icon_follows_the_server_and_menu_and_window_work(
                    "the icon to show the new numbers")
 
         # Left click → the Deep Dive window, showing 93 % and an over-budget week.
-        click(tray_display, *icon.centre)
+        click(tray_display, *where(tray_display, icon).centre)
         window = wait_for_window(tray_display, WINDOW)
         time.sleep(0.3)
         card = grab(tray_display, tmp_path / "window.png", window)
@@ -385,7 +394,7 @@ def test_icon_follows_the_server_and_menu_and_window_work(
         code, err = finish(proc, timeout=5)
         assert code == 0, err
     finally:
-        finish(proc, timeout=1)
+        print(finish(proc, timeout=1)[1])  # the app's debug log, shown if the test failed
 
 
 @pytest.mark.gui

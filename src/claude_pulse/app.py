@@ -244,6 +244,7 @@ class DesktopApp:
         """xorg: show the Tk menu at the pointer (root coordinates)."""
         if self._menu is None:
             return
+        log.debug("tray menu at %d,%d", x, y)
         try:
             self._menu.tk_popup(x, y)
         finally:

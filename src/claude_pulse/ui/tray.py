@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -49,6 +50,7 @@ Renderer = Callable[[int], Image.Image]
 _MAX_TOOLTIP = 127
 _JOIN_TIMEOUT_S = 3.0
 _MIN_RENDER = 16
+_LOOP_ANSWER_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,6 @@ class Tray:
         if icon is None:
             return
         try:
-            icon.visible = False
             icon.stop()
         except Exception:
             log.warning("tray icon stop failed", exc_info=True)
@@ -237,6 +238,8 @@ def build_tk_menu(parent: tk.Misc, entries: Sequence[MenuEntry]) -> tk.Menu:
 
 def _xorg_icon_class(base: type[Any]) -> type[Any]:
     """pystray's xorg Icon with the fixes described in the module docstring."""
+    import Xlib.display
+    import Xlib.protocol.event
     import Xlib.X
     from Xlib.error import XError
 
@@ -257,12 +260,50 @@ def _xorg_icon_class(base: type[Any]) -> type[Any]:
             self._message_handlers[Xlib.X.ReparentNotify] = self._on_reparent
             self._message_handlers[Xlib.X.ButtonRelease] = self._on_button_release
             self._display.flush()
+            # Stock pystray asks its loop to run _show/_update_icon/... by sending a client
+            # message on the loop's own X connection from the calling thread. python-xlib does
+            # not cope with two threads on one connection: now and then the loop thread then
+            # sleeps in select() with events already read into its queue (clicks and updates
+            # seen only much later). Other threads therefore send those messages on a second
+            # connection of their own; the loop's connection is used by the loop thread alone.
+            self._poke = Xlib.display.Display(self._display.get_display_name())
+            self._poke_lock = threading.Lock()
+            self._poke_window = self._poke.create_resource_object("window", self._window.id)
+            for name in ("_show", "_hide", "_update_icon", "_update_title", "_stop"):
+                setattr(self, name, self._dispatcher(name))
+
+        def _dispatcher(self, name: str) -> Callable[[], None]:
+            original = getattr(super(), name)  # the implementation, run on the loop thread
+            atom = self._display.intern_atom(f"_PYSTRAY_{name.upper()}")
+
+            def dispatch() -> None:
+                loop = getattr(self, "_thread", None)
+                if loop is not None and threading.current_thread().ident == loop.ident:
+                    original()
+                    return
+                with self._poke_lock:
+                    # No event mask: delivered to the window's creator, the loop's connection.
+                    self._poke.send_event(self._poke_window, Xlib.protocol.event.ClientMessage(
+                        window=self._window.id, client_type=atom,
+                        data=(32, (Xlib.X.CurrentTime, 0, 0, 0, 0))),
+                        event_mask=Xlib.X.NoEventMask)
+                    self._poke.flush()
+                try:  # the loop's answer: True or exc_info; never wait forever on a dead loop
+                    result = self._queue.get(timeout=_LOOP_ANSWER_TIMEOUT_S)
+                except queue.Empty:
+                    raise RuntimeError(f"the tray loop did not run {name}") from None
+                if result is not True:
+                    raise result[1]
+
+            return dispatch
 
         def __del__(self) -> None:
             # Stock __del__ closes the X connection again; at interpreter exit, or after the
             # server went away, that raises from a finalizer. Nothing is left to clean up then.
             with contextlib.suppress(Exception):
                 super().__del__()
+            with contextlib.suppress(Exception):
+                self._poke.close()
 
         def _run(self) -> None:
             # Stock `_run` marks the icon ready before setting `_thread`, which the setup thread
@@ -284,12 +325,14 @@ def _xorg_icon_class(base: type[Any]) -> type[Any]:
             self._asked = manager.id if manager is not None else None
 
         def _on_button_press(self, event: Any) -> None:
+            log.debug("tray icon: button %d pressed", event.detail)
             if event.detail == 1:
                 self()
 
         def _on_button_release(self, event: Any) -> None:
             # The menu opens on release, as on Windows: opened on press, the release that
             # follows could land on (and run) the item under the pointer, or close the menu.
+            log.debug("tray icon: button %d released", event.detail)
             if event.detail == 3:
                 self._on_right_click(event.root_x, event.root_y)
 
