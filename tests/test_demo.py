@@ -1,0 +1,154 @@
+"""`claude-pulse --demo` as a real process on Xvfb with trayer: it logs in to its own simulated
+account, its icon and window move with the simulated usage, it quits cleanly from the menu or on
+SIGTERM, and it leaves nothing behind — no process, no temporary home, nothing in the real home.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from claude_pulse.commands.tray import MemoryAutostart, follow_login_redirects
+from support.fixtures_display import (
+    DockedIcon,
+    click,
+    docked_icons,
+    finish,
+    grab,
+    icon_pixels,
+    processes_with_env,
+    spawn_pulse,
+    wait_for_window,
+    xdotool,
+)
+
+WINDOW = "^Claude Pulse$"
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def new_icon(display: str, before: list[DockedIcon]) -> DockedIcon:
+    old = {icon.window for icon in before}
+    found: list[DockedIcon] = []
+
+    def docked() -> bool:
+        found[:] = [i for i in docked_icons(display) if i.window not in old and i.width > 4]
+        return bool(found)
+
+    wait_until(docked, 20, "the demo's icon to dock")
+    return found[0]
+
+
+def orange_share(card: Image.Image) -> int:
+    """How many orange pixels the card shows (grows with the session's usage)."""
+    data = card.convert("RGB").tobytes()
+    return sum(1 for i in range(0, len(data), 3)
+               if abs(data[i] - 217) < 40 and abs(data[i + 1] - 119) < 40
+               and abs(data[i + 2] - 87) < 40)
+
+
+@pytest.fixture
+def demo_tmp(tmp_path: Path) -> Path:
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    return folder
+
+
+def demo_dirs(folder: Path) -> list[Path]:
+    return sorted(folder.glob("claude-pulse-demo-*"))
+
+
+@pytest.mark.gui
+@pytest.mark.tray
+@pytest.mark.slow
+def test_the_demo_runs_moves_and_quits_from_its_menu(
+    tray_display: str, pulse_home: Path, demo_tmp: Path, tmp_path: Path
+) -> None:
+    env = {"CLAUDE_PULSE_HOME": str(pulse_home), "TMPDIR": str(demo_tmp)}
+    before = docked_icons(tray_display)
+    proc = spawn_pulse(tray_display, "--demo", env=env)
+    try:
+        icon = new_icon(tray_display, before)
+        window = wait_for_window(tray_display, WINDOW, timeout=15)
+        assert len(demo_dirs(demo_tmp)) == 1  # its own temporary home
+
+        # The login is automatic; then the simulated usage moves every few seconds.
+        time.sleep(2.0)
+        icons = [icon_pixels(tray_display, icon, tmp_path / "i0.png")]
+        card_early = grab(tray_display, tmp_path / "early.png", window)
+        deadline = time.monotonic() + 22
+        while time.monotonic() < deadline:
+            time.sleep(3)
+            assert proc.poll() is None, "the demo ended by itself"
+            icons.append(icon_pixels(tray_display, icon, tmp_path / f"i{len(icons)}.png"))
+        assert len({i.tobytes() for i in icons}) >= 3, "the icon did not follow the usage"
+        card_late = grab(tray_display, tmp_path / "late.png", window)
+        assert orange_share(card_late) > orange_share(card_early)
+
+        # Quit from the menu (right click, last row).
+        click(tray_display, *icon.centre, button=3)
+        menu = wait_for_window(tray_display, "^!menu$", timeout=5)
+        geometry = dict(line.split("=", 1) for line in
+                        xdotool(tray_display, "getwindowgeometry", "--shell", str(menu)).split())
+        click(tray_display, int(geometry["X"]) + int(geometry["WIDTH"]) // 2,
+              int(geometry["Y"]) + int(geometry["HEIGHT"]) - 12)
+        code, err = finish(proc, timeout=5)
+        assert code == 0, err
+        assert "demo mode" in err
+    finally:
+        finish(proc, timeout=1)
+    wait_until(lambda: not processes_with_env("TMPDIR", str(demo_tmp)), 5, "no leftovers")
+    assert demo_dirs(demo_tmp) == []  # the temporary home is gone
+    leftovers = [p for p in pulse_home.rglob("*") if p.is_file()] if pulse_home.exists() else []
+    assert leftovers == [], "the demo wrote into the real home"
+
+
+@pytest.mark.gui
+@pytest.mark.tray
+def test_the_demo_ends_on_sigterm(tray_display: str, pulse_home: Path, demo_tmp: Path) -> None:
+    env = {"CLAUDE_PULSE_HOME": str(pulse_home), "TMPDIR": str(demo_tmp),
+           "CLAUDE_PULSE_DEMO_SPEED": "600"}
+    before = docked_icons(tray_display)
+    proc = spawn_pulse(tray_display, "--demo", env=env)
+    try:
+        new_icon(tray_display, before)
+        wait_for_window(tray_display, WINDOW, timeout=15)
+        time.sleep(2)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code, err = finish(proc, timeout=5)
+        assert code == 0, err
+        assert time.monotonic() - started < 5
+        assert "Traceback" not in err
+    finally:
+        finish(proc, timeout=1)
+    assert demo_dirs(demo_tmp) == []
+
+
+def test_the_demo_browser_reports_an_unreachable_server() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    assert follow_login_redirects(f"http://127.0.0.1:{port}/oauth/authorize?x=1") is False
+
+
+def test_the_demo_start_at_login_is_only_a_check_mark() -> None:
+    autostart = MemoryAutostart()
+    assert not autostart.is_enabled()
+    autostart.enable()
+    autostart.enable()
+    assert autostart.is_enabled()
+    autostart.disable()
+    assert not autostart.is_enabled()
