@@ -11,6 +11,10 @@ How (all in this process, times with `time.perf_counter`, one sample per redraw)
 * `icon_cold` / `icon_warm` — `ui.render.render_tray_icon(tray_view(status), size)` at 16, 24,
   32 and 48 px; cold clears the glyph cache first (a percent never drawn before), warm repeats
   a drawn one.
+* `icon_on_screen` — the app's `ui.tray.Tray` (pystray xorg backend) docked in trayer on the
+  same Xvfb: from `Tray.update(...)` until the docked icon's pixels (read with `GetImage` in a
+  tight loop) show the new image. This includes pystray's thread hand-off, the backend's
+  compositing onto the tray background and the X round trips. For information.
 
 Target (issue 9): a Deep Dive redraw and an icon render each <= 30 ms.
 Run: `python bench/render.py [--runs 40]` (about 20 s).
@@ -28,8 +32,10 @@ from typing import Any
 
 from _harness import (
     Cleanup,
+    XConnection,
     fmt,
     run_main,
+    start_trayer,
     start_xvfb,
     summary,
     usage_payload,
@@ -141,6 +147,44 @@ def bench_window(runs: int, now: datetime) -> tuple[list[float], int]:
         root.destroy()
 
 
+def bench_icon_on_screen(runs: int, now: datetime, display: str) -> list[float]:
+    from claude_pulse.core.viewmodel import tray_view
+    from claude_pulse.ui.render import render_tray_icon
+    from claude_pulse.ui.tray import Tray
+
+    def renderer(status: Any) -> Callable[[int], Any]:
+        view = tray_view(status, now)
+        return lambda size: render_tray_icon(view, size)
+
+    items = statuses(runs + 1, now)
+    tray = Tray(post=lambda _fn: None, entries=[])
+    tray.start(renderer(items[0]), "bench")
+    times: list[float] = []
+    try:
+        with XConnection(display) as x:
+            deadline = time.monotonic() + 10
+            icons = x.docked_icons()
+            while not icons and time.monotonic() < deadline:
+                time.sleep(0.02)
+                icons = x.docked_icons()
+            if not icons:
+                return times
+            icon = icons[0]
+            time.sleep(0.3)
+            for status in items[1:]:
+                before = x.pixels(icon)
+                started = time.perf_counter()
+                tray.update(renderer(status), "bench")
+                while time.perf_counter() - started < 2.0:
+                    if x.pixels(icon) != before:
+                        times.append((time.perf_counter() - started) * 1000)
+                        break
+                time.sleep(0.05)
+    finally:
+        tray.stop()
+    return times
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
@@ -164,6 +208,14 @@ def main() -> int:
             times, renders = bench_window(args.runs, now)
             result["window"] = summary(times)
             result["window_renders"] = renders
+            try:
+                start_trayer(cleanup, display)
+            except SystemExit as exc:
+                print(f"icon on screen: skipped ({exc})")
+            else:
+                os.environ["PYSTRAY_BACKEND"] = "xorg"
+                result["icon_on_screen"] = summary(bench_icon_on_screen(args.runs // 2, now,
+                                                                         display))
     result["loadavg_after"] = os.getloadavg()
     worst = max(result["card"]["median"], result["icon_cold"]["median"],
                 (result["window"] or {"median": 0.0})["median"])
@@ -175,6 +227,8 @@ def main() -> int:
               f"[{result['window_renders']} card renders]")
     print(f"tray icon render, cold glyph cache:    {fmt(result['icon_cold'], digits=2)}")
     print(f"tray icon render, warm:                {fmt(result['icon_warm'], digits=2)}")
+    if result.get("icon_on_screen"):
+        print(f"tray icon update to screen (xorg):     {fmt(result['icon_on_screen'])}")
     print(f"target <= {TARGET_MS:.0f} ms each -> {result['verdict']}")
     write_results("render", result)
     return 0
