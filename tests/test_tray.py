@@ -86,7 +86,7 @@ def tray(tray_display: str, monkeypatch: pytest.MonkeyPatch, recorder: Recorder,
         MenuEntry("Quit", lambda: actions.append("quit"), separator_before=True),
     ]
     t = Tray(post=recorder, entries=entries,
-             on_context_menu=lambda x, y: actions.append(f"menu {x} {y}"))
+             on_context_menu=lambda x, top, bottom: actions.append(f"menu {x} {top} {bottom}"))
     try:
         yield t
     finally:
@@ -167,8 +167,8 @@ def test_left_click_posts_the_default_entry_and_right_click_asks_for_the_menu(
     click(tray_display, *icon.centre, button=3)
     wait_until(lambda: bool(recorder.posted), 5, "the right click")
     recorder.run_all()
-    x, y = icon.centre
-    assert actions[1] == f"menu {x} {y}"
+    x, _ = icon.centre
+    assert actions[1] == f"menu {x} {icon.y} {icon.y + icon.height}"
     assert set(recorder.threads) == {"pulse-tray"}
 
 

@@ -240,15 +240,18 @@ class DesktopApp:
             MenuEntry("Quit", self.quit),
         ]
 
-    def popup_menu(self, x: int, y: int) -> None:
-        """xorg: show the Tk menu at the pointer (root coordinates)."""
-        if self._menu is None:
+    def popup_menu(self, x: int, top: int, bottom: int) -> None:
+        """xorg: show the Tk menu under the tray icon (above it when the tray is low)."""
+        menu, root = self._menu, self._root
+        if menu is None or root is None:
             return
+        menu.update_idletasks()
+        height = menu.winfo_reqheight()
+        y = bottom + 2 if bottom + 2 + height <= root.winfo_screenheight() else top - height - 2
         log.debug("tray menu at %d,%d", x, y)
-        try:
-            self._menu.tk_popup(x, y)
-        finally:
-            self._menu.grab_release()
+        # X11 only: tk_popup returns at once and Tk's own grab closes the menu on a click
+        # elsewhere or Escape (the usual `finally: grab_release()` would defeat that).
+        menu.tk_popup(x, max(0, y))
 
     # ---- user actions (main thread) ----
 

@@ -13,8 +13,9 @@ Start at login ✓, Log out, Quit. It is described once (`MenuEntry`) and built 
 * xorg (pystray's default when no GObject is installed): pystray has no menus there and, in
   0.19.5, no working left click either, because the icon window does not select
   `ButtonPressMask` (feasibility.md §2, pystray issue #151). `_xorg_icon_class` adds the mask,
-  turns a right click (on release) into `on_context_menu(x, y)` — the app pops up a `tk.Menu`
-  built by `build_tk_menu` at the pointer — sizes the image to the slot the tray gives (square,
+  turns a right click (on release) into `on_context_menu(x, top, bottom)` — the pointer's x
+  and the icon's vertical extent; the app pops up a `tk.Menu` built by `build_tk_menu` just
+  below (or above) the icon — sizes the image to the slot the tray gives (square,
   centred, instead of stretched) and blends it onto the tray's own background (the stock
   backend pastes onto black).
 
@@ -81,7 +82,7 @@ class Tray:
         *,
         post: Post,
         entries: Sequence[MenuEntry],
-        on_context_menu: Callable[[int, int], None] | None = None,
+        on_context_menu: Callable[[int, int, int], None] | None = None,
         name: str = "claude-pulse",
     ) -> None:
         self._post = post
@@ -183,10 +184,10 @@ class Tray:
 
         return callback
 
-    def _context_menu_from_tray(self, x: int, y: int) -> None:
+    def _context_menu_from_tray(self, x: int, top: int, bottom: int) -> None:
         if self._on_context_menu is not None:
             handler = self._on_context_menu
-            self._post(lambda: handler(x, y))
+            self._post(lambda: handler(x, top, bottom))
 
     def _render_for_slot(self, size: int) -> Image.Image:
         renderer = self._renderer
@@ -245,7 +246,7 @@ def _xorg_icon_class(base: type[Any]) -> type[Any]:
 
     class PulseXorgIcon(base):  # type: ignore[misc, valid-type]
         _icon_data: Image.Image | None
-        def __init__(self, *args: Any, on_right_click: Callable[[int, int], None],
+        def __init__(self, *args: Any, on_right_click: Callable[[int, int, int], None],
                      renderer: Callable[[int], Image.Image], **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._on_right_click = on_right_click
@@ -334,7 +335,9 @@ def _xorg_icon_class(base: type[Any]) -> type[Any]:
             # follows could land on (and run) the item under the pointer, or close the menu.
             log.debug("tray icon: button %d released", event.detail)
             if event.detail == 3:
-                self._on_right_click(event.root_x, event.root_y)
+                top = event.root_y - event.event_y  # the icon's extent, in root coordinates
+                height = self._window.get_geometry().height
+                self._on_right_click(event.root_x, top, top + height)
 
         def _on_reparent(self, event: Any) -> None:
             # Docked: show the tray's own background behind the icon's transparent pixels.

@@ -1,0 +1,289 @@
+"""Make the README's screenshots (docs/images/) from the real window and the running demo.
+
+    python scripts/screenshots.py [--out docs/images]
+
+Needs Xvfb, trayer and ImageMagick's `import` (the test dependencies). It starts its own private
+X display and tray host, so it runs the same on a desktop, a server or in CI, and never touches
+the user's screen or home folder.
+
+* deep-dive-*.png: the Deep Dive window (the app's own `DeepDiveWindow`, captured with
+  `import -window`) showing the demo's simulated account in four states: healthy, an over-budget
+  week at 95 %, offline with 12-minute-old numbers, and signed out.
+* tray.png: `claude-pulse --demo` itself, its icon docked in trayer with the right-click menu
+  open, cropped from the screen and doubled in size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import tkinter as tk
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from PIL import Image
+
+from claude_pulse.core.status import AppStatus, Phase
+from claude_pulse.core.usage import parse_usage
+from claude_pulse.fake.simulation import SimulatedAccount
+from claude_pulse.services.snapshot import Snapshot
+from claude_pulse.ui.deep_dive import DeepDiveWindow
+from claude_pulse.ui.logo import draw_logo
+
+ROOT = Path(__file__).resolve().parent.parent
+START = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+ACCOUNT = "you@example.com"
+SPEED = 120.0  # the demo's default: one real second is two simulated minutes
+
+
+def _program(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise SystemExit(f"screenshots: {name} is not installed (scripts/test installs it)")
+    return path
+
+
+@contextmanager
+def private_display() -> Iterator[str]:
+    """A private Xvfb with trayer docked top right, as in the tests; yields the display name."""
+    read_fd, write_fd = os.pipe()
+    xvfb = subprocess.Popen(
+        [_program("Xvfb"), "-displayfd", str(write_fd), "-screen", "0", "1024x768x24",
+         "-nolisten", "tcp", "-noreset"],
+        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    trayer: subprocess.Popen[bytes] | None = None
+    try:
+        with os.fdopen(read_fd, "rb") as pipe:
+            display = ":" + pipe.readline().decode().strip()
+        trayer = subprocess.Popen(
+            [_program("trayer"), "--edge", "top", "--align", "right", "--widthtype", "pixel",
+             "--width", "200", "--height", "32", "--SetDockType", "false", "--transparent",
+             "false", "--tint", "0x333333"],
+            env={**os.environ, "DISPLAY": display}, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        _wait(lambda: _tray_owned(display), 15, "trayer")
+        _paint_desktop(display)
+        yield display
+    finally:
+        for proc in (trayer, xvfb):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=5)
+
+
+def _tray_owned(display: str) -> bool:
+    from Xlib import X
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(display)
+    try:
+        return bool(d.get_selection_owner(d.intern_atom("_NET_SYSTEM_TRAY_S0")) != X.NONE)
+    finally:
+        d.close()
+
+
+def _paint_desktop(display: str, rgb: tuple[int, int, int] = (0x3B, 0x42, 0x52)) -> None:
+    """A slate desktop instead of Xvfb's black, so the tray picture looks like a desktop."""
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(display)
+    try:
+        screen = d.screen()
+        pixel = d.screen().default_colormap.alloc_color(*(c * 257 for c in rgb)).pixel
+        screen.root.change_attributes(background_pixel=pixel)
+        screen.root.clear_area(0, 0, 0, 0)
+        d.sync()
+    finally:
+        d.close()
+
+
+def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"screenshots: timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def _import(display: str, window: str, path: Path) -> Image.Image:
+    subprocess.run([_program("import"), "-window", window, str(path)], check=True,
+                   env={**os.environ, "DISPLAY": display}, capture_output=True, timeout=30)
+    with Image.open(path) as image:
+        rgb: Image.Image = image.convert("RGB")
+    return rgb
+
+
+# ---- the window in four states ----------------------------------------------------------
+
+
+def _snapshot(account: SimulatedAccount, real_seconds: float) -> tuple[Snapshot, datetime]:
+    now = START + timedelta(seconds=real_seconds * SPEED)
+    raw = account.usage_at(now)
+    return Snapshot(now, parse_usage(raw), raw), now
+
+
+def window_states() -> dict[str, tuple[AppStatus, datetime]]:
+    account = SimulatedAccount(START)
+    ok, ok_now = _snapshot(account, 0)  # 73 %, week on track
+    over, over_now = _snapshot(account, 30)  # 95 %, week over budget
+    stale, stale_at = _snapshot(account, 5)
+    offline_now = stale_at + timedelta(minutes=12)
+    return {
+        "deep-dive-ok": (AppStatus(Phase.OK, ok, account=ACCOUNT), ok_now),
+        "deep-dive-over-budget": (AppStatus(Phase.OK, over, account=ACCOUNT), over_now),
+        "deep-dive-offline": (AppStatus(Phase.OFFLINE, stale, account=ACCOUNT,
+                                        next_try=offline_now + timedelta(minutes=1)),
+                              offline_now),
+        "deep-dive-signed-out": (AppStatus(Phase.SIGNED_OUT), START),
+    }
+
+
+def _fixed(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
+def shoot_windows(display: str, out: Path) -> list[Path]:
+    os.environ["DISPLAY"] = display
+    written = []
+    for name, (status, now) in window_states().items():
+        root = tk.Tk(className="claude-pulse")
+        root.withdraw()
+        window = DeepDiveWindow(root, clock=_fixed(now), on_refresh=lambda: None,
+                                on_alerts_toggled=lambda _on: None, on_action=lambda _a: None,
+                                logo=draw_logo(64), platform="linux")
+        window.set_alerts(True)
+        window.set_status(status)
+        window.show()
+        _settle(root)
+        path = out / f"{name}.png"
+        _import(display, str(int(window.toplevel.wm_frame(), 16)), path)
+        written.append(path)
+        window.destroy()
+        root.destroy()
+    return written
+
+
+def _settle(root: tk.Tk, seconds: float = 0.5) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        root.update()
+        time.sleep(0.02)
+
+
+# ---- the tray, from the running demo ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Box:
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+def _docked_icon(display: str) -> Box | None:
+    from Xlib import X
+    from Xlib import display as xdisplay
+    from Xlib.error import XError
+
+    d = xdisplay.Display(display)
+    try:
+        root = d.screen().root
+        xembed = d.intern_atom("_XEMBED_INFO")
+        stack = [(child, 1) for child in root.query_tree().children]
+        while stack:
+            window, depth = stack.pop()
+            try:
+                if depth > 1 and window.get_attributes().map_state == X.IsViewable and \
+                        window.get_full_property(xembed, X.AnyPropertyType) is not None:
+                    geometry = window.get_geometry()
+                    pos = window.translate_coords(root, 0, 0)
+                    if geometry.width > 4:
+                        return Box(-pos.x, -pos.y, geometry.width, geometry.height)
+                stack.extend((child, depth + 1) for child in window.query_tree().children)
+            except XError:
+                continue
+    finally:
+        d.close()
+    return None
+
+
+def _xdotool(display: str, *args: str) -> str:
+    return subprocess.run([_program("xdotool"), *args], env={**os.environ, "DISPLAY": display},
+                          capture_output=True, text=True, timeout=15, check=False).stdout
+
+
+def shoot_tray(display: str, out: Path) -> Path:
+    with tempfile.TemporaryDirectory(prefix="pulse-shots-") as home:
+        env = {**os.environ, "DISPLAY": display, "CLAUDE_PULSE_HOME": home,
+               "PYSTRAY_BACKEND": "xorg", "NO_AT_BRIDGE": "1",
+               "DBUS_SESSION_BUS_ADDRESS": "disabled:"}
+        demo = subprocess.Popen([sys.executable, "-m", "claude_pulse", "--demo"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _wait(lambda: _docked_icon(display) is not None, 20, "the demo's tray icon")
+            time.sleep(12)  # the simulated session passes 80 %: the icon turns amber
+            icon = _docked_icon(display)
+            assert icon is not None
+            # Close the window the demo opened, then open the tray menu.
+            for window in _xdotool(display, "search", "--onlyvisible", "--name",
+                                   "^Claude Pulse$").split():
+                _xdotool(display, "windowunmap", window)
+            cx, cy = icon.x + icon.width // 2, icon.y + icon.height // 2
+            _xdotool(display, "mousemove", str(cx), str(cy), "click", "3")
+            _wait(lambda: bool(_xdotool(display, "search", "--onlyvisible", "--name",
+                                        "^!menu$").split()), 5, "the tray menu")
+            menu = _xdotool(display, "search", "--onlyvisible", "--name", "^!menu$").split()[0]
+            geometry = dict(line.split("=", 1) for line in
+                            _xdotool(display, "getwindowgeometry", "--shell", menu).split())
+            # Hover "Refresh now" (the second row), as a user about to click it.
+            _xdotool(display, "mousemove", str(int(geometry["X"]) + 60),
+                     str(int(geometry["Y"]) + 33))
+            time.sleep(0.5)
+            screen = _import(display, "root", out / "tray-screen.png")
+            (out / "tray-screen.png").unlink()
+            right = screen.width
+            left = min(int(geometry["X"]), icon.x) - 24
+            bottom = int(geometry["Y"]) + int(geometry["HEIGHT"]) + 12
+            crop = screen.crop((left, 0, right, bottom))
+            crop = crop.resize((crop.width * 2, crop.height * 2), Image.Resampling.NEAREST)
+            path = out / "tray.png"
+            crop.save(path, optimize=True)
+            return path
+        finally:
+            demo.send_signal(signal.SIGTERM)
+            try:
+                demo.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                demo.kill()
+                demo.wait(timeout=5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images",
+                        help="folder for the PNG files (default: docs/images)")
+    args = parser.parse_args(argv)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    with private_display() as display:
+        written = shoot_windows(display, out)
+        written.append(shoot_tray(display, out))
+    for path in written:
+        with Image.open(path) as image:
+            print(f"wrote {path} ({image.width}x{image.height})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
