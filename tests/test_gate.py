@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 
 from claude_pulse.errors import CooldownActive
-from claude_pulse.services.gate import HOURLY_CEILING, RequestGate, cooldown_seconds
+from claude_pulse.services.gate import (
+    HOURLY_CEILING,
+    RequestGate,
+    cooldown_seconds,
+    hourly_ceiling,
+)
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
@@ -100,3 +105,15 @@ def test_ceiling_holds_across_processes(tmp_path: Path) -> None:
     granted = sum(int(p.communicate(timeout=60)[0]) for p in procs)
     assert granted == 50
     assert len(json.loads((tmp_path / "gate.json").read_text())["requests"]) == 50
+
+
+@pytest.mark.parametrize(
+    ("interval", "ceiling"),
+    [pytest.param(60, 80, id="default"), pytest.param(30, 140, id="minimum-interval"),
+     pytest.param(300, 32, id="slow"), pytest.param(3600, 21, id="hourly")],
+)
+def test_ceiling_leaves_room_above_what_the_interval_needs(interval: int, ceiling: int) -> None:
+    """Regression (bench/requests.py): at the allowed 30 s interval a fixed ceiling of 80 made
+    the tray show "rate-limited" for 20 minutes of every hour."""
+    assert hourly_ceiling(interval) == ceiling
+    assert hourly_ceiling(interval) - 3600 / interval >= 20

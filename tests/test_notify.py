@@ -21,7 +21,7 @@ from claude_pulse.core.alerts import (
     reauth_alert,
 )
 from claude_pulse.core.usage import Usage, Window
-from claude_pulse.ui.notify import DesktopNotifier, LogNotifier, make_notifier
+from claude_pulse.ui.notify import DesktopNotifier, LazyNotifier, LogNotifier, make_notifier
 from support.fixtures_dbus import NotificationDaemon
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -206,3 +206,18 @@ def test_log_notifier_logs_at_info(
     assert record.levelno == logging.INFO
     assert record.getMessage().startswith(expected)
 
+
+
+def test_lazy_notifier_builds_nothing_until_the_first_alert() -> None:
+    built: list[LogNotifier] = []
+
+    def build() -> LogNotifier:
+        built.append(LogNotifier())
+        return built[-1]
+
+    lazy = LazyNotifier(build)
+    assert not lazy.built and built == []
+    lazy.notify(_session_alert(82))
+    lazy.notify(_session_alert(91))
+    assert lazy.built and len(built) == 1
+    lazy.close()

@@ -521,3 +521,15 @@ def test_fast_path_imports_nothing_heavy(scene: Scene, stdin: bytes | None) -> N
     assert "claude_pulse.core.statusline" in imported  # the listing works
     loaded = sorted(m for m in imported if m.startswith(HEAVY))
     assert loaded == []
+
+
+def test_logging_is_set_up_only_when_something_is_logged(pulse_home: Path) -> None:
+    """The fast path defers the log handlers (docs/performance.md, gap 2); a warning must still
+    reach logs/cli.log as for every other command."""
+    pulse_home.mkdir(parents=True, exist_ok=True)
+    (pulse_home / "snapshot.json").write_text("not json")
+    out = subprocess.run([sys.executable, "-m", "claude_pulse", "statusline"],
+                         capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    log_text = (pulse_home / "logs" / "cli.log").read_text()
+    assert "ignoring unreadable usage cache" in log_text

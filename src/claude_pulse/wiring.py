@@ -51,9 +51,15 @@ class Services:
         home = Home.from_env()
         home.ensure()
         if log:
-            from claude_pulse.platform.logs import configure
+            def configure_logging() -> None:
+                from claude_pulse.platform.logs import configure
 
-            configure(home.logs, verbose=verbose, filename=_log_name(command))
+                configure(home.logs, verbose=verbose, filename=_log_name(command))
+
+            if command == "statusline" and not verbose:
+                _LogOnFirstRecord.install(configure_logging)
+            else:
+                configure_logging()
         loaded = config_mod.load(home.config)
         return cls(home, loaded.config, loaded.problems, loaded.file_is_valid)
 
@@ -71,9 +77,10 @@ class Services:
     @cached_property
     def gate(self) -> RequestGate:
         # Imported here: filelock costs ~17 ms, and `statusline` with a fresh cache never needs it.
-        from claude_pulse.services.gate import RequestGate
+        from claude_pulse.services.gate import RequestGate, hourly_ceiling
 
-        return RequestGate(self.home.gate, self.home.gate_lock)
+        return RequestGate(self.home.gate, self.home.gate_lock,
+                           hourly_ceiling(self.config.poll_interval_seconds))
 
     @cached_property
     def snapshots(self) -> SnapshotStore:
@@ -130,6 +137,32 @@ class Services:
         from claude_pulse.services.usage_client import UsageClient
 
         return UsageClient(self.transport, self.config, self.tokens)
+
+
+class _LogOnFirstRecord(logging.Handler):
+    """Stands in for the real handlers until something is logged.
+
+    `statusline` runs many times a minute and almost never logs; setting up the rotating file
+    and the redaction filter up front cost ~7 ms of its ~60 ms (docs/performance.md).
+    """
+
+    def __init__(self, configure: Callable[[], None]) -> None:
+        super().__init__(logging.INFO)
+        self._configure = configure
+
+    @classmethod
+    def install(cls, configure: Callable[[], None]) -> None:
+        root = logging.getLogger()
+        root.setLevel(logging.INFO)
+        root.addHandler(cls(configure))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        root = logging.getLogger()
+        root.removeHandler(self)
+        self._configure()
+        for handler in root.handlers:
+            if record.levelno >= handler.level:
+                handler.handle(record)
 
 
 def _log_name(command: str) -> str:

@@ -5,8 +5,10 @@ and `statusline` may all run at once. So every process asks this gate before cal
 endpoint, under a file lock:
 
 * **429 cooldown**: after a 429 nobody calls until max(Retry-After, 300 s) has passed.
-* **Hourly ceiling**: at most `HOURLY_CEILING` usage requests in any rolling hour, all processes
-  together. The default 60 s poll uses 60; the rest is room for "Refresh now" and CLI calls.
+* **Hourly ceiling**: at most `hourly_ceiling(poll_interval_seconds)` usage requests in any
+  rolling hour, all processes together: what the configured poll needs plus `SPARE_PER_HOUR`
+  for "Refresh now" and CLI calls — 80 at the default 60 s, 140 at the 30 s minimum. It is a
+  guard against runaway loops, never reached by normal use.
 * **Spacing** (optional): a caller such as `statusline` may ask "only if nobody fetched in the last
   N seconds", which makes concurrent callers share one fetch instead of each making their own.
 """
@@ -14,6 +16,7 @@ endpoint, under a file lock:
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,11 +27,25 @@ from filelock import FileLock
 from claude_pulse.atomic import read_json, write_json_atomic
 from claude_pulse.errors import CooldownActive
 
-__all__ = ["COOLDOWN_MIN_S", "HOURLY_CEILING", "GateState", "RequestGate", "cooldown_seconds"]
+__all__ = [
+    "COOLDOWN_MIN_S",
+    "HOURLY_CEILING",
+    "GateState",
+    "RequestGate",
+    "cooldown_seconds",
+    "hourly_ceiling",
+]
 
 log = logging.getLogger(__name__)
 
-HOURLY_CEILING = 80
+SPARE_PER_HOUR = 20
+
+
+def hourly_ceiling(poll_interval_s: float) -> int:
+    return math.ceil(3600 / poll_interval_s) + SPARE_PER_HOUR
+
+
+HOURLY_CEILING = hourly_ceiling(60)  # 80, at the default interval
 COOLDOWN_MIN_S = 300.0
 # Retry-After values beyond this are treated as this: a broken header must not silence the app
 # for days, and a fresh token (after refresh or login) gets a fresh bucket anyway.

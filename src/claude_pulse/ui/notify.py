@@ -17,12 +17,13 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 from claude_pulse.core.alerts import Alert, Urgency
 
-__all__ = ["DesktopNotifier", "LogNotifier", "Notifier", "make_notifier"]
+__all__ = ["DesktopNotifier", "LazyNotifier", "LogNotifier", "Notifier", "make_notifier"]
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,32 @@ async def _disconnect(notifier: Any) -> None:
     with contextlib.suppress(Exception):
         bus.disconnect()
         await asyncio.wait_for(bus.wait_for_disconnect(), 1.0)
+
+
+class LazyNotifier:
+    """Builds the real notifier on the first alert.
+
+    desktop-notifier brings asyncio, dbus-fast and a loop thread: about 4.6 MB of resident
+    memory and a thread (bench/memory.py), for alerts that come a few times a week.
+    """
+
+    def __init__(self, build: Callable[[], Notifier]) -> None:
+        self._build = build
+        self._real: Notifier | None = None
+
+    @property
+    def built(self) -> bool:
+        return self._real is not None
+
+    def notify(self, alert: Alert) -> None:
+        if self._real is None:
+            self._real = self._build()
+        self._real.notify(alert)
+
+    def close(self) -> None:
+        close = getattr(self._real, "close", None)
+        if close is not None:
+            close()
 
 
 def make_notifier(icon: Path | None = None) -> Notifier:
