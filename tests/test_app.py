@@ -345,8 +345,10 @@ def logged_in_home(pulse_home: Path, fake_config: Path, fake_server: FakeAnthrop
 
 
 @pytest.fixture
-def app_env(pulse_home: Path) -> dict[str, str]:
-    return {"CLAUDE_PULSE_HOME": str(pulse_home)}
+def app_env(pulse_home: Path, tmp_path: Path) -> dict[str, str]:
+    # A private XDG_CONFIG_HOME: at start-up the app makes "start at login" follow the config,
+    # which must never touch the developer's real autostart folder.
+    return {"CLAUDE_PULSE_HOME": str(pulse_home), "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
 
 
 @pytest.fixture

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import queue
 import signal
 import socket
+import sys
 import threading
 import tkinter as tk
 from collections.abc import Callable, Iterable
@@ -43,6 +43,16 @@ WAKE_EVENT = "<<PulseWake>>"
 # Tcl's `after` takes a signed 32-bit millisecond count; cap far below it (a day).
 _MAX_DELAY_MS = 24 * 3600 * 1000
 _WINDOWS_SIGNAL_HEARTBEAT_MS = 1000
+
+
+def _watch(root: tk.Tk, sock: socket.socket, callback: Callable[[object, int], None]) -> None:
+    if sys.platform != "win32":  # Tk has no file handlers on Windows
+        root.tk.createfilehandler(sock, tk.READABLE, callback)
+
+
+def _unwatch(root: tk.Tk, sock: socket.socket) -> None:
+    if sys.platform != "win32":
+        root.tk.deletefilehandler(sock)
 
 
 class _Timer:
@@ -87,12 +97,12 @@ class TkScheduler:
         self._reader: socket.socket | None = None
         self._writer: socket.socket | None = None
         if wake_socket is None:
-            wake_socket = os.name == "posix" and hasattr(root.tk, "createfilehandler")
+            wake_socket = sys.platform != "win32" and hasattr(root.tk, "createfilehandler")
         if wake_socket:
             self._reader, self._writer = socket.socketpair()
             self._reader.setblocking(False)
             self._writer.setblocking(False)
-            root.tk.createfilehandler(self._reader, tk.READABLE, self._on_readable)
+            _watch(root, self._reader, self._on_readable)
         else:
             root.bind(WAKE_EVENT, lambda _e: self._drain())
         # Runs as soon as mainloop() turns; from then on event_generate is safe to use.
@@ -164,7 +174,7 @@ class TkScheduler:
         self._old_handlers.clear()
         if self._reader is not None:
             with contextlib.suppress(tk.TclError):
-                self._root.tk.deletefilehandler(self._reader)
+                _unwatch(self._root, self._reader)
             self._reader.close()
         if self._writer is not None:
             self._writer.close()

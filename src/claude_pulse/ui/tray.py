@@ -1,10 +1,12 @@
 """The tray icon: a thin wrapper around pystray, plus the Tk popup menu for the xorg backend.
 
 Threading (design.md §4, feasibility.md §2-3): pystray's `Icon.run()` runs in a plain daemon
-thread, never `run_detached` (with Tk it hangs at exit on xorg and never docks on gtk). Menu
-callbacks arrive on that thread; each one only hands its action to `post`, which runs it on the Tk
-main thread. Image, title and check-mark updates are made from the main thread; pystray forwards
-them to its own loop (xorg: an X client message, gtk: `idle_add`, win32: `Shell_NotifyIcon`).
+thread, never `run_detached` (with Tk it hangs at exit on xorg and never docks on gtk); macOS is
+the exception, where AppKit needs the main thread and the icon attaches to Tk's Cocoa loop
+(unverified here). Menu callbacks arrive on the tray thread; each one only hands its action to
+`post`, which runs it on the Tk main thread. Image, title and check-mark updates are made from the
+main thread; pystray forwards them to its own loop (xorg: an X client message, sent on a second X
+connection, see `_xorg_icon_class`; gtk: `idle_add`; win32: `Shell_NotifyIcon`).
 
 The menu (design.md §5): Open Deep Dive (default, left click), Refresh now, Limit Alerts ✓,
 Start at login ✓, Log out, Quit. It is described once (`MenuEntry`) and built twice:
@@ -121,10 +123,18 @@ class Tray:
         self._icon = icon_class(
             self._name, renderer(icon_size_for(self.backend)), self._title(title), menu, **kwargs
         )
-        # A plain thread, not run_detached (see the module docstring). Daemon, so a stuck
-        # backend can never keep the process alive after Quit.
-        self._thread = threading.Thread(target=self._icon.run, name="pulse-tray", daemon=True)
-        self._thread.start()
+        if self.backend == "darwin":
+            # AppKit wants the main thread, which Tk's Aqua loop already runs: attach to it and
+            # show the icon from here (pystray's default setup would do it from a thread).
+            # Not verifiable on these machines (feasibility.md §2); see the README.
+            self._icon.run_detached(setup=lambda _icon: None)
+            self._icon.visible = True
+        else:
+            # A plain thread, not run_detached (see the module docstring). Daemon, so a stuck
+            # backend can never keep the process alive after Quit.
+            self._thread = threading.Thread(target=self._icon.run, name="pulse-tray",
+                                            daemon=True)
+            self._thread.start()
         log.info("tray icon started with the %s backend", self.backend)
 
     def update(self, renderer: Renderer, title: str) -> None:
@@ -152,6 +162,8 @@ class Tray:
         if icon is None:
             return
         try:
+            # No `visible = False` first: on xorg an undock just before the destroy sometimes
+            # leaves pystray's loop waiting for a DestroyNotify that never comes.
             icon.stop()
         except Exception:
             log.warning("tray icon stop failed", exc_info=True)
