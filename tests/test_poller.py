@@ -281,3 +281,18 @@ def test_alerts_off_sends_nothing(app: Harness, pulse_home: Path) -> None:
 
 def _env() -> dict[str, str]:
     return dict(os.environ)
+
+
+def test_each_poll_adds_to_the_charts_and_the_forecast(app: Harness) -> None:
+    app.login()
+    app.usage(30.0)
+    app.poller.start()
+    app.settle()
+    for pct in (35.0, 40.0, 45.0):
+        app.clock.now += timedelta(minutes=5)
+        app.usage(pct)
+        app.poller.refresh_now()
+        status = app.settle()
+    assert [v for _, v in status.session_history] == [30.0, 35.0, 40.0, 45.0]
+    assert status.session_forecast is not None
+    assert status.session_forecast.rate_per_hour == pytest.approx(60.0, rel=0.05)

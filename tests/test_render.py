@@ -26,13 +26,14 @@ from claude_pulse.core.gauge import (
     gauge_geometry,
 )
 from claude_pulse.core.status import AppStatus, Phase
-from claude_pulse.core.usage import ExtraUsage, Limit, Usage, Window
+from claude_pulse.core.usage import ExtraUsage, Limit, Usage, Window, parse_usage
 from claude_pulse.core.viewmodel import DeepDiveView, TrayView, deep_dive_view, tray_view
 from claude_pulse.services.snapshot import Snapshot
 from claude_pulse.ui import fonts, render_tray
 from claude_pulse.ui.logo import draw_logo
 from claude_pulse.ui.render import (
     CARD_WIDTH,
+    CHART_HEIGHT,
     GAUGE_SIZE,
     pace_bar_span,
     render_banner,
@@ -425,3 +426,18 @@ def test_logo_is_orange_on_transparent() -> None:
     alpha = logo.getchannel("A")
     assert alpha.getpixel((0, 0)) == 0  # outside the bubble
     assert alpha.getpixel((32, 27)) == 0  # the heartbeat line is cut out
+
+
+def test_card_shows_a_chart_per_window_with_history() -> None:
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+    s_reset, w_reset = now + timedelta(hours=2), now + timedelta(days=3)
+    raw = {"five_hour": {"utilization": 40.0, "resets_at": s_reset.isoformat()},
+           "seven_day": {"utilization": 50.0, "resets_at": w_reset.isoformat()}}
+    snap = Snapshot(now, parse_usage(raw), raw)
+    history = ((now - timedelta(hours=1), 20.0), (now, 40.0))
+    plain = render_card(deep_dive_view(AppStatus(Phase.OK, snap), now, alerts_enabled=True,
+                        show_model_limits=False))
+    charted = render_card(deep_dive_view(AppStatus(Phase.OK, snap, session_history=history,
+                                  weekly_history=history), now,
+                          alerts_enabled=True, show_model_limits=False))
+    assert charted.height - plain.height == 2 * (CHART_HEIGHT + 10)

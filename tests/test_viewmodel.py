@@ -10,7 +10,7 @@ import pytest
 from claude_pulse.core.forecast import Forecast
 from claude_pulse.core.gauge import AMBER, BLUE, GREEN, RED, Level
 from claude_pulse.core.status import AppStatus, Phase
-from claude_pulse.core.usage import ExtraUsage, Limit, Usage, Window
+from claude_pulse.core.usage import ExtraUsage, Limit, Usage, Window, parse_usage
 from claude_pulse.core.viewmodel import (
     TOOLTIP_MAX,
     Action,
@@ -513,3 +513,20 @@ def test_longest_tooltip_fits_windows() -> None:
     view = tray_view(AppStatus(Phase.RATE_LIMITED, snap), NOW)
     assert len(view.tooltip) <= TOOLTIP_MAX
     assert view.tooltip_lines[-1] == "Rate-limited · numbers from 12d 23h ago"
+
+
+def test_charts_need_two_samples_of_the_current_window() -> None:
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+    resets = now + timedelta(hours=2)
+    raw = {"five_hour": {"utilization": 40.0, "resets_at": resets.isoformat()}}
+    snap = Snapshot(now, parse_usage(raw), raw)
+    before_window = (resets - timedelta(hours=6), 90.0)  # the previous window: not drawn
+    one = ((now - timedelta(minutes=30), 30.0),)
+    two = (*one, (now, 40.0))
+    assert deep_dive_view(AppStatus(Phase.OK, snap, session_history=one), now,
+                          alerts_enabled=True, show_model_limits=False).session.chart is None
+    chart = deep_dive_view(AppStatus(Phase.OK, snap, session_history=(before_window, *two)), now,
+                           alerts_enabled=True, show_model_limits=False).session.chart
+    assert chart is not None
+    assert chart.points == two
+    assert (chart.start, chart.end, chart.now) == (resets - timedelta(hours=5), resets, now)

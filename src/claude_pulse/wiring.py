@@ -20,7 +20,7 @@ from claude_pulse.home import Home
 from claude_pulse.services.snapshot import SnapshotStore
 
 if TYPE_CHECKING:
-    from claude_pulse.core.forecast import Forecast
+    from claude_pulse.core.forecast import Trend
     from claude_pulse.core.usage import Usage, Window
     from claude_pulse.services.credentials import CredentialStore
     from claude_pulse.services.gate import RequestGate
@@ -110,17 +110,17 @@ class Services:
 
         return HistoryStore(self.home.history)
 
-    def forecasts(self, usage: Usage, now: datetime) -> tuple[Forecast | None, Forecast | None]:
-        """Session and weekly forecasts from the history (SQLite: call off the UI thread)."""
-        from claude_pulse.core.forecast import forecast
+    def trends(self, usage: Usage, now: datetime) -> tuple[Trend, Trend]:
+        """Each window's recorded samples and forecast (SQLite: call off the UI thread)."""
+        from claude_pulse.core.forecast import Trend, forecast
         from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW
 
         def one(kind: Literal["session", "weekly"], window: Window | None,
-                length: timedelta) -> Forecast | None:
+                length: timedelta) -> Trend:
             if window is None or window.resets_at is None:
-                return None
-            points = self.history.points(kind, since=window.resets_at - length)
-            return forecast(points, window, now, length=length)
+                return Trend()
+            points = tuple(self.history.points(kind, since=window.resets_at - length))
+            return Trend(points, forecast(points, window, now, length=length))
 
         return (one("session", usage.session, SESSION_WINDOW),
                 one("weekly", usage.weekly, WEEK_WINDOW))

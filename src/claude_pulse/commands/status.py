@@ -51,7 +51,8 @@ def _print(args: argparse.Namespace, services: Services, snap: Snapshot,
            stale_reason: str | None, next_try: datetime | None) -> None:
     now = services.clock()
     account = services.tokens.email
-    forecasts = services.forecasts(snap.usage, now)
+    session, weekly = services.trends(snap.usage, now)
+    forecasts = (session.forecast, weekly.forecast)
     if args.json:
         out = status_json(snap.usage, snap.fetched_at, now, stale_reason=stale_reason,
                           next_try=next_try, account=account, source=snap.source,

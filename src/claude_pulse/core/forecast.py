@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_LOOKBACK",
     "MIN_SPAN",
     "Forecast",
+    "Trend",
     "burn_rate",
     "current_window_points",
     "describe",
@@ -52,6 +53,14 @@ class Forecast:
 
     hits_limit_at: datetime | None
     rate_per_hour: float | None  # percentage points per hour over the recent past
+
+
+@dataclass(frozen=True)
+class Trend:
+    """One window's recorded samples and the forecast made from them."""
+
+    points: tuple[Point, ...] = ()
+    forecast: Forecast | None = None
 
 
 def forecast(

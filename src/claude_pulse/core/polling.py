@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from claude_pulse.core.forecast import Trend
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.errors import (
     AuthError,
@@ -55,7 +56,6 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from claude_pulse.core.forecast import Forecast
     from claude_pulse.services.snapshot import Snapshot
 
 
@@ -108,8 +108,8 @@ class RefreshNow:
 @dataclass(frozen=True)
 class FetchOk:
     snapshot: Snapshot
-    session_forecast: Forecast | None = None
-    weekly_forecast: Forecast | None = None
+    session: Trend = field(default_factory=Trend)
+    weekly: Trend = field(default_factory=Trend)
 
 
 @dataclass(frozen=True)
@@ -205,8 +205,10 @@ def step(
         return _fetch(model), [Fetch()]
     if isinstance(event, FetchOk):
         model, effects = _fetched(model, event.snapshot, now, policy)
-        status = replace(model.status, session_forecast=event.session_forecast,
-                         weekly_forecast=event.weekly_forecast)
+        status = replace(model.status, session_forecast=event.session.forecast,
+                         weekly_forecast=event.weekly.forecast,
+                         session_history=event.session.points,
+                         weekly_history=event.weekly.points)
         return replace(model, status=status), effects
     if isinstance(event, FetchFailed):
         return _failed(model, event, now, policy)

@@ -39,6 +39,9 @@ class AppStatus:
     account: str | None = None  # email, when known
     session_forecast: Forecast | None = None
     weekly_forecast: Forecast | None = None
+    # Recorded (time, percent) samples of the current windows, for the charts.
+    session_history: tuple[tuple[datetime, float], ...] = ()
+    weekly_history: tuple[tuple[datetime, float], ...] = ()
 
     @property
     def is_stale(self) -> bool:

@@ -71,6 +71,16 @@ class Banner:
 
 
 @dataclass(frozen=True)
+class ChartView:
+    """A window's usage over time, for `ui.chart.render_usage_chart`."""
+
+    points: tuple[tuple[datetime, float], ...]
+    start: datetime
+    end: datetime
+    now: datetime
+
+
+@dataclass(frozen=True)
 class SessionView:
     percent_text: str  # "42%", "104%" (server value), "–" when unknown
     usage_fraction: float  # utilization / 100, may exceed 1; 0 when unknown
@@ -79,6 +89,7 @@ class SessionView:
     level: Level
     forecast_text: str | None  # None: no line
     has_data: bool
+    chart: ChartView | None = None  # None until the history has two samples of this window
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,7 @@ class WeeklyView:
     resets_text: str  # "Resets in 3d 4h"
     forecast_text: str | None
     has_data: bool
+    chart: ChartView | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +252,15 @@ def _forecast_text(
     return f"At this pace you reach 100% at {_clock(max(hits, now), now, tz)}"
 
 
+def _chart(points: tuple[tuple[datetime, float], ...], window: Window, length: timedelta,
+           now: datetime) -> ChartView | None:
+    if window.resets_at is None:
+        return None
+    start = window.resets_at - length
+    shown = tuple(p for p in points if start <= p[0] <= now)
+    return ChartView(shown, start, window.resets_at, now) if len(shown) >= 2 else None
+
+
 def _session(
     window: Window | None, status: AppStatus, now: datetime, tz: tzinfo | None
 ) -> SessionView:
@@ -255,6 +276,7 @@ def _session(
         level=level_for(window.utilization),
         forecast_text=_forecast_text(status, "session", window, now, tz),
         has_data=window.utilization is not None,
+        chart=_chart(status.session_history, window, SESSION_WINDOW, now),
     )
 
 
@@ -284,6 +306,7 @@ def _weekly(
         resets_text=_resets_text(window.resets_at, now, tz),
         forecast_text=_forecast_text(status, "weekly", window, now, tz),
         has_data=used is not None,
+        chart=_chart(status.weekly_history, window, WEEK_WINDOW, now),
     )
 
 

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Protocol
 
 from claude_pulse.core import polling
 from claude_pulse.core.alerts import AlertSettings, evaluate, reauth_alert
+from claude_pulse.core.forecast import Trend
 from claude_pulse.core.status import AppStatus
 from claude_pulse.errors import CredentialsError, PulseError
 from claude_pulse.services.fetch import fetch_usage_now
 
 if TYPE_CHECKING:
-    from claude_pulse.core.forecast import Forecast
     from claude_pulse.services.alert_memory import AlertMemoryStore
     from claude_pulse.services.snapshot import Snapshot
     from claude_pulse.ui.notify import Notifier
@@ -179,7 +179,7 @@ class Poller:
         try:
             snapshot = fetch_usage_now(self._services)
             assert snapshot is not None  # no spacing asked for
-            event = polling.FetchOk(snapshot, *self._forecasts(snapshot))
+            event = polling.FetchOk(snapshot, *self._trends(snapshot))
         except PulseError as exc:
             log.info("fetch failed: %s", exc)
             event = polling.FetchFailed(exc, self._rng.random())
@@ -192,12 +192,12 @@ class Poller:
     def _deliver(self, event: polling.Event) -> None:
         self._dispatch(event)
 
-    def _forecasts(self, snapshot: Snapshot) -> tuple[Forecast | None, Forecast | None]:
+    def _trends(self, snapshot: Snapshot) -> tuple[Trend, Trend]:
         try:
-            return self._services.forecasts(snapshot.usage, self._services.clock())
-        except Exception:
-            log.warning("could not compute forecasts", exc_info=True)
-            return None, None
+            return self._services.trends(snapshot.usage, self._services.clock())
+        except Exception:  # charts and forecasts are niceties: never lose the numbers over them
+            log.warning("could not read the usage history", exc_info=True)
+            return Trend(), Trend()
 
     def _run_alerts(self, snapshot: Snapshot) -> None:
         if self._memory is None or self._memory_store is None:

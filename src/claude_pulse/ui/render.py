@@ -26,7 +26,8 @@ from claude_pulse.core.gauge import (
     Color,
     blend,
 )
-from claude_pulse.core.viewmodel import DeepDiveView
+from claude_pulse.core.viewmodel import ChartView, DeepDiveView
+from claude_pulse.ui.chart import render_usage_chart
 from claude_pulse.ui.fonts import Weight, font
 from claude_pulse.ui.logo import draw_logo
 from claude_pulse.ui.render_gauge import GAUGE_SIZE, render_gauge
@@ -182,6 +183,21 @@ def render_limits(view: DeepDiveView, width: int, *, bg: Color = CARD) -> Image.
 # --- the card ---------------------------------------------------------------------------------
 
 
+CHART_HEIGHT = 64
+
+
+def _with_chart(section: Image.Image, chart: ChartView | None, width: int) -> Image.Image:
+    """`section` with this window's usage chart under it, when there is history to draw."""
+    if chart is None:
+        return section
+    image = Image.new("RGB", (width, section.height + 10 + CHART_HEIGHT), CARD)
+    image.paste(section, (0, 0))
+    plot = render_usage_chart(chart.points, chart.start, chart.end, chart.now, width,
+                              CHART_HEIGHT, background=CARD)
+    image.paste(plot, (0, section.height + 10))
+    return image
+
+
 def _session_section(view: DeepDiveView, width: int) -> Image.Image:
     gauge = render_gauge(view, GAUGE_SIZE)
     forecast = view.session.forecast_text
@@ -201,7 +217,10 @@ def _session_section(view: DeepDiveView, width: int) -> Image.Image:
 def render_card_layout(view: DeepDiveView, width: int = CARD_WIDTH) -> RenderedCard:
     """The whole Deep Dive card above the footer, and where its banner button is."""
     inner = width - 2 * PAD - 2 * INSET
-    sections = [_session_section(view, inner), render_pace_bar(view, inner)]
+    sections = [
+        _with_chart(_session_section(view, inner), view.session.chart, inner),
+        _with_chart(render_pace_bar(view, inner), view.weekly.chart, inner),
+    ]
     limits = render_limits(view, inner)
     if limits is not None:
         sections.append(limits)
