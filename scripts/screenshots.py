@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -132,6 +133,27 @@ def _snapshot(account: SimulatedAccount, real_seconds: float) -> tuple[Snapshot,
     return Snapshot(now, parse_usage(raw), raw), now
 
 
+def _history(account: SimulatedAccount, now: datetime) -> dict[str, Any]:
+    """What the app's history would hold for the current windows (the charts' data)."""
+    session_reset = account.session_at(now)[1]
+    week_reset = account.weekly_at(now)[1]
+
+    def samples(start: datetime, step: timedelta, value: Callable[[datetime], float]
+                ) -> tuple[tuple[datetime, float], ...]:
+        points, t = [], start
+        while t <= now:
+            points.append((t, max(0.0, value(t))))
+            t += step
+        return tuple(points)
+
+    return {
+        "session_history": samples(session_reset - timedelta(hours=5), timedelta(minutes=10),
+                                   lambda t: account.session_at(t)[0]),
+        "weekly_history": samples(week_reset - timedelta(days=7), timedelta(hours=3),
+                                  lambda t: account.weekly_at(t)[0]),
+    }
+
+
 def window_states() -> dict[str, tuple[AppStatus, datetime]]:
     account = SimulatedAccount(START)
     ok, ok_now = _snapshot(account, 0)  # 73 %, week on track
@@ -139,11 +161,13 @@ def window_states() -> dict[str, tuple[AppStatus, datetime]]:
     stale, stale_at = _snapshot(account, 5)
     offline_now = stale_at + timedelta(minutes=12)
     return {
-        "deep-dive-ok": (AppStatus(Phase.OK, ok, account=ACCOUNT), ok_now),
-        "deep-dive-over-budget": (AppStatus(Phase.OK, over, account=ACCOUNT), over_now),
+        "deep-dive-ok": (AppStatus(Phase.OK, ok, account=ACCOUNT,
+                                   **_history(account, ok_now)), ok_now),
+        "deep-dive-over-budget": (AppStatus(Phase.OK, over, account=ACCOUNT,
+                                            **_history(account, over_now)), over_now),
         "deep-dive-offline": (AppStatus(Phase.OFFLINE, stale, account=ACCOUNT,
-                                        next_try=offline_now + timedelta(minutes=1)),
-                              offline_now),
+                                        next_try=offline_now + timedelta(minutes=1),
+                                        **_history(account, stale_at)), offline_now),
         "deep-dive-signed-out": (AppStatus(Phase.SIGNED_OUT), START),
     }
 

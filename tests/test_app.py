@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from claude_pulse.core.gauge import GREEN, ORANGE, RED
 from claude_pulse.core.tokens import TokenSet
@@ -36,13 +35,17 @@ from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.ui.tk_scheduler import TkScheduler
 from support.fixtures_display import (
     DockedIcon,
+    arc_coverage,
     click,
+    count_near,
     docked_icons,
     find_windows,
     finish,
     grab,
     icon_pixels,
+    near,
     processes_with_env,
+    rgb_pixels,
     spawn_pulse,
     wait_for_window,
     xdotool,
@@ -278,44 +281,6 @@ def new_icon(display: str, before: list[DockedIcon], timeout: float = 15.0) -> D
     return found[0]
 
 
-def arc_coverage(card: Image.Image, colour: tuple[int, int, int] = ORANGE) -> float:
-    """How much of the session ring is painted in `colour` (0-1), measured by angle.
-
-    The ring's centre and radius come from the painted pixels themselves, which is valid when
-    the arc covers at least three quarters of the ring (it then reaches all four extremes).
-    """
-    pixels = card.load()
-    width, height = card.size
-    points = [(x, y) for y in range(60, min(height, 340)) for x in range(40, width - 40)
-              if _near(pixels[x, y], colour, 50)]
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
-    radius = (max(xs) - min(xs)) / 2
-    import math
-
-    bins = set()
-    for x, y in points:
-        if math.hypot(x - cx, y - cy) > 0.8 * radius:  # the ring, not the centre text
-            bins.add(int(math.degrees(math.atan2(x - cx, cy - y)) % 360))
-    return len(bins) / 360
-
-
-def count_near(image: Image.Image, colour: tuple[int, int, int], box: tuple[int, int, int, int],
-               tolerance: int = 40) -> int:
-    pixels = image.load()
-    return sum(1 for y in range(box[1], box[3]) for x in range(box[0], box[2])
-               if _near(pixels[x, y], colour, tolerance))
-
-
-def rgb_pixels(image: Image.Image) -> list[tuple[int, ...]]:
-    data = image.convert("RGB").tobytes()
-    return [tuple(data[i:i + 3]) for i in range(0, len(data), 3)]
-
-
-def _near(pixel: Any, colour: tuple[int, int, int], tolerance: int) -> bool:
-    return all(abs(int(a) - b) <= tolerance for a, b in zip(pixel[:3], colour, strict=True))
-
-
 def where(display: str, icon: DockedIcon) -> DockedIcon:
     """The icon's geometry now (the tray may have laid its icons out again)."""
     for found in docked_icons(display):
@@ -386,7 +351,7 @@ def test_icon_follows_the_server_and_menu_and_window_work(
         window = wait_for_window(tray_display, WINDOW)
         time.sleep(0.3)
         card = grab(tray_display, tmp_path / "window.png", window)
-        assert abs(arc_coverage(card) - 0.93) < 0.04
+        assert abs(arc_coverage(card, ORANGE) - 0.93) < 0.04
         lower = (0, card.height // 2, card.width, card.height)
         assert count_near(card, RED, lower, 25) > 20  # the "Over Budget" pill
         assert count_near(card, GREEN, lower, 25) == 0
@@ -473,7 +438,7 @@ def test_first_run_logs_in_through_the_browser_then_polls(
         assert (pulse_home / "credentials.json").exists()
         time.sleep(0.7)
         tile = icon_pixels(tray_display, icon, tmp_path / "icon.png")
-        assert any(_near(p, ORANGE, 60) or _near(p, (255, 123, 46), 60)
+        assert any(near(p, ORANGE, 60) or near(p, (255, 123, 46), 60)
                    for p in rgb_pixels(tile)), "the icon shows no level colour"
         proc.send_signal(signal.SIGTERM)
         assert finish(proc, timeout=5)[0] == 0

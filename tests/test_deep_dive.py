@@ -9,7 +9,6 @@ its view changes and runs a timer only while visible. `place_window` is pure and
 
 from __future__ import annotations
 
-import math
 import time
 import tkinter as tk
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ from claude_pulse.core.usage import parse_usage
 from claude_pulse.core.viewmodel import Action
 from claude_pulse.services.snapshot import Snapshot
 from claude_pulse.ui.deep_dive import CARD_WIDTH, TITLE, DeepDiveWindow, place_window
-from support.fixtures_display import click, grab, xdotool
+from support.fixtures_display import arc_coverage, click, count_near, grab, near, xdotool
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
@@ -138,23 +137,6 @@ def capture(display: str, root: tk.Tk, win: DeepDiveWindow, path: Path) -> Image
     return grab(display, path, frame)
 
 
-def near(pixel: Any, colour: tuple[int, int, int], tolerance: int) -> bool:
-    return all(abs(int(a) - b) <= tolerance for a, b in zip(pixel[:3], colour, strict=True))
-
-
-def arc_coverage(card: Image.Image) -> float:
-    """The share of the session ring painted orange, by angle around the ring's centre."""
-    px = card.load()
-    points = [(x, y) for y in range(60, min(card.height, 340)) for x in range(40, card.width - 40)
-              if near(px[x, y], ORANGE, 50)]
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
-    radius = (max(xs) - min(xs)) / 2
-    angles = {int(math.degrees(math.atan2(x - cx, cy - y)) % 360) for x, y in points
-              if math.hypot(x - cx, y - cy) > 0.8 * radius}
-    return len(angles) / 360
-
-
 @dataclass(frozen=True)
 class PaceBar:
     x0: int
@@ -179,13 +161,6 @@ def pace_bar(card: Image.Image) -> PaceBar:
     return PaceBar(min(bar), max(bar), rows[0], rows[-1], sum(blue) / len(blue))
 
 
-def count(card: Image.Image, colour: tuple[int, int, int], box: tuple[int, int, int, int],
-          tolerance: int = 25) -> int:
-    px = card.load()
-    return sum(1 for y in range(box[1], box[3]) for x in range(box[0], box[2])
-               if near(px[x, y], colour, tolerance))
-
-
 @pytest.mark.gui
 @pytest.mark.parametrize(
     ("session", "weekly", "week_elapsed", "pill"),
@@ -203,14 +178,14 @@ def test_the_card_shows_the_numbers(
     window.show()
     card = capture(display, root, window, tmp_path / f"card-{session:.0f}.png")
 
-    assert abs(arc_coverage(card) - session / 100) < 0.03
+    assert abs(arc_coverage(card, ORANGE) - session / 100) < 0.03
     bar = pace_bar(card)
     expected = marker_x(week_elapsed * 100, bar.x0, bar.x1)
     assert abs(bar.marker - expected) <= 3, (bar, expected)
     pill_area = (card.width // 2, bar.top - 60, card.width, bar.top - 10)
     other = RED if pill == GREEN else GREEN
-    assert count(card, pill, pill_area) > 20
-    assert count(card, other, pill_area) == 0
+    assert count_near(card, pill, pill_area) > 20
+    assert count_near(card, other, pill_area) == 0
 
 
 @pytest.mark.gui
@@ -221,7 +196,7 @@ def test_over_100_percent_adds_a_red_second_lap(
     window.show()
     card = capture(display, root, window, tmp_path / "over.png")
     gauge = (40, 60, card.width - 40, 340)
-    assert count(card, RED, gauge) > 30  # the lap beyond 100 %
+    assert count_near(card, RED, gauge) > 30  # the lap beyond 100 %
     assert window.view is not None and window.view.session.percent_text == "104%"
 
 

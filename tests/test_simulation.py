@@ -133,3 +133,11 @@ def test_the_simulated_clock_runs_speed_times_faster() -> None:
 def test_speed_from_env(value: str | None, speed: float) -> None:
     env = {} if value is None else {SPEED_ENV: value}
     assert speed_from_env(env) == speed
+
+
+def test_before_the_demo_the_week_climbs_from_zero(account: SimulatedAccount) -> None:
+    week_start = account.weekly_at(START)[1] - timedelta(days=7)
+    assert account.weekly_at(week_start)[0] == 0
+    halfway = week_start + (START - week_start) / 2
+    assert account.weekly_at(halfway)[0] == pytest.approx(Scenario().weekly_start / 2)
+    assert account.weekly_at(START)[0] == Scenario().weekly_start

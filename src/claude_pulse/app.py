@@ -217,7 +217,9 @@ class DesktopApp:
         if self._root is not None:
             with contextlib.suppress(tk.TclError):
                 self._root.destroy()
-            self._root = None
+        # A worker that outlives us (a stuck fetch) still holds this app through its
+        # callbacks; it must not hold Tk objects as well (see TkScheduler.close).
+        self._root = self._window = self._menu = None
         log.info("stopped in %.2f s", time.monotonic() - started)
 
     def _release_instance(self) -> None:

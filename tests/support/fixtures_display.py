@@ -271,3 +271,60 @@ def processes_with_env(name: str, value: str) -> list[int]:
         if state != "Z" and needle in environ.split(b"\0"):
             found.append(int(entry.name))
     return found
+
+
+# --- reading the Deep Dive card's pixels ----------------------------------------------------
+
+
+def near(pixel: tuple[int, ...], colour: tuple[int, int, int], tolerance: int) -> bool:
+    return all(abs(int(a) - b) <= tolerance for a, b in zip(pixel[:3], colour, strict=True))
+
+
+def count_near(image: Image.Image, colour: tuple[int, int, int],
+               box: tuple[int, int, int, int], tolerance: int = 25) -> int:
+    px = image.load()
+    assert px is not None
+    return sum(1 for y in range(box[1], box[3]) for x in range(box[0], box[2])
+               if near(px[x, y], colour, tolerance))
+
+
+def arc_coverage(card: Image.Image, colour: tuple[int, int, int]) -> float:
+    """The share (0-1) of the session ring painted in `colour`, measured by angle.
+
+    The ring is found by its twelve o'clock start (the first `colour` pixel straight down the
+    card's centre, below the header) and flood-filled from there, so other orange things (the
+    logo, charts, the pace bar) do not count. Its centre is the middle of what was filled,
+    which is right when the arc covers at least three quarters of the ring.
+    """
+    import math
+    from collections import deque
+
+    px = card.load()
+    assert px is not None
+    width, height = card.size
+
+    def painted(x: int, y: int) -> bool:
+        return 0 <= x < width and 0 <= y < height and near(px[x, y], colour, 50)
+
+    seed = next(((x, y) for y in range(60, height // 2) for x in range(width // 2 - 3,
+                                                                          width // 2 + 4)
+                 if painted(x, y)), None)
+    assert seed is not None, "no ring start found"
+    ring = {seed}
+    todo = deque([seed])
+    while todo:
+        x, y = todo.popleft()
+        for nx in (x - 1, x, x + 1):
+            for ny in (y - 1, y, y + 1):
+                if (nx, ny) not in ring and painted(nx, ny):
+                    ring.add((nx, ny))
+                    todo.append((nx, ny))
+    xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    angles = {int(math.degrees(math.atan2(x - cx, cy - y)) % 360) for x, y in ring}
+    return len(angles) / 360
+
+
+def rgb_pixels(image: Image.Image) -> list[tuple[int, ...]]:
+    data = image.convert("RGB").tobytes()
+    return [tuple(data[i:i + 3]) for i in range(0, len(data), 3)]

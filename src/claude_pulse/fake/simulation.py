@@ -116,6 +116,11 @@ class SimulatedAccount:
         """Weekly utilization and its reset time."""
         weeks = max(0, math.floor((now - self.week_origin) / WEEK))
         week_start = self.week_origin + WEEK * weeks
+        if now < self.start:
+            # Before the demo began (a history for charts): a steady climb from the week's
+            # start to where the story starts.
+            share = max(0.0, (now - self.week_origin) / (self.start - self.week_origin))
+            return self.scenario.weekly_start * share, week_start + WEEK
         used = self._total_session(now) - self._total_session(max(week_start, self.start))
         base = self.scenario.weekly_start if weeks == 0 else 0.0
         value = base + self.scenario.weekly_share * used

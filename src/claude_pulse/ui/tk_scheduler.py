@@ -76,7 +76,7 @@ class _Timer:
         # From another thread the flag alone suffices: `_fire` checks it on the main thread.
         self._cancelled = True
         after_id, self._after_id = self._after_id, None
-        if after_id is not None and self._owner._on_main_thread():
+        if after_id is not None and self._owner._on_main_thread() and not self._owner._closed:
             with contextlib.suppress(tk.TclError):
                 self._owner._root.after_cancel(after_id)
 
@@ -86,7 +86,7 @@ class TkScheduler:
 
     def __init__(self, root: tk.Tk, *, wake_socket: bool | None = None) -> None:
         """`wake_socket=False` forces the event_generate path (tests run it on Linux too)."""
-        self._root = root
+        self._tk: tk.Tk | None = root  # dropped by close(), see there
         self._main_thread = threading.get_ident()
         self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._closed = False
@@ -107,6 +107,12 @@ class TkScheduler:
             root.bind(WAKE_EVENT, lambda _e: self._drain())
         # Runs as soon as mainloop() turns; from then on event_generate is safe to use.
         root.after_idle(self._on_loop_started)
+
+    @property
+    def _root(self) -> tk.Tk:
+        if self._tk is None:
+            raise RuntimeError("the scheduler is closed")
+        return self._tk
 
     # ---- Scheduler protocol ----
 
@@ -178,6 +184,10 @@ class TkScheduler:
             self._reader.close()
         if self._writer is not None:
             self._writer.close()
+        # Threads that outlive the app (a stuck fetch, a tray loop) may hold `post` until they
+        # end. They must not hold the Tk interpreter too: if its last reference died on such a
+        # thread, Tcl would abort the process ("async handler deleted by the wrong thread").
+        self._tk = None
 
     # ---- internals ----
 

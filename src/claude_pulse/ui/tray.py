@@ -169,6 +169,7 @@ class Tray:
             log.warning("tray icon stop failed", exc_info=True)
         if self._thread is not None:
             self._thread.join(timeout=_JOIN_TIMEOUT_S)
+        self._forget()
 
     # ---- internals ----
 
@@ -177,24 +178,40 @@ class Tray:
 
     def _pystray_items(self, pystray: Any) -> list[Any]:
         items: list[Any] = []
-        for entry in self._entries:
+        for index, entry in enumerate(self._entries):
             if entry.separator_before:
                 items.append(pystray.Menu.SEPARATOR)
-            checked = entry.checked
             items.append(pystray.MenuItem(
                 entry.label,
-                self._from_tray(entry.action),
-                checked=(lambda _item, c=checked: c()) if checked is not None else None,
+                self._from_tray(index),
+                checked=self._checked(index) if entry.checked is not None else None,
                 default=entry.default,
             ))
         return items
 
-    def _from_tray(self, action: Callable[[], None]) -> Callable[[Any, Any], None]:
+    # The pystray objects reach the app only through `self`, by index, so that `_forget()`
+    # can cut every path from the tray thread to Tk objects (see TkScheduler.close).
+
+    def _from_tray(self, index: int) -> Callable[[Any, Any], None]:
         # Runs on the pystray thread: never touch Tk here, only hand the action over.
         def callback(_icon: Any, _item: Any) -> None:
-            self._post(action)
+            if index < len(self._entries):
+                self._post(self._entries[index].action)
 
         return callback
+
+    def _checked(self, index: int) -> Callable[[Any], bool]:
+        def checked(_item: Any) -> bool:
+            entry = self._entries[index] if index < len(self._entries) else None
+            return bool(entry is not None and entry.checked is not None and entry.checked())
+
+        return checked
+
+    def _forget(self) -> None:
+        self._entries = ()
+        self._post = _drop
+        self._on_context_menu = None
+        self._renderer = None
 
     def _context_menu_from_tray(self, x: int, top: int, bottom: int) -> None:
         if self._on_context_menu is not None:
@@ -206,6 +223,10 @@ class Tray:
         if renderer is None:
             return Image.new("RGBA", (size, size), (0, 0, 0, 0))
         return renderer(size)
+
+
+def _drop(_fn: Callable[[], None]) -> None:
+    """`post` after stop: the app is gone, nothing runs any more."""
 
 
 def _clip(title: str) -> str:
