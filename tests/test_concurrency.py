@@ -45,13 +45,17 @@ from claude_pulse.core.tokens import REFRESH_MARGIN, TokenSet
 from claude_pulse.fake.anthropic import FakeAnthropic, RecordedRequest, Reply
 from claude_pulse.home import Home
 from claude_pulse.services.credentials import CredentialStore
-from claude_pulse.services.gate import HOURLY_CEILING, RequestGate
+from claude_pulse.services.gate import RequestGate, hourly_ceiling
 from claude_pulse.services.http import UrllibTransport
 from claude_pulse.services.snapshot import SnapshotStore
 from claude_pulse.services.tokens import TokenManager
 
 TRAY = Path(__file__).parent / "support" / "crash_tray.py"
 STATUS_LOOPS = 3
+
+POLL_INTERVAL_S = 30
+# Every process reads the same config, so they all enforce this ceiling (140 at 30 s).
+CEILING = hourly_ceiling(POLL_INTERVAL_S)
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,9 @@ def _everyone_at_once(home: Home, *, fresh_s: float, budget: int, seconds: float
     home.ensure()
     fake = FakeAnthropic(access_token_ttl=REFRESH_MARGIN.total_seconds() + fresh_s).start()
     try:
-        home.config.write_text(json.dumps({**fake.config_overrides(), "callback_port": 0,
-                                           "poll_interval_seconds": 30}), encoding="utf-8")
+        settings = {**fake.config_overrides(), "callback_port": 0,
+                    "poll_interval_seconds": POLL_INTERVAL_S}
+        home.config.write_text(json.dumps(settings), encoding="utf-8")
         config_bytes = home.config.read_bytes()
         tok = fake.issue_tokens()
         CredentialStore(home.credentials).save(TokenSet(
@@ -111,7 +116,7 @@ def _everyone_at_once(home: Home, *, fresh_s: float, budget: int, seconds: float
             email=tok["account"]["email_address"]))
         gate = RequestGate(home.gate, home.gate_lock)
         earlier = _now() - timedelta(minutes=30)
-        for _ in range(HOURLY_CEILING - budget):  # the hour already used most of its budget
+        for _ in range(CEILING - budget):  # the hour already used most of its budget
             gate.acquire(earlier)
         fake.queue("usage", *usage_replies)
 
@@ -177,7 +182,7 @@ def _everyone_at_once(home: Home, *, fresh_s: float, budget: int, seconds: float
     assert home.config.read_bytes() == config_bytes
     assert SnapshotStore(home.snapshot).load() is not None
     state = read_json(home.gate)
-    assert len(state["requests"]) == HOURLY_CEILING - budget + len(outcome.usage)
+    assert len(state["requests"]) == CEILING - budget + len(outcome.usage)
     conn = sqlite3.connect(str(home.history))
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -222,7 +227,7 @@ def test_one_refresh_per_expiry_and_the_hourly_ceiling_hold(pulse_home: Path) ->
 @pytest.mark.slow
 def test_a_429_silences_every_process(pulse_home: Path) -> None:
     rate_limited_at = 3
-    out = _everyone_at_once(Home(pulse_home), fresh_s=60.0, budget=HOURLY_CEILING, seconds=7.0,
+    out = _everyone_at_once(Home(pulse_home), fresh_s=60.0, budget=CEILING, seconds=7.0,
                             usage_replies=[*[Reply(passthrough=True)] * (rate_limited_at - 1),
                                            Reply.rate_limited(retry_after=0)])
     _report("cooldown", {**out.summary, "after_429_s": [round(r.at - out.usage[

@@ -94,6 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     module = importlib.import_module(f"claude_pulse.commands.{command}")
     try:
+        if args.demo:
+            # Before anything touches the user's home: the demo lives in a temporary one.
+            from claude_pulse.commands.tray import run_demo
+
+            return run_demo(verbose=args.verbose)
         services = Services.from_environment(verbose=args.verbose, command=command)
         code: int = module.run(args, services)
         return code

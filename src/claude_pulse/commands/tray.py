@@ -36,8 +36,6 @@ _DEMO_POLLS_PER_SIM_HOUR = 60
 
 
 def run(args: argparse.Namespace, services: Services) -> int:
-    if getattr(args, "demo", False):
-        return run_demo(verbose=bool(getattr(args, "verbose", False)))
     from claude_pulse.app import DesktopApp
 
     return DesktopApp(services).run()

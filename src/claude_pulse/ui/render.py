@@ -183,7 +183,7 @@ def render_limits(view: DeepDiveView, width: int, *, bg: Color = CARD) -> Image.
 # --- the card ---------------------------------------------------------------------------------
 
 
-CHART_HEIGHT = 64
+CHART_HEIGHT = 48
 
 
 def _with_chart(section: Image.Image, chart: ChartView | None, width: int) -> Image.Image:
