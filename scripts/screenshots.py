@@ -33,6 +33,8 @@ from typing import Any
 
 from PIL import Image
 
+from claude_pulse.core.forecast import forecast
+from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import parse_usage
 from claude_pulse.fake.simulation import SimulatedAccount
@@ -146,11 +148,18 @@ def _history(account: SimulatedAccount, now: datetime) -> dict[str, Any]:
             t += step
         return tuple(points)
 
+    session = samples(session_reset - timedelta(hours=5), timedelta(minutes=10),
+                      lambda t: account.session_at(t)[0])
+    weekly = samples(week_reset - timedelta(days=7), timedelta(hours=3),
+                     lambda t: account.weekly_at(t)[0])
+    usage = parse_usage(account.usage_at(now))
+    # The same forecasts the app computes from its history after each poll.
     return {
-        "session_history": samples(session_reset - timedelta(hours=5), timedelta(minutes=10),
-                                   lambda t: account.session_at(t)[0]),
-        "weekly_history": samples(week_reset - timedelta(days=7), timedelta(hours=3),
-                                  lambda t: account.weekly_at(t)[0]),
+        "session_history": session,
+        "weekly_history": weekly,
+        "session_forecast": forecast(session, usage.session, now, length=SESSION_WINDOW),
+        "weekly_forecast": forecast(weekly, usage.weekly, now, length=WEEK_WINDOW,
+                                    lookback=timedelta(days=1)),
     }
 
 
