@@ -136,9 +136,11 @@ class DesktopApp:
 
         if self._notifier is None:
             from claude_pulse.platform.autostart import icon_path
-            from claude_pulse.ui.notify import make_notifier
+            from claude_pulse.ui.notify import LazyNotifier, make_notifier
 
-            self._notifier = make_notifier(icon=icon_path())
+            icon = icon_path()
+            # Built on the first alert: desktop-notifier costs ~4.6 MB and a thread at rest.
+            self._notifier = LazyNotifier(lambda: make_notifier(icon=icon))
         if self._autostart is None:
             from claude_pulse.platform.autostart import autostart_for_platform, sync_autostart
 
