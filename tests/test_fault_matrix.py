@@ -33,7 +33,6 @@ from typing import Any
 import pytest
 
 from claude_pulse import config as config_mod
-from claude_pulse.core.alerts import Alert
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.statusline import format_line
 from claude_pulse.core.tokens import TokenSet
@@ -48,6 +47,7 @@ from claude_pulse.services.login import LoginSession
 from claude_pulse.services.poller import Poller
 from claude_pulse.services.usage_client import REQUEST_TIMEOUT_S, UsageClient
 from claude_pulse.wiring import Services
+from support.fakes import Clock, FakeScheduler, RecordingNotifier
 
 # The slow-response scenario builds the usage client with this timeout (the constructor takes
 # one), so it costs a fraction of a second instead of REQUEST_TIMEOUT_S.
@@ -55,46 +55,10 @@ SHORT_TIMEOUT_S = 0.3
 assert SHORT_TIMEOUT_S < REQUEST_TIMEOUT_S
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
-class FakeScheduler:
-    """Pending timers in a list; `fire_next` moves the clock to the earliest and runs it."""
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.timers: list[tuple[datetime, int, Callable[[], None]]] = []
-        self._seq = 0
-
-    def call_later(self, delay_s: float, fn: Callable[[], None]) -> Callable[[], None]:
-        self._seq += 1
-        entry = (self.clock.now + timedelta(seconds=delay_s), self._seq, fn)
-        self.timers.append(entry)
-        return lambda: self.timers.remove(entry) if entry in self.timers else None
-
-    def next_delay(self) -> float | None:
-        if not self.timers:
-            return None
-        return (min(self.timers)[0] - self.clock.now).total_seconds()
-
-    def fire_next(self) -> None:
-        entry = min(self.timers)
-        self.timers.remove(entry)
-        self.clock.now = max(self.clock.now, entry[0])
-        entry[2]()
 
 
-class Notifier:
-    def __init__(self) -> None:
-        self.sent: list[Alert] = []
-
-    def notify(self, alert: Alert) -> None:
-        self.sent.append(alert)
 
 
 def closed_port() -> int:
@@ -113,7 +77,7 @@ class App:
         self.home.ensure()
         self.clock = Clock()
         self.scheduler = FakeScheduler(self.clock)
-        self.notifier = Notifier()
+        self.notifier = RecordingNotifier()
         self.main: queue.Queue[Callable[[], None]] = queue.Queue()
         loaded = config_mod.load(config_path)
         self.services = Services(self.home, loaded.config, clock=self.clock)

@@ -12,14 +12,13 @@ import queue
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from claude_pulse import config as config_mod
-from claude_pulse.core.alerts import Alert
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.tokens import TokenSet
 from claude_pulse.fake.anthropic import FakeAnthropic, Reply
@@ -27,47 +26,7 @@ from claude_pulse.home import Home
 from claude_pulse.services.alert_memory import AlertMemoryStore
 from claude_pulse.services.poller import Poller
 from claude_pulse.wiring import Services
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class FakeScheduler:
-    """One list of pending timers; `advance` fires the due ones in order."""
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.timers: list[tuple[datetime, int, Callable[[], None]]] = []
-        self._seq = 0
-
-    def call_later(self, delay_s: float, fn: Callable[[], None]) -> Callable[[], None]:
-        self._seq += 1
-        entry = (self.clock.now + timedelta(seconds=delay_s), self._seq, fn)
-        self.timers.append(entry)
-        return lambda: self.timers.remove(entry) if entry in self.timers else None
-
-    def next_delay(self) -> float:
-        (when, _, _) = min(self.timers)
-        return (when - self.clock.now).total_seconds()
-
-    def fire_next(self) -> None:
-        entry = min(self.timers)
-        self.timers.remove(entry)
-        self.clock.now = max(self.clock.now, entry[0])
-        entry[2]()
-
-
-class Notifier:
-    def __init__(self) -> None:
-        self.sent: list[Alert] = []
-
-    def notify(self, alert: Alert) -> None:
-        self.sent.append(alert)
+from support.fakes import Clock, FakeScheduler, RecordingNotifier
 
 
 class Harness:
@@ -75,7 +34,7 @@ class Harness:
         self.server = server
         self.clock = Clock()
         self.scheduler = FakeScheduler(self.clock)
-        self.notifier = Notifier()
+        self.notifier = RecordingNotifier()
         self.statuses: list[AppStatus] = []
         self.main: queue.Queue[Callable[[], None]] = queue.Queue()
         h = Home(home)

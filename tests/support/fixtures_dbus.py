@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from support.helpers import require_program
+from support.helpers import require_program, stop_process
 
 __all__ = ["NotificationDaemon", "notification_daemon", "session_bus"]
 
@@ -67,14 +67,6 @@ _DUNSTRC = """[global]
 """
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 def _read_line(fd: int, proc: subprocess.Popen[bytes], what: str) -> str:
@@ -116,7 +108,7 @@ def session_bus(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
         yield address
     finally:
-        _stop(proc)
+        stop_process(proc)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -211,4 +203,4 @@ def notification_daemon(session_bus: str, tmp_path: Path) -> Iterator[Notificati
         yield NotificationDaemon(session_bus, display, log)
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            stop_process(proc)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from support.helpers import require_program
+from support.helpers import require_program, stop_process
 
 __all__ = ["display", "tray_display", "x_server", "x_tray_host"]
 
@@ -45,14 +45,6 @@ class DockedIcon:
         return self.x + self.width // 2, self.y + self.height // 2
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +65,7 @@ def x_server() -> Iterator[str]:
             pytest.fail(f"Xvfb did not report a display number (exit code {proc.poll()})")
         yield f":{number}"
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +87,7 @@ def x_tray_host(x_server: str) -> Iterator[str]:
             time.sleep(0.05)
         yield x_server
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 @pytest.fixture
