@@ -184,13 +184,20 @@ def stop_process(proc: subprocess.Popen[Any], timeout: float = 5.0) -> int | Non
 
 
 def usage_payload(session: float = 42.0, weekly: float = 20.0,
-                  now: datetime | None = None) -> dict[str, Any]:
+                  now: datetime | None = None,
+                  weekly_resets_in: timedelta = timedelta(days=3)) -> dict[str, Any]:
     now = now or datetime.now(timezone.utc)
     return {
         "five_hour": {"utilization": session,
                       "resets_at": (now + timedelta(hours=2, minutes=13)).isoformat()},
-        "seven_day": {"utilization": weekly, "resets_at": (now + timedelta(days=3)).isoformat()},
+        "seven_day": {"utilization": weekly, "resets_at": (now + weekly_resets_in).isoformat()},
     }
+
+
+# A steady state late in the week: the weekly window resets in 12 h, so the chart and forecast
+# read 6.5 days of one-a-minute samples (`fill_history`).
+LATE_IN_WEEK = timedelta(hours=12)
+HISTORY_DAYS = 6.5
 
 
 def start_fake(cleanup: Cleanup, usage: dict[str, Any] | None = None) -> Any:
@@ -266,8 +273,12 @@ def app_env(home: Path, *, display: str | None = None, scratch: Path | None = No
 # ---- Xvfb and trayer -----------------------------------------------------------------------
 
 
-def start_xvfb(cleanup: Cleanup, timeout: float = 15.0) -> str:
-    """A private Xvfb on a display number it picks itself; returns ":N"."""
+def start_xvfb(cleanup: Cleanup) -> str:
+    """A private Xvfb on a display number it picks itself; returns ":N".
+
+    Xvfb writes the number once it accepts connections; a server that never does is ended by
+    the script's own time limit (`Cleanup(limit_s=...)`).
+    """
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         raise SystemExit("bench: Xvfb is not installed (apt-get install xvfb)")
@@ -278,10 +289,9 @@ def start_xvfb(cleanup: Cleanup, timeout: float = 15.0) -> str:
         pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     os.close(write_fd)
-    deadline = time.monotonic() + timeout
     with os.fdopen(read_fd, "rb") as pipe:
         number = pipe.readline().decode().strip()
-    if not number.isdigit() or time.monotonic() > deadline:
+    if not number.isdigit():
         raise SystemExit(f"bench: Xvfb did not start (exit code {proc.poll()})")
     return f":{number}"
 
@@ -364,6 +374,16 @@ class XConnection:
 
         walk(self.root, 0)
         return found
+
+    def refresh(self, icon: Docked) -> Docked:
+        """The same window with its current size."""
+        from Xlib.error import XError
+
+        try:
+            geom = self.d.create_resource_object("window", icon.window).get_geometry()
+        except XError:
+            return icon
+        return Docked(icon.window, geom.width, geom.height)
 
     def pixels(self, icon: Docked) -> bytes | None:
         """The icon window's pixels as BGRX bytes, or None if it cannot be read now."""
@@ -503,6 +523,8 @@ def launch_app(cleanup: Cleanup, x: XConnection, env: dict[str, str], *,
             if icons:
                 run.icon = icons[0]
                 run.docked_s = time.perf_counter() - t0
+        else:
+            run.icon = x.refresh(run.icon)  # the tray may resize the slot after docking
         if run.icon is not None and \
                 shows_numbers(x.pixels(run.icon), run.icon.width, run.icon.height):
             run.numbers_s = time.perf_counter() - t0
@@ -557,3 +579,40 @@ def run_main(main: Any) -> int:
     except TimeLimit as exc:
         print(f"bench: {exc}; every process it started has been stopped", file=sys.stderr)
         return 1
+
+
+def history_points(days: float, now: datetime, every_s: float = 60.0
+                   ) -> tuple[list[tuple[datetime, float]], list[tuple[datetime, float]]]:
+    """(session, weekly) samples, one per `every_s`, as a tray polling all week records them.
+
+    The weekly line climbs steadily to ~70 %; the session line saw-tooths with its 5-hour
+    window. For a steady-state chart and forecast, late in the weekly window.
+    """
+    count = int(days * 86400 / every_s)
+    session: list[tuple[datetime, float]] = []
+    weekly: list[tuple[datetime, float]] = []
+    for i in range(count, 0, -1):
+        at = now - timedelta(seconds=i * every_s)
+        age_h = i * every_s / 3600
+        weekly.append((at, round(70.0 * (1 - age_h / (days * 24)), 1)))
+        session.append((at, round(8.0 * ((-age_h) % 5.0), 1)))
+    return session, weekly
+
+
+def fill_history(home: Path, days: float, now: datetime | None = None) -> int:
+    """Write `days` of one-a-minute samples into the home's history database; returns the count.
+
+    Goes through the app's own `HistoryStore.record`, so the schema is always the app's.
+    """
+    from claude_pulse.core.usage import parse_usage
+    from claude_pulse.services.history import HistoryStore
+
+    now = now or datetime.now(timezone.utc)
+    session, weekly = history_points(days, now)
+    store = HistoryStore(home / "history.sqlite3")
+    try:
+        for (at, s), (_, w) in zip(session, weekly, strict=True):
+            store.record(at, parse_usage(usage_payload(s, w, now=now)), "api")
+    finally:
+        store.close()
+    return len(session)

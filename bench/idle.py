@@ -1,7 +1,10 @@
 """Benchmark: idle cost of the tray app with its window hidden, and its memory.
 
 How: a private Xvfb with trayer, the in-package fake Anthropic in this process, a fresh
-CLAUDE_PULSE_HOME with saved credentials and the default settings (poll every 60 s). The tray app
+CLAUDE_PULSE_HOME with saved credentials, the default settings (poll every 60 s) and, by default,
+6.5 days of one-a-minute usage history with the weekly window resetting in 12 h: the steady state
+late in a week, when each poll reads the most history for the charts and forecasts
+(`--history-days 0` for a new install). The tray app
 `claude-pulse` (pystray xorg backend) is launched and left alone, window hidden, once its icon
 shows numbers and a few seconds have passed. Then, for `--minutes` (default 5), this script reads
 the app's counters once a second from `/proc` (reading them does not wake the app):
@@ -30,10 +33,13 @@ import time
 from typing import Any
 
 from _harness import (
+    HISTORY_DAYS,
+    LATE_IN_WEEK,
     Cleanup,
     ProcSample,
     XConnection,
     app_env,
+    fill_history,
     launch_app,
     make_home,
     pss_mb,
@@ -43,6 +49,7 @@ from _harness import (
     start_trayer,
     start_xvfb,
     stop_process,
+    usage_payload,
     write_results,
 )
 
@@ -114,6 +121,8 @@ def analyse(samples: list[ProcSample], polls: list[float]) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--history-days", type=float, default=HISTORY_DAYS,
+                        help="days of one-a-minute history to start with (0: a new install)")
     parser.add_argument("--minutes", type=float, default=5.0)
     args = parser.parse_args()
 
@@ -122,8 +131,9 @@ def main() -> int:
     with Cleanup(limit_s=args.minutes * 60 + 90) as cleanup:
         display = start_xvfb(cleanup)
         start_trayer(cleanup, display)
-        fake = start_fake(cleanup)
+        fake = start_fake(cleanup, usage_payload(42.0, 70.0, weekly_resets_in=LATE_IN_WEEK))
         home = make_home(cleanup, fake)
+        samples_written = fill_history(home, args.history_days) if args.history_days else 0
         env = app_env(home, display=display, scratch=cleanup.tempdir(),
                       extra={"PYSTRAY_BACKEND": "xorg"})
         with XConnection(display) as x:
@@ -146,6 +156,7 @@ def main() -> int:
 
     result.update(analyse(samples, polls))
     result["token_requests"] = token_calls
+    result["history_samples_at_start"] = samples_written
     result["pss_mb_end"] = round(pss, 1) if pss is not None else None
     result["loadavg_after"] = os.getloadavg()
     cpu_ok = max(result["cpu_ms_per_min"], result["run_ms_per_min"]) <= CPU_TARGET_MS_PER_MIN
@@ -158,7 +169,8 @@ def main() -> int:
     }
     r = result
     print(f"measured {r['minutes']} min, window hidden, {r['polls']} polls at "
-          f"{r['poll_offsets_s']} s")
+          f"{r['poll_offsets_s']} s; history: {samples_written} samples "
+          f"({args.history_days:g} days) at start")
     print(f"CPU: {r['cpu_ms_total']} ms total = {r['cpu_ms_per_min']} ms/min "
           f"(target <= {CPU_TARGET_MS_PER_MIN:.0f}) -> {r['verdict']['cpu']}; "
           f"{r['cpu_ms_per_poll']} ms per poll, {r['cpu_ms_between_polls']} ms between polls")

@@ -5,6 +5,9 @@ CLAUDE_PULSE_HOME with saved credentials per run. The tray app `claude-pulse` is
 `PYSTRAY_BACKEND` set, waits until its docked icon shows numbers (so the first poll is done),
 is left alone for `--settle` seconds with its window hidden, and then `VmRSS` (and PSS, from
 `/proc/PID/smaps_rollup`) is read five times a second apart; the run's figure is their median.
+Each home starts with 6.5 days of one-a-minute history and the weekly window resetting in 12 h
+(the steady state late in a week: the charts hold the most samples); `--history-days 0` for a
+new install.
 
 gtk and appindicator need PyGObject (`gi`) and the Gtk 3 / AyatanaAppIndicator3 typelibs.
 pystray picks them only when `gi` imports. If this venv has no `gi`, Debian's `python3-gi` is
@@ -28,9 +31,12 @@ import time
 from typing import Any
 
 from _harness import (
+    HISTORY_DAYS,
+    LATE_IN_WEEK,
     Cleanup,
     XConnection,
     app_env,
+    fill_history,
     gi_path,
     launch_app,
     make_home,
@@ -42,6 +48,7 @@ from _harness import (
     start_xvfb,
     stop_process,
     summary,
+    usage_payload,
     verdict,
     write_results,
 )
@@ -76,8 +83,11 @@ def runnable(backend: str, pythonpath: str | None, display: str) -> str | None:
 
 
 def one_run(cleanup: Cleanup, x: XConnection, display: str, fake: Any, backend: str,
-            pythonpath: str | None, settle_s: float, scratch: Any) -> dict[str, Any]:
+            pythonpath: str | None, settle_s: float, scratch: Any,
+            history_days: float) -> dict[str, Any]:
     home = make_home(cleanup, fake)
+    if history_days:
+        fill_history(home, history_days)
     extra = {"PYSTRAY_BACKEND": backend}
     if pythonpath:
         extra["PYTHONPATH"] = pythonpath
@@ -97,6 +107,8 @@ def one_run(cleanup: Cleanup, x: XConnection, display: str, fake: Any, backend: 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--history-days", type=float, default=HISTORY_DAYS,
+                        help="days of one-a-minute history to start with (0: a new install)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--settle", type=float, default=15.0)
     args = parser.parse_args()
@@ -106,7 +118,8 @@ def main() -> int:
     with Cleanup(limit_s=360) as cleanup:
         display = start_xvfb(cleanup)
         start_trayer(cleanup, display)
-        fake = start_fake(cleanup)
+        fake = start_fake(cleanup, usage_payload(42.0, 70.0, weekly_resets_in=LATE_IN_WEEK))
+        result["history_days"] = args.history_days
         scratch = cleanup.tempdir()
         gi = gi_path(cleanup)
         result["gi"] = ("importable in this venv" if gi == "" else
@@ -119,11 +132,25 @@ def main() -> int:
                     print(f"{backend}: not runnable here: {why_not}")
                     continue
                 entry: dict[str, Any] = {}
+                first = None
                 if backend == "gtk":
-                    first = one_run(cleanup, x, display, fake, backend, gi, args.settle, scratch)
+                    try:
+                        first = one_run(cleanup, x, display, fake, backend, gi, args.settle,
+                                        scratch, args.history_days)
+                    except SystemExit as exc:
+                        print(f"{backend}: the warm-up run failed: {exc}", flush=True)
                     entry["first_gtk_process_on_display"] = first
-                runs = [one_run(cleanup, x, display, fake, backend, gi, args.settle, scratch)
-                        for _ in range(args.runs if backend == "xorg" else max(1, args.runs - 1))]
+                runs = []
+                for _ in range(args.runs if backend == "xorg" else max(1, args.runs - 1)):
+                    try:
+                        runs.append(one_run(cleanup, x, display, fake, backend, gi, args.settle,
+                                            scratch, args.history_days))
+                    except SystemExit as exc:  # one failed launch must not lose the rest
+                        print(f"{backend}: a run failed: {exc}", flush=True)
+                        entry.setdefault("failed_runs", []).append(str(exc))
+                if not runs:
+                    result[backend] = entry
+                    continue
                 entry["rss_mb"] = summary([r["rss_mb"] for r in runs])
                 entry["pss_mb"] = summary([r["pss_mb"] for r in runs if r["pss_mb"]])
                 entry["runs"] = runs
@@ -133,11 +160,14 @@ def main() -> int:
                       f"{entry['rss_mb']['runs']} runs), PSS {entry['pss_mb']['median']:.1f} MB, "
                       f"{runs[-1]['threads']} threads"
                       + (f"; first GTK process on the display: {first['rss_mb']} MB"
-                         if backend == "gtk" else ""), flush=True)
+                         if first is not None else ""), flush=True)
     result["loadavg_after"] = os.getloadavg()
     result["verdict"] = verdict(result["xorg"]["rss_mb"]["median"], TARGET_MB)
     print(f"target: xorg RSS <= {TARGET_MB:.0f} MB -> {result['verdict']}")
-    write_results("memory", result)
+    # The default (a week's history) is `memory.json`; other histories get their own file.
+    name = "memory" if args.history_days == HISTORY_DAYS else \
+        f"memory-history-{args.history_days:g}d"
+    write_results(name, result)
     return 0
 
 

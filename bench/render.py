@@ -3,7 +3,9 @@
 How (all in this process, times with `time.perf_counter`, one sample per redraw):
 
 * `card` — `core.viewmodel.deep_dive_view` + `ui.render.render_card`: the pure part of a Deep
-  Dive redraw, for a new status each time (usage and reset times move, so nothing is cached).
+  Dive redraw, for a new status each time (usage and reset times move, so nothing is cached);
+  without history, and with 6.5 days of one-a-minute history for the two charts (the most a
+  week holds).
 * `window` — the real `ui.deep_dive.DeepDiveWindow` on a Tk root under a private Xvfb, shown;
   each sample is one `set_status(new status)` (view model, Pillow card, `ImageTk.PhotoImage`,
   label update) plus `update_idletasks()`, so Tk has laid out and drawn it. This is what the
@@ -31,9 +33,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from _harness import (
+    HISTORY_DAYS,
+    LATE_IN_WEEK,
     Cleanup,
     XConnection,
     fmt,
+    history_points,
     run_main,
     start_trayer,
     start_xvfb,
@@ -47,8 +52,12 @@ TARGET_MS = 30.0
 ICON_SIZES = (16, 24, 32, 48)
 
 
-def statuses(count: int, now: datetime) -> list[Any]:
-    """`count` distinct OK statuses, as the poller would produce them minute after minute."""
+def statuses(count: int, now: datetime, history_days: float = 0.0) -> list[Any]:
+    """`count` distinct OK statuses, as the poller would produce them minute after minute.
+
+    With `history_days`, each carries that much one-a-minute history for the two charts (the
+    weekly window resetting 12 h later), as the worker reads it late in a week.
+    """
     from claude_pulse.core.status import AppStatus, Phase
     from claude_pulse.core.usage import parse_usage
     from claude_pulse.services.snapshot import Snapshot
@@ -57,10 +66,16 @@ def statuses(count: int, now: datetime) -> list[Any]:
     for i in range(count):
         at = now + timedelta(minutes=i)
         raw = usage_payload(session=float(5 + (i * 7) % 90), weekly=float(10 + (i * 3) % 80),
-                            now=now)
+                            now=now, weekly_resets_in=LATE_IN_WEEK)
         snap = Snapshot(at, parse_usage(raw), raw)
+        extra: dict[str, Any] = {}
+        if history_days:
+            session, weekly = history_points(history_days, at)
+            session_start = at - timedelta(hours=2, minutes=47)  # its 5 h window so far
+            extra = {"session_history": tuple(p for p in session if p[0] >= session_start),
+                     "weekly_history": tuple(weekly)}
         out.append(AppStatus(Phase.OK, snap, at + timedelta(minutes=1),
-                             account="pulse.user@example.com"))
+                             account="pulse.user@example.com", **extra))
     return out
 
 
@@ -73,7 +88,7 @@ def time_each(items: list[Any], fn: Callable[[Any], object]) -> list[float]:
     return times
 
 
-def bench_card(runs: int, now: datetime) -> list[float]:
+def bench_card(runs: int, now: datetime, history_days: float) -> list[float]:
     from claude_pulse.core.viewmodel import deep_dive_view
     from claude_pulse.ui.render import render_card
 
@@ -82,9 +97,9 @@ def bench_card(runs: int, now: datetime) -> list[float]:
                               show_model_limits=False)
         render_card(view)
 
-    warm = statuses(3, now - timedelta(days=1))
+    warm = statuses(3, now - timedelta(days=1), history_days)
     time_each(warm, redraw)  # fonts loaded, code paths warm
-    return time_each(statuses(runs, now), redraw)
+    return time_each(statuses(runs, now, history_days), redraw)
 
 
 def bench_icon(runs: int, now: datetime) -> dict[str, list[float]]:
@@ -110,7 +125,7 @@ def bench_icon(runs: int, now: datetime) -> dict[str, list[float]]:
     return results
 
 
-def bench_window(runs: int, now: datetime) -> tuple[list[float], int]:
+def bench_window(runs: int, now: datetime, history_days: float) -> tuple[list[float], int]:
     import tkinter as tk
 
     from claude_pulse.ui.deep_dive import DeepDiveWindow
@@ -123,7 +138,7 @@ def bench_window(runs: int, now: datetime) -> tuple[list[float], int]:
             root, clock=lambda: clock_now[0], on_refresh=lambda: None,
             on_alerts_toggled=lambda _on: None, on_action=lambda _a: None,
         )
-        warm = statuses(3, now - timedelta(days=1))
+        warm = statuses(3, now - timedelta(days=1), history_days)
         window.set_status(warm[0])
         window.show()
         root.update()
@@ -133,7 +148,7 @@ def bench_window(runs: int, now: datetime) -> tuple[list[float], int]:
             root.update_idletasks()
         renders_before = getattr(window, "renders", 0)
         times = []
-        for status in statuses(runs, now):
+        for status in statuses(runs, now, history_days):
             clock_now[0] = status.snapshot.fetched_at
             started = time.perf_counter()
             window.set_status(status)
@@ -192,7 +207,9 @@ def main() -> int:
     now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
 
     result: dict[str, Any] = {"target_ms": TARGET_MS, "loadavg_before": os.getloadavg()}
-    result["card"] = summary(bench_card(args.runs, now))
+    result["card"] = summary(bench_card(args.runs, now, 0.0))
+    result["card_with_history"] = summary(bench_card(args.runs, now, HISTORY_DAYS))
+    result["history_days"] = HISTORY_DAYS
     icons = bench_icon(max(4, args.runs // 4), now)
     result["icon_cold"] = summary(icons["icon_cold"])
     result["icon_warm"] = summary(icons["icon_warm"])
@@ -205,9 +222,11 @@ def main() -> int:
             result["window"] = None
         else:
             os.environ["DISPLAY"] = display
-            times, renders = bench_window(args.runs, now)
+            times, renders = bench_window(args.runs, now, 0.0)
             result["window"] = summary(times)
             result["window_renders"] = renders
+            times, renders = bench_window(args.runs, now, HISTORY_DAYS)
+            result["window_with_history"] = summary(times)
             try:
                 start_trayer(cleanup, display)
             except SystemExit as exc:
@@ -217,14 +236,17 @@ def main() -> int:
                 result["icon_on_screen"] = summary(bench_icon_on_screen(args.runs // 2, now,
                                                                          display))
     result["loadavg_after"] = os.getloadavg()
-    worst = max(result["card"]["median"], result["icon_cold"]["median"],
-                (result["window"] or {"median": 0.0})["median"])
+    worst = max(result["card_with_history"]["median"], result["icon_cold"]["median"],
+                (result.get("window_with_history") or {"median": 0.0})["median"])
     result["verdict"] = verdict(worst, TARGET_MS)
 
     print(f"Deep Dive card (view + Pillow):        {fmt(result['card'])}")
+    print(f"  ... with {HISTORY_DAYS:g} days of history:   {fmt(result['card_with_history'])}")
     if result["window"] is not None:
         print(f"Deep Dive redraw in Tk (Xvfb):         {fmt(result['window'])} "
               f"[{result['window_renders']} card renders]")
+        print(f"  ... with {HISTORY_DAYS:g} days of history:   "
+              f"{fmt(result['window_with_history'])}")
     print(f"tray icon render, cold glyph cache:    {fmt(result['icon_cold'], digits=2)}")
     print(f"tray icon render, warm:                {fmt(result['icon_warm'], digits=2)}")
     if result.get("icon_on_screen"):

@@ -1,9 +1,10 @@
 """Benchmark: the Deep Dive window left open: redraws, wake-ups and CPU per minute.
 
 How: as `bench/idle.py` (private Xvfb + trayer, fake server in this process, default 60 s poll,
-pystray xorg backend), but once the icon shows numbers a second `claude-pulse` is started, which
-asks the running app to open its Deep Dive window (the single-instance "show" message), and the
-window is then left alone for `--minutes` (default 3). Once a second this script
+pystray xorg backend, 6.5 days of history so both charts are full), but once the icon shows
+numbers a second `claude-pulse` is started, which asks the running app to open its Deep Dive
+window (the single-instance "show" message), and the window is then left alone for `--minutes`
+(default 3). Once a second this script
 
 * reads the window's pixels (`GetImage` on the top-level window named "Claude Pulse") and counts
   the seconds in which they changed: a redraw the user can see;
@@ -29,10 +30,13 @@ import time
 from typing import Any
 
 from _harness import (
+    HISTORY_DAYS,
+    LATE_IN_WEEK,
     Cleanup,
     XConnection,
     app_env,
     cli_command,
+    fill_history,
     launch_app,
     make_home,
     run_main,
@@ -41,6 +45,7 @@ from _harness import (
     start_trayer,
     start_xvfb,
     stop_process,
+    usage_payload,
     write_results,
 )
 
@@ -82,6 +87,8 @@ def window_hash(x: XConnection, window: tuple[int, int, int]) -> str | None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--history-days", type=float, default=HISTORY_DAYS,
+                        help="days of one-a-minute history to start with (0: a new install)")
     parser.add_argument("--minutes", type=float, default=3.0)
     args = parser.parse_args()
 
@@ -90,8 +97,10 @@ def main() -> int:
     with Cleanup(limit_s=args.minutes * 60 + 120) as cleanup:
         display = start_xvfb(cleanup)
         start_trayer(cleanup, display)
-        fake = start_fake(cleanup)
+        fake = start_fake(cleanup, usage_payload(42.0, 70.0, weekly_resets_in=LATE_IN_WEEK))
         home = make_home(cleanup, fake)
+        if args.history_days:
+            fill_history(home, args.history_days)
         env = app_env(home, display=display, scratch=cleanup.tempdir(),
                       extra={"PYSTRAY_BACKEND": "xorg"})
         with XConnection(display) as x:
@@ -153,6 +162,7 @@ def main() -> int:
         "run_ms_per_min": round((samples[-1].run_ms - samples[0].run_ms) / minutes, 2),
         "switches_per_min": round((samples[-1].switches - samples[0].switches) / minutes, 1),
         "rss_mb_end": round(samples[-1].rss_kb / 1024, 1),
+        "history_days": args.history_days,
     })
     worst = max(len(changes_other), len(wakes_other))
     result["verdict"] = "met" if worst <= boundaries * REDRAWS_PER_MIN_TARGET and still_open \
