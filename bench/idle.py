@@ -187,7 +187,9 @@ def main() -> int:
           f"PSS {r['pss_mb_end']} MB")
     print(f"threads: {', '.join(r['threads'])}")
     print(f"token requests: {token_calls}")
-    write_results("idle", result)
+    # The default (a week's history) is `idle.json`; other histories get their own file.
+    write_results("idle" if args.history_days == HISTORY_DAYS else
+                  f"idle-history-{args.history_days:g}d", result)
     return 0
 
 

@@ -178,7 +178,9 @@ def main() -> int:
           f"{r['switches_per_min']} context switches/min, RSS {r['rss_mb_end']} MB")
     print(f"target: <= {REDRAWS_PER_MIN_TARGET:.0f} countdown redraw per minute "
           f"({boundaries} minute boundaries passed) -> {r['verdict']}")
-    write_results("visible", result)
+    # The default (a week's history) is `visible.json`; other histories get their own file.
+    write_results("visible" if args.history_days == HISTORY_DAYS else
+                  f"visible-history-{args.history_days:g}d", result)
     return 0
 
 
