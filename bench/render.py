@@ -27,9 +27,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from _harness import (
@@ -37,8 +39,8 @@ from _harness import (
     LATE_IN_WEEK,
     Cleanup,
     XConnection,
+    fill_history,
     fmt,
-    history_points,
     run_main,
     start_trayer,
     start_xvfb,
@@ -58,24 +60,33 @@ def statuses(count: int, now: datetime, history_days: float = 0.0) -> list[Any]:
     With `history_days`, each carries that much one-a-minute history for the two charts (the
     weekly window resetting 12 h later), as the worker reads it late in a week.
     """
+    from claude_pulse.config import Config
     from claude_pulse.core.status import AppStatus, Phase
     from claude_pulse.core.usage import parse_usage
+    from claude_pulse.home import Home
     from claude_pulse.services.snapshot import Snapshot
+    from claude_pulse.wiring import Services
 
     out = []
-    for i in range(count):
-        at = now + timedelta(minutes=i)
-        raw = usage_payload(session=float(5 + (i * 7) % 90), weekly=float(10 + (i * 3) % 80),
-                            now=now, weekly_resets_in=LATE_IN_WEEK)
-        snap = Snapshot(at, parse_usage(raw), raw)
-        extra: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="pulse-bench-") as folder:
+        services = Services(Home(Path(folder)), Config())
         if history_days:
-            session, weekly = history_points(history_days, at)
-            session_start = at - timedelta(hours=2, minutes=47)  # its 5 h window so far
-            extra = {"session_history": tuple(p for p in session if p[0] >= session_start),
-                     "weekly_history": tuple(weekly)}
-        out.append(AppStatus(Phase.OK, snap, at + timedelta(minutes=1),
-                             account="pulse.user@example.com", **extra))
+            # Written and read back through the app's own HistoryStore and Services.trends, so
+            # the charts get exactly the samples the poller's worker would give them.
+            fill_history(services.home.root, history_days, now)
+        for i in range(count):
+            at = now + timedelta(minutes=i)
+            raw = usage_payload(session=float(5 + (i * 7) % 90),
+                                weekly=float(10 + (i * 3) % 80), now=now,
+                                weekly_resets_in=LATE_IN_WEEK)
+            snap = Snapshot(at, parse_usage(raw), raw)
+            extra: dict[str, Any] = {}
+            if history_days:
+                session, weekly = services.trends(snap.usage, at)
+                extra = {"session_history": session.points, "weekly_history": weekly.points}
+            out.append(AppStatus(Phase.OK, snap, at + timedelta(minutes=1),
+                                 account="pulse.user@example.com", **extra))
+        services.history.close()
     return out
 
 

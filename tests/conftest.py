@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,3 +20,15 @@ def pulse_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "pulse-home"
     monkeypatch.setenv("CLAUDE_PULSE_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def collect_on_main_thread() -> Iterator[None]:
+    """Free a test's unreachable Tk objects on the main thread.
+
+    Tk widgets form reference cycles; left to the cyclic GC they may be freed on a server or
+    worker thread of a later test, and Tcl aborts the whole run when a Tk object dies off its
+    own thread (seen once: "Fatal Python error: Aborted" in tests/test_app.py).
+    """
+    yield
+    gc.collect()

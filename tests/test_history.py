@@ -210,3 +210,18 @@ def test_unusable_path_only_warns(tmp_path: Path, caplog: pytest.LogCaptureFixtu
         assert store.points("session", T0) == []
     assert folder.is_dir()  # not "set aside": it is not damage, just unusable
     assert any("could not" in r.getMessage() for r in caplog.records)
+
+
+def test_bucketed_points_keep_the_newest_sample_of_each_slice(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    start = datetime(2026, 11, 28, 0, 0, tzinfo=timezone.utc)
+    for minute in range(120):  # one sample a minute, rising 0.5 points a minute
+        usage = Usage(Window(minute / 2, start + timedelta(hours=5)), None)
+        store.record(start + timedelta(minutes=minute), usage, "api")
+    every = store.points("session", start)
+    bucketed = store.points("session", start, bucket_s=600)
+    store.close()
+    assert len(every) == 120
+    assert len(bucketed) == 12  # one per 10 minutes
+    assert bucketed[-1] == every[-1]  # the newest sample is always there
+    assert [v for _, v in bucketed] == sorted(v for _, v in bucketed)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import logging
 import signal
 import sys
@@ -222,6 +223,9 @@ class DesktopApp:
         # A worker that outlives us (a stuck fetch) still holds this app through its
         # callbacks; it must not hold Tk objects as well (see TkScheduler.close).
         self._root = self._window = self._menu = None
+        # Tk widget trees are reference cycles, freed by the cyclic GC, which runs on whatever
+        # thread allocates next; Tcl aborts the process when that is not this one. Collect here.
+        gc.collect()
         log.info("stopped in %.2f s", time.monotonic() - started)
 
     def _release_instance(self) -> None:

@@ -119,7 +119,9 @@ class Services:
                 length: timedelta) -> Trend:
             if window is None or window.resets_at is None:
                 return Trend()
-            points = tuple(self.history.points(kind, since=window.resets_at - length))
+            # At most ~1,000 samples per window: plenty for a chart and the forecast.
+            points = tuple(self.history.points(kind, since=window.resets_at - length,
+                                               bucket_s=length.total_seconds() / 1000))
             return Trend(points, forecast(points, window, now, length=length))
 
         return (one("session", usage.session, SESSION_WINDOW),

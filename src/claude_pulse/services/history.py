@@ -114,16 +114,32 @@ class HistoryStore:
 
         self._run(insert, "record a usage sample", None)
 
-    def points(self, kind: Kind, since: datetime) -> list[tuple[datetime, float]]:
-        """(time, percent) of one window since `since`, oldest first."""
+    def points(self, kind: Kind, since: datetime,
+               bucket_s: float | None = None) -> list[tuple[datetime, float]]:
+        """(time, percent) of one window since `since`, oldest first.
+
+        With `bucket_s`, only the newest sample of each `bucket_s`-long slice of time: a week
+        of one-a-minute samples is ~10,000 rows, and a chart ~300 px wide cannot show more than
+        a few hundred (reading and thinning them all made a redraw cost ~30 ms;
+        docs/performance.md).
+        """
         column = _COLUMNS[kind]  # a fixed column name, never user text
 
         def select(conn: sqlite3.Connection) -> list[tuple[datetime, float]]:
-            rows = conn.execute(
-                f"SELECT at, {column} FROM samples "  # noqa: S608 - column from _COLUMNS
-                f"WHERE at >= ? AND {column} IS NOT NULL ORDER BY at, id",
-                (since.timestamp(),),
-            ).fetchall()
+            if bucket_s:
+                # SQLite returns the bare column from the row that holds MAX(at).
+                rows = conn.execute(
+                    f"SELECT MAX(at), {column} FROM samples "  # noqa: S608 - fixed column
+                    f"WHERE at >= ? AND {column} IS NOT NULL "
+                    "GROUP BY CAST(at / ? AS INTEGER) ORDER BY 1",
+                    (since.timestamp(), bucket_s),
+                ).fetchall()
+            else:
+                rows = conn.execute(
+                    f"SELECT at, {column} FROM samples "  # noqa: S608 - column from _COLUMNS
+                    f"WHERE at >= ? AND {column} IS NOT NULL ORDER BY at, id",
+                    (since.timestamp(),),
+                ).fetchall()
             return [(datetime.fromtimestamp(at, tz=timezone.utc), float(v)) for at, v in rows]
 
         return self._run(select, "read the usage history", [])
