@@ -31,7 +31,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -97,8 +97,7 @@ class HistoryStore:
         cutoff = (fetched_at - self.retention).timestamp()
 
         def insert(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with _write_transaction(conn):
                 cur = conn.execute(
                     "INSERT INTO samples (at, source, session, session_resets_at, weekly,"
                     " weekly_resets_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -106,11 +105,6 @@ class HistoryStore:
                 )
                 if cur.lastrowid is not None and cur.lastrowid % self.prune_every == 0:
                     self._prune(conn, cutoff)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
 
         self._run(insert, "record a usage sample", None)
 
@@ -149,14 +143,8 @@ class HistoryStore:
         cutoff = (now - self.retention).timestamp()
 
         def prune(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with _write_transaction(conn):
                 self._prune(conn, cutoff)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
 
         self._run(prune, "prune the usage history", None)
 
@@ -237,6 +225,20 @@ class HistoryStore:
                 Path(f"{self.path}{suffix}").unlink()
         log.warning("usage history %s was damaged (%s); moved it to %s and started a new one",
                     self.path, exc, aside.name)
+
+
+@contextlib.contextmanager
+def _write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    # IMMEDIATE takes the write lock up front, so busy_timeout applies to the whole write
+    # instead of failing at the first statement when another process is writing.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _setup(conn: sqlite3.Connection) -> None:
