@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -190,10 +190,6 @@ def update(path: Path, **changes: Any) -> Config:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, raw, mode=0o600)
     return cleaned.config
-
-
-def with_overrides(config: Config, **changes: Any) -> Config:
-    return replace(config, **changes)
 
 
 def _reason(exc: BaseException) -> str:

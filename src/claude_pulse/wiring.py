@@ -63,11 +63,6 @@ class Services:
         loaded = config_mod.load(home.config)
         return cls(home, loaded.config, loaded.problems, loaded.file_is_valid)
 
-    def reload_config(self) -> None:
-        loaded = config_mod.load(self.home.config)
-        self.config, self.config_problems = loaded.config, loaded.problems
-        self.config_file_valid = loaded.file_is_valid
-
     @cached_property
     def transport(self) -> HttpTransport:
         from claude_pulse.services.http import UrllibTransport
