@@ -23,7 +23,7 @@ from claude_pulse.fake.anthropic import FakeAnthropic
 from claude_pulse.oauth.loopback import SUCCESS_TITLE
 from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.services.http import UrllibTransport
-from claude_pulse.services.login import MANUAL_PROMPT, LoginSession, login
+from claude_pulse.services.login import MANUAL_PROMPT, LoginSession
 from support.fixtures_browser import BrowserEnv, fetch_like_a_browser
 
 
@@ -62,8 +62,8 @@ def config(fake_server: FakeAnthropic) -> Config:
 
 def run_login(config: Config, store: CredentialStore, browser: Callable[[str], bool],
               timeout: float = 10, **kw: object) -> object:
-    return login(config, store, UrllibTransport(), open_browser=browser, timeout=timeout,
-                 **kw)  # type: ignore[arg-type]
+    return LoginSession(config, store, UrllibTransport(), open_browser=browser,  # type: ignore[arg-type]
+                        timeout=timeout, **kw).run()
 
 
 def test_loopback_login_saves_tokens_and_shows_success(

@@ -18,7 +18,7 @@ from claude_pulse.fake.anthropic import FakeAnthropic
 from claude_pulse.oauth.loopback import SUCCESS_TITLE
 from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.services.http import UrllibTransport
-from claude_pulse.services.login import login
+from claude_pulse.services.login import LoginSession
 from support.fixtures_browser import BrowserEnv, Chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -51,7 +51,8 @@ def test_chromium_follows_the_redirect(chromium: Chromium, fake_server: FakeAnth
         return True
 
     def run() -> None:
-        login(config, store, UrllibTransport(), open_browser=open_browser, timeout=60)
+        LoginSession(config, store, UrllibTransport(), open_browser=open_browser,
+                     timeout=60).run()
 
     if deny:
         with pytest.raises(LoginError, match="access_denied"):

@@ -40,7 +40,7 @@ def _no_browser(url: str) -> bool:
 
 
 def run(args: argparse.Namespace, services: Services) -> int:
-    from claude_pulse.services.login import login
+    from claude_pulse.services.login import LoginSession
 
     for problem in services.config_problems:
         print(f"claude-pulse: {problem}", file=sys.stderr)
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace, services: Services) -> int:
     def read_code(prompt: str) -> str:
         return input(prompt)
 
-    tokens = login(
+    tokens = LoginSession(
         services.config,
         services.credentials,
         services.transport,
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, services: Services) -> int:
         read_code=read_code,
         on_url=on_url,
         clock=services.clock,
-    )
+    ).run()
     # A new token gets a new rate-limit bucket (protocol.md §3.6).
     services.gate.clear_cooldown()
     print(f"Logged in as {tokens.email}." if tokens.email else "Logged in.")

@@ -1,8 +1,8 @@
 """A whole browser login: PKCE, the loopback receiver (or a pasted code), exchange, save.
 
-`LoginSession.run()` blocks, so the tray app runs it on a worker thread and calls `cancel()` from
-the GUI thread (Quit, or a "Cancel login" button). The CLI uses `login()`. The browser is opened
-on its own thread because `webbrowser` may wait for the browser command to exit (a `BROWSER`
+`LoginSession.run()` blocks: the tray app runs it on a worker thread and calls `cancel()` from
+the GUI thread (Quit, or a "Cancel login" button); the CLI simply calls `run()`. The browser is
+opened on its own thread because `webbrowser` may wait for the browser command to exit (a `BROWSER`
 program runs to completion), and the callback must be able to arrive meanwhile.
 """
 
@@ -31,7 +31,7 @@ from claude_pulse.services.credentials import TokenStore
 from claude_pulse.services.http import HttpTransport
 from claude_pulse.services.usage_client import UsageClient
 
-__all__ = ["DEFAULT_LOGIN_TIMEOUT_S", "MANUAL_PROMPT", "LoginSession", "login"]
+__all__ = ["DEFAULT_LOGIN_TIMEOUT_S", "MANUAL_PROMPT", "LoginSession"]
 
 log = logging.getLogger(__name__)
 
@@ -181,22 +181,3 @@ class _FixedToken:
 
     def state(self) -> TokenState | None:
         return token_state(self._tokens, self.clock())
-
-
-def login(
-    config: Config,
-    store: TokenStore,
-    transport: HttpTransport,
-    *,
-    open_browser: Callable[[str], bool],
-    timeout: float = DEFAULT_LOGIN_TIMEOUT_S,
-    manual: bool = False,
-    read_code: Callable[[str], str] | None = None,
-    on_url: Callable[[str], None] | None = None,
-    clock: Callable[[], datetime] = _utc_now,
-    token_bytes: TokenBytes = secrets.token_bytes,
-) -> TokenSet:
-    return LoginSession(
-        config, store, transport, open_browser=open_browser, timeout=timeout, manual=manual,
-        read_code=read_code, on_url=on_url, clock=clock, token_bytes=token_bytes,
-    ).run()
