@@ -148,3 +148,17 @@ def test_forecast_fields_from_history(fake_server: FakeAnthropic, fake_config: P
     hits = datetime.fromisoformat(fc["hits_limit_at"])
     assert timedelta(minutes=80) < hits - now < timedelta(minutes=120)
     assert fc["text"].startswith("At this pace you reach 100% at")
+
+
+def test_status_text_rounds_percent_like_the_window() -> None:
+    """Regression: `status` rounded 41.6 to "42%" while the tray and window floor it to "41%"."""
+    from claude_pulse.core.report import status_text
+
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+    usage = parse_usage({"five_hour": {"utilization": 41.6,
+                                       "resets_at": "2026-11-28T14:00:00+00:00"},
+                         "extra_usage": {"is_enabled": True, "used_credits": 40843.0,
+                                         "monthly_limit": None}})
+    lines = status_text(usage, now, now, tz=timezone.utc).splitlines()
+    assert lines[1:3] == ["Session (5h)    41%  resets in 2h 0m (14:00)",
+                          "Extra usage   $408.43  of no limit"]

@@ -17,7 +17,7 @@ from claude_pulse.core.pace import (
     time_left,
 )
 from claude_pulse.core.usage import Limit, Usage, Window
-from claude_pulse.core.viewmodel import format_duration
+from claude_pulse.core.viewmodel import format_duration, format_money, format_percent
 
 __all__ = ["status_json", "status_text"]
 
@@ -92,15 +92,8 @@ def status_json(
     }
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0f}%"
-
-
 def _money(cents: float | None, currency: str) -> str:
-    if cents is None:
-        return "no limit"
-    symbol = "$" if currency == "USD" else f"{currency} "
-    return f"{symbol}{cents / 100:,.2f}"
+    return "no limit" if cents is None else format_money(cents, currency)
 
 
 def status_text(
@@ -124,7 +117,7 @@ def status_text(
         if session.resets_at is not None:
             left = time_left(session.resets_at, now) or timedelta(0)
             detail = f"resets in {format_duration(left)} ({local(session.resets_at):%H:%M})"
-        rows.append(("Session (5h)", _pct(session.utilization), detail))
+        rows.append(("Session (5h)", format_percent(session.utilization), detail))
         if forecasts[0] is not None:
             rows.append(("", "", describe(forecasts[0], tz, now=now)))
     weekly = usage.weekly
@@ -134,13 +127,14 @@ def status_text(
         if elapsed is not None:
             verdict = "Over budget" if is_over_budget(weekly.utilization, elapsed) else "On track"
             detail = f"{elapsed:.0f}% of week elapsed · {verdict}"
-        rows.append(("Weekly (7d)", _pct(weekly.utilization), detail))
+        rows.append(("Weekly (7d)", format_percent(weekly.utilization), detail))
         if forecasts[1] is not None:
             rows.append(("", "", describe(forecasts[1], tz, now=now)))
     for limit in usage.limits:
         if limit.kind in ("session", "weekly_all"):
             continue  # already shown above
-        rows.append((limit.label, _pct(limit.utilization), "active" if limit.active else ""))
+        active = "active" if limit.active else ""
+        rows.append((limit.label, format_percent(limit.utilization), active))
     extra = usage.extra
     if extra is not None and extra.enabled:
         rows.append(("Extra usage", _money(extra.used_cents, extra.currency),

@@ -35,6 +35,7 @@ __all__ = [
     "TOOLTIP_MAX",
     "Action",
     "Banner",
+    "ChartView",
     "DeepDiveView",
     "LimitRow",
     "SessionView",
@@ -43,6 +44,7 @@ __all__ = [
     "deep_dive_view",
     "format_age",
     "format_duration",
+    "format_money",
     "format_percent",
     "tray_view",
 ]
@@ -182,7 +184,8 @@ def _clock(moment: datetime, now: datetime, tz: tzinfo | None) -> str:
     return local.strftime("%a %H:%M")
 
 
-def _money(cents: float, currency: str) -> str:
+def format_money(cents: float, currency: str) -> str:
+    """An amount in minor units (cents), as the usage endpoint reports it: "$408.43"."""
     amount = f"{cents / 100:,.2f}"
     symbol = _CURRENCY_SYMBOLS.get(currency.upper())
     return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
@@ -313,10 +316,10 @@ def _weekly(
 def _extra_text(extra: ExtraUsage | None) -> str | None:
     if extra is None or not extra.enabled or extra.used_cents is None:
         return None
-    used = _money(extra.used_cents, extra.currency)
+    used = format_money(extra.used_cents, extra.currency)
     if extra.monthly_limit_cents is None:
         return f"Extra usage {used} · no limit"
-    return f"Extra usage {used} of {_money(extra.monthly_limit_cents, extra.currency)}"
+    return f"Extra usage {used} of {format_money(extra.monthly_limit_cents, extra.currency)}"
 
 
 def _stale_detail(status: AppStatus, now: datetime, tz: tzinfo | None, verb: str) -> str | None:
