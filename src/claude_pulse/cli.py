@@ -2,7 +2,9 @@
 
 Parsing only; each command lives in `claude_pulse.commands.<name>` and is imported when used, so
 `statusline` never pays for the GUI or HTTP imports it does not need. Expected failures
-(`PulseError`) print one line to stderr and exit 1; wrong usage exits 2 (argparse).
+(`PulseError`) print one line to stderr and exit 1; wrong usage exits 2 (argparse). Without a
+console (pythonw, the `claude-pulse-tray` gui-script) they go to the log and a message box
+instead (`platform.console`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Sequence
 
 from claude_pulse import __version__
 from claude_pulse.errors import PulseError
+from claude_pulse.platform.console import Console, route_tk_errors
+from claude_pulse.platform.console import prepare as prepare_console
 
 __all__ = ["build_parser", "main"]
 
@@ -84,7 +88,21 @@ def _positive_seconds(text: str) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parse(sys.argv[1:] if argv is None else list(argv))
+    # First, before anything can fail: output that survives any code page, and a log (plus a
+    # message box for fatal errors) when there is no console to print to (pythonw).
+    args = sys.argv[1:] if argv is None else list(argv)
+    console = prepare_console(log_to_home="--demo" not in args)
+    try:
+        return _run(args, console)
+    except Exception as exc:
+        if console.attached:
+            raise  # a bug: the traceback goes to the terminal (and the log, by the hook)
+        console.fatal(f"{exc.__class__.__name__}: {exc}", traceback=True)
+        return 1
+
+
+def _run(argv: list[str], console: Console) -> int:
+    args = _parse(argv)
     command = args.command or "tray"
     if args.demo and command != "tray":
         print("claude-pulse: --demo runs the tray app; it takes no command", file=sys.stderr)
@@ -92,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Imported here so `--help`/`--version` stay instant and each command loads only its needs.
     from claude_pulse.wiring import Services
 
+    if command == "tray":
+        route_tk_errors()
     module = importlib.import_module(f"claude_pulse.commands.{command}")
     try:
         if args.demo:
@@ -103,7 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = module.run(args, services)
         return code
     except PulseError as exc:
-        print(f"claude-pulse: {exc}", file=sys.stderr)
+        if console.attached:
+            print(f"claude-pulse: {exc}", file=sys.stderr)
+        else:
+            console.fatal(str(exc))
         return 1
     except KeyboardInterrupt:
         print("claude-pulse: interrupted", file=sys.stderr)

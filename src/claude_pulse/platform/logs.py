@@ -169,7 +169,8 @@ def configure(log_dir: Path | None, *, verbose: bool = False, console: bool = Tr
             file_handler.setFormatter(logging.Formatter(_FORMAT))
             file_handler.addFilter(redactor)
             root.addHandler(file_handler)
-    if console and sys.stderr is not None:
+    # No console handler on a stand-in stream that forwards to the log (platform.console).
+    if console and sys.stderr is not None and not getattr(sys.stderr, "forwards_to_log", False):
         stream = _Console(sys.stderr)
         stream.setLevel(logging.DEBUG if verbose else logging.ERROR)
         stream.setFormatter(logging.Formatter("claude-pulse: %(levelname)s %(name)s: %(message)s"))
