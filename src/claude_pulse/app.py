@@ -168,7 +168,7 @@ class DesktopApp:
         entries = self.menu_entries()
         self._menu = build_tk_menu(root, entries)
         self._tray = Tray(post=scheduler.post, entries=entries,
-                          on_context_menu=self.popup_menu)
+                          on_context_menu=self.popup_menu, on_session_end=self.quit)
         self._poller = Poller(
             services,
             scheduler=scheduler,

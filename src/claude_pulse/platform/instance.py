@@ -7,6 +7,11 @@ a random secret in ``tray.port`` (0600). A second copy fails to take the lock, r
 and sends one line, ``<secret> <message>\\n``; the first answers ``ok`` and calls `on_message`
 on its listener thread (the GUI must hand the call to its own thread). Other local users cannot
 read the record, so they cannot send anything. CLI commands never take part.
+
+On Windows a process may bring its window to the front only if the foreground process allows
+it, so the second copy (which the user just launched, so it may) first calls
+`AllowSetForegroundWindow` for the running copy's pid from the record; without it the window
+would only flash in the taskbar.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from filelock import FileLock, Timeout
 from claude_pulse.atomic import read_json, write_json_atomic
 from claude_pulse.home import Home
 
-__all__ = ["SHOW", "SingleInstance"]
+__all__ = ["SHOW", "SingleInstance", "allow_foreground"]
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +182,7 @@ class SingleInstance:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return False
+        allow_foreground(record.get("pid"))
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=remaining) as conn:
                 conn.sendall(f"{secret} {message}\n".encode())
@@ -192,6 +198,25 @@ class SingleInstance:
         except (OSError, ValueError):
             return {}
         return record if isinstance(record, dict) else {}
+
+
+def allow_foreground(pid: object) -> bool:
+    """Windows: let process `pid` take the foreground (its next SetForegroundWindow works)."""
+    if sys.platform != "win32" or not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    import ctypes
+    from ctypes import wintypes
+
+    try:
+        allow = ctypes.windll.user32.AllowSetForegroundWindow
+        allow.argtypes = (wintypes.DWORD,)
+        allow.restype = wintypes.BOOL
+        allowed = bool(allow(pid))
+    except (AttributeError, OSError):
+        allowed = False
+    if not allowed:  # e.g. this launch is not in the foreground itself; the window still opens
+        logger.debug("single instance: AllowSetForegroundWindow(%d) refused", pid)
+    return allowed
 
 
 def _read_line(conn: socket.socket) -> str:

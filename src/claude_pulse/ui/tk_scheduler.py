@@ -16,9 +16,11 @@ How the main loop is woken:
 * Windows (no `createfilehandler`): `event_generate("<<PulseWake>>", when="tail")`, which
   tkinter marshals to the main thread. It raises before `mainloop()` starts (feasibility.md §3),
   so posts are only queued until the loop has started and drained once then. Ctrl-C in a
-  console needs the interpreter to run now and then: only while signal handlers are installed
-  there, a one-second `after()` heartbeat does that (the tray app normally runs without a
-  console, where it is not needed; documented trade-off).
+  console needs the interpreter to run now and then: only while a console is attached (and
+  signal handlers are installed) a one-second `after()` heartbeat does that, and it drains the
+  queue, so a wake-up lost to a busy main thread (`event_generate` raises when the main thread
+  is not in its loop) is recovered within a second. Without a console — pythonw, start at
+  login, the normal case — there is no Ctrl-C and no heartbeat: idle means idle.
 """
 
 from __future__ import annotations
@@ -140,10 +142,12 @@ class TkScheduler:
     def handle_signals(
         self, on_signal: Callable[[int], None],
         signals: Iterable[signal.Signals] = (signal.SIGINT, signal.SIGTERM),
+        *, console: bool | None = None,
     ) -> None:
         """Route the given signals to `on_signal(signum)`, run on the main loop.
 
-        Call on the main thread. `close()` restores the previous handlers.
+        Call on the main thread. `close()` restores the previous handlers. `console` says
+        whether a console (the only source of Ctrl-C on Windows) is attached; None asks the OS.
         """
         def handler(signum: int, _frame: FrameType | None) -> None:
             # Running between two bytecodes of the main thread: only queue the work.
@@ -157,11 +161,18 @@ class TkScheduler:
                 self._writer.fileno(), warn_on_full_buffer=False
             )
         else:
-            self._heartbeat = self._root.after(_WINDOWS_SIGNAL_HEARTBEAT_MS, self._beat)
+            if console is None:
+                from claude_pulse.platform import console as console_mod
+
+                console = console_mod.has_console()
+            if console:
+                self._heartbeat = self._root.after(_WINDOWS_SIGNAL_HEARTBEAT_MS, self._beat)
 
     def _beat(self) -> None:
-        # Windows only: gives Python a chance to run a pending Ctrl-C handler.
+        # event_generate path with a console: gives Python a chance to run a pending Ctrl-C
+        # handler, and runs any post whose wake-up was lost.
         self._heartbeat = self._root.after(_WINDOWS_SIGNAL_HEARTBEAT_MS, self._beat)
+        self._drain()
 
     # ---- lifecycle ----
 

@@ -85,11 +85,16 @@ class Tray:
         post: Post,
         entries: Sequence[MenuEntry],
         on_context_menu: Callable[[int, int, int], None] | None = None,
+        on_session_end: Callable[[], None] | None = None,
         name: str = "claude-pulse",
     ) -> None:
+        """`on_session_end` runs on the main thread when Windows ends the session (logoff,
+        shutdown); the app quits there (ui/tray_win32.py)."""
         self._post = post
         self._entries = tuple(entries)
         self._on_context_menu = on_context_menu
+        self._on_session_end = on_session_end
+        self._stopping = threading.Event()
         self._name = name
         self._icon: Any = None
         self._thread: threading.Thread | None = None
@@ -123,6 +128,12 @@ class Tray:
         self._icon = icon_class(
             self._name, renderer(icon_size_for(self.backend)), self._title(title), menu, **kwargs
         )
+        if self.backend == "win32":
+            from claude_pulse.ui.tray_win32 import session_end_handlers
+
+            # Logoff and shutdown: pystray alone would answer "don't end the session".
+            self._icon._message_handlers.update(
+                session_end_handlers(self._session_ending, self._stopping))
         if self.backend == "darwin":
             # AppKit wants the main thread, which Tk's Aqua loop already runs: attach to it and
             # show the icon from here (pystray's default setup would do it from a thread).
@@ -158,6 +169,7 @@ class Tray:
                 log.warning("could not update the tray menu", exc_info=True)
 
     def stop(self) -> None:
+        self._stopping.set()  # a WM_ENDSESSION handler waiting on the tray thread may return
         icon, self._icon = self._icon, None
         if icon is None:
             return
@@ -211,7 +223,14 @@ class Tray:
         self._entries = ()
         self._post = _drop
         self._on_context_menu = None
+        self._on_session_end = None
         self._renderer = None
+
+    def _session_ending(self) -> None:
+        # The tray thread, inside the window procedure: only hand the quit over.
+        handler = self._on_session_end
+        if handler is not None:
+            self._post(handler)
 
     def _context_menu_from_tray(self, x: int, top: int, bottom: int) -> None:
         if self._on_context_menu is not None:
