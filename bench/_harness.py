@@ -216,7 +216,9 @@ def make_home(cleanup: Cleanup, fake: Any, *, logged_in: bool = True,
               snapshot_age_s: float | None = None, config: dict[str, Any] | None = None,
               usage: dict[str, Any] | None = None) -> Path:
     """A CLAUDE_PULSE_HOME pointing at `fake`, with saved credentials (and a snapshot)."""
+    from claude_pulse.core.snapshot import Snapshot
     from claude_pulse.core.tokens import TokenSet
+    from claude_pulse.core.usage import parse_usage
     from claude_pulse.services.credentials import CredentialStore
     from claude_pulse.services.snapshot import SnapshotStore
 
@@ -233,8 +235,9 @@ def make_home(cleanup: Cleanup, fake: Any, *, logged_in: bool = True,
             scope=tok["scope"], email=tok["account"]["email_address"]))
     if snapshot_age_s is not None:
         now = datetime.now(timezone.utc)
+        raw = usage or usage_payload(now=now)
         SnapshotStore(home / "snapshot.json").save(
-            now - timedelta(seconds=snapshot_age_s), usage or usage_payload(now=now))
+            Snapshot(now - timedelta(seconds=snapshot_age_s), parse_usage(raw), raw))
     return home
 
 

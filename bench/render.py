@@ -60,16 +60,15 @@ def statuses(count: int, now: datetime, history_days: float = 0.0) -> list[Any]:
     With `history_days`, each carries that much one-a-minute history for the two charts (the
     weekly window resetting 12 h later), as the worker reads it late in a week.
     """
-    from claude_pulse.config import Config
+    from claude_pulse.core.snapshot import Snapshot
     from claude_pulse.core.status import AppStatus, Phase
     from claude_pulse.core.usage import parse_usage
     from claude_pulse.home import Home
-    from claude_pulse.services.snapshot import Snapshot
     from claude_pulse.wiring import Services
 
     out = []
     with tempfile.TemporaryDirectory(prefix="pulse-bench-") as folder:
-        services = Services(Home(Path(folder)), Config())
+        services = Services(Home(Path(folder)))
         if history_days:
             # Written and read back through the app's own HistoryStore and Services.trends, so
             # the charts get exactly the samples the poller's worker would give them.

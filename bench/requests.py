@@ -4,7 +4,7 @@ Two parts.
 
 **Simulated** (seconds of real time for many simulated hours). The real tray driver
 (`services.poller.Poller`, whose decisions are `core.polling.step`), the real shared gate
-(`services.gate.RequestGate`, file-locked, in a temporary home), the real `fetch_usage_now` and
+(`services.gate.RequestGate`, file-locked, in a temporary home), the real `UsageFetcher` and
 snapshot store, and the real `statusline()` of `commands.statusline` all run on one simulated
 clock. Only the usage client is scripted (it answers 200, 429 or 503 as the scenario says, and
 records when it was called) and the scheduler is a heap of simulated times. A request takes
@@ -94,9 +94,12 @@ class CallerClient:
     def __init__(self, server: Server, clock: CallerClock, latency_s: float) -> None:
         self.server, self.clock, self.latency_s = server, clock, latency_s
 
-    def fetch_usage(self) -> dict[str, Any]:
+    def fetch_usage(self) -> tuple[dict[str, Any], Any]:
+        from claude_pulse.core.usage import parse_usage
+
         try:
-            return self.server.fetch_usage()
+            raw = self.server.fetch_usage()
+            return raw, parse_usage(raw)
         finally:
             self.clock.offset_s = self.latency_s
 
@@ -191,21 +194,22 @@ class Scenario:
 
 def services_for(home: Path, clock: CallerClock, client: CallerClient, interval_s: int) -> Any:
     from claude_pulse import config as config_mod
+    from claude_pulse.core.polling import PollPolicy
     from claude_pulse.home import Home
+    from claude_pulse.services.settings import Settings
     from claude_pulse.wiring import Services
 
     cfg = config_mod.parse({"poll_interval_seconds": interval_s}).config
-    services = Services(Home(home), cfg, clock=clock)
-    services.__dict__["usage_client"] = client  # the one scripted part
-    return services
+    return Services(Home(home), Settings.of(cfg), clock=clock,
+                    usage_client=client,  # the one scripted part
+                    notifier=NullNotifier(), rng=random.Random(7),
+                    poll_policy=lambda _config: PollPolicy(base_interval_s=float(interval_s)))
 
 
 def simulate(scenario: Scenario, home: Path) -> dict[str, Any]:
     from claude_pulse.commands.statusline import statusline
-    from claude_pulse.core.polling import PollPolicy
     from claude_pulse.core.tokens import TokenSet
     from claude_pulse.services.credentials import CredentialStore
-    from claude_pulse.services.poller import Poller
 
     clock = SimClock(EPOCH)
     loop = SimLoop(clock)
@@ -219,14 +223,19 @@ def simulate(scenario: Scenario, home: Path) -> dict[str, Any]:
 
     tray_clock = CallerClock(clock)
 
-    class SimPoller(Poller):
-        def _submit_fetch(self) -> None:  # the worker thread picks the job up at once
-            loop.call_later(HANDOFF_S, self._timed_fetch)
+    class SimWorker:
+        """The fetch thread: picks each job up at once, on simulated time."""
 
-        def _timed_fetch(self) -> None:
+        def submit(self, job: Callable[[], None]) -> None:
+            loop.call_later(HANDOFF_S, lambda: self._timed(job))
+
+        def stop(self) -> None:
+            pass
+
+        def _timed(self, job: Callable[[], None]) -> None:
             tray_clock.offset_s = 0.0
             try:
-                self._fetch_job()  # posts its result when the answer is in
+                job()  # posts its result when the answer is in
             finally:
                 tray_clock.offset_s = 0.0
 
@@ -239,11 +248,9 @@ def simulate(scenario: Scenario, home: Path) -> dict[str, Any]:
         tray_services = services_for(home, tray_clock,
                                      CallerClient(server, tray_clock, scenario.latency_s),
                                      scenario.interval_s)
-        poller = SimPoller(
-            tray_services, scheduler=loop, post=tray_post,
-            on_status=lambda s: phases.append(s.phase.name), notifier=NullNotifier(),
-            policy=PollPolicy(base_interval_s=float(scenario.interval_s)),
-            rng=random.Random(7),
+        poller = tray_services.poller(
+            scheduler=loop, post=tray_post, on_status=lambda s: phases.append(s.phase.name),
+            worker=SimWorker(),
         )
         ceiling = tray_services.gate.ceiling
         loop.post(poller.start)

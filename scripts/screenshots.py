@@ -35,10 +35,10 @@ from PIL import Image
 
 from claude_pulse.core.forecast import forecast
 from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW
+from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import parse_usage
 from claude_pulse.fake.simulation import SimulatedAccount
-from claude_pulse.services.snapshot import Snapshot
 from claude_pulse.ui.deep_dive import DeepDiveWindow
 from claude_pulse.ui.logo import draw_logo
 

@@ -506,21 +506,27 @@ class Driver:
 
 
 @pytest.fixture
-def in_process_services(pulse_home: Path, fake_config: Path) -> Any:
+def in_process_services(pulse_home: Path, fake_config: Path) -> Callable[..., Any]:
+    """Services for an app in this process; the desktop parts are the test's to replace."""
+    from claude_pulse.fake.demo import MemoryAutostart
+    from claude_pulse.ui.notify import LogNotifier
     from claude_pulse.wiring import Services
 
-    return Services.from_environment(log=False)
+    def build(**parts: Any) -> Any:
+        parts = {"autostart": MemoryAutostart(), "notifier": LogNotifier(), **parts}
+        return Services.from_environment(log=False, **parts)
+
+    return build
 
 
 @pytest.mark.gui
 def test_login_timeout_offers_retry_and_retry_logs_in(
-    display: str, in_process_services: Any, fake_server: FakeAnthropic,
+    display: str, in_process_services: Callable[..., Any], fake_server: FakeAnthropic,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from claude_pulse.app import DesktopApp
-    from claude_pulse.commands.tray import MemoryAutostart, follow_login_redirects
     from claude_pulse.core.status import Phase
-    from claude_pulse.ui.notify import LogNotifier
+    from claude_pulse.fake.demo import follow_login_redirects
 
     monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
     opened: list[str] = []
@@ -530,8 +536,8 @@ def test_login_timeout_offers_retry_and_retry_logs_in(
         opened.append(url)
         return follow_login_redirects(url) if follow["now"] else True
 
-    app = DesktopApp(in_process_services, open_browser=browser, autostart=MemoryAutostart(),
-                     login_timeout_s=1.0, single_instance=False, notifier=LogNotifier())
+    app = DesktopApp(in_process_services(open_browser=browser), login_timeout_s=1.0,
+                     single_instance=False)
 
     def script(d: Driver) -> None:
         phase = lambda: d.on_main(lambda: app._poller.status.phase)  # noqa: E731
@@ -554,13 +560,13 @@ def test_login_timeout_offers_retry_and_retry_logs_in(
 
 @pytest.mark.gui
 def test_toggles_save_config_and_a_corrupt_config_is_reported_not_overwritten(
-    display: str, in_process_services: Any, pulse_home: Path, monkeypatch: pytest.MonkeyPatch,
+    display: str, in_process_services: Callable[..., Any], pulse_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import json
 
     from claude_pulse.app import DesktopApp
-    from claude_pulse.commands.tray import MemoryAutostart
-    from claude_pulse.ui.notify import LogNotifier
+    from claude_pulse.fake.demo import MemoryAutostart
 
     monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
     seed = FakeAnthropic().start()
@@ -569,14 +575,14 @@ def test_toggles_save_config_and_a_corrupt_config_is_reported_not_overwritten(
     finally:
         seed.stop()
     autostart = MemoryAutostart()
-    app = DesktopApp(in_process_services, autostart=autostart, single_instance=False,
-                     notifier=LogNotifier())
+    app = DesktopApp(in_process_services(autostart=autostart), single_instance=False)
+    alerts_on = lambda: app.services.settings.current().notifications_enabled  # noqa: E731
     config = pulse_home / "config.json"
 
     def script(d: Driver) -> None:
         d.on_main(lambda: app.set_alerts(False))
         assert json.loads(config.read_text())["notifications_enabled"] is False
-        assert d.on_main(lambda: app._window.view is None or not app._alerts_on)
+        assert d.on_main(lambda: app._window.view is None or not alerts_on())
         d.on_main(lambda: app.set_autostart(True))
         assert autostart.is_enabled()
         assert json.loads(config.read_text())["start_with_windows"] is True
@@ -587,7 +593,7 @@ def test_toggles_save_config_and_a_corrupt_config_is_reported_not_overwritten(
         config.write_text("{ not json", encoding="utf-8")
         d.on_main(lambda: app.set_alerts(True))
         assert config.read_text() == "{ not json"  # left for the user to repair
-        assert d.on_main(lambda: app._alerts_on) is False
+        assert d.on_main(alerts_on) is False
         assert d.on_main(lambda: app._window.visible)  # the problem is shown to the user
 
     assert Driver(app).run(script) == 0
@@ -595,18 +601,15 @@ def test_toggles_save_config_and_a_corrupt_config_is_reported_not_overwritten(
 
 @pytest.mark.gui
 def test_log_out_returns_to_the_signed_out_face(
-    display: str, in_process_services: Any, pulse_home: Path, fake_server: FakeAnthropic,
-    monkeypatch: pytest.MonkeyPatch,
+    display: str, in_process_services: Callable[..., Any], pulse_home: Path,
+    fake_server: FakeAnthropic, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from claude_pulse.app import DesktopApp
-    from claude_pulse.commands.tray import MemoryAutostart
     from claude_pulse.core.status import Phase
-    from claude_pulse.ui.notify import LogNotifier
 
     monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
     seed_credentials(pulse_home, fake_server)
-    app = DesktopApp(in_process_services, autostart=MemoryAutostart(), single_instance=False,
-                     notifier=LogNotifier())
+    app = DesktopApp(in_process_services(), single_instance=False)
 
     def script(d: Driver) -> None:
         phase = lambda: d.on_main(lambda: app._poller.status.phase)  # noqa: E731

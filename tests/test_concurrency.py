@@ -147,8 +147,9 @@ def _everyone_at_once(home: Home, *, fresh_s: float, budget: int, seconds: float
             seconds=round(elapsed, 1),
         )
         # The login survives: the refresh token on disk is the live one.
-        TokenManager(CredentialStore(home.credentials), UrllibTransport(),
-                     config_mod.load(home.config).config, clock=_now,
+        config = config_mod.load(home.config).config
+        TokenManager(CredentialStore(home.credentials), UrllibTransport(), lambda: config,
+                     clock=_now,
                      lock_path=home.credentials_lock).refresh()
         assert fake.refresh_count == outcome.server_refresh_count + 1
     finally:

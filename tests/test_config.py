@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,10 @@ from hypothesis import strategies as st
 
 from claude_pulse import config
 from claude_pulse.config import Config
+from claude_pulse.core.tokens import TokenSet
 from claude_pulse.errors import ConfigError
+from claude_pulse.fake.anthropic import FakeAnthropic
+from claude_pulse.services.credentials import CredentialStore
 
 DESIGN_DEFAULTS = {
     "poll_interval_seconds": 60,
@@ -22,6 +28,7 @@ DESIGN_DEFAULTS = {
     "show_opus_tracking": False,
     "start_with_windows": False,
     "callback_port": 19532,
+    "login_source": "pulse",
     "user_agent": "claude-pulse/0.1.0",
     "authorize_url": "https://claude.ai/oauth/authorize",
     "token_url": "https://platform.claude.com/v1/oauth/token",
@@ -52,8 +59,13 @@ def write(path: Path, value: Any) -> Path:
         pytest.param("notification_thresholds", 80, "a list", id="thr-not-list"),
         pytest.param("callback_port", 80, "1024 to 65535", id="port-privileged"),
         pytest.param("callback_port", 70000, "1024 to 65535", id="port-too-big"),
-        pytest.param("user_agent", "", "non-empty", id="ua-empty"),
-        pytest.param("usage_url", "ftp://x", "http:// or https://", id="url-scheme"),
+        pytest.param("user_agent", "", "1 to 200 printable ASCII", id="ua-empty"),
+        pytest.param("user_agent", "pulse\u2713", "printable ASCII", id="ua-not-ascii"),
+        pytest.param("user_agent", "a\tb", "no control characters", id="ua-tab"),
+        pytest.param("usage_url", "ftp://x", "an https:// URL", id="url-scheme"),
+        pytest.param("usage_url", "https://", "an https:// URL", id="url-no-host"),
+        pytest.param("usage_url", "https://a b/", "an https:// URL", id="url-space"),
+        pytest.param("login_source", "claude", '"pulse" or "claude-code"', id="source-unknown"),
     ],
 )
 def test_bad_value_warns_with_file_key_and_range_and_falls_back(
@@ -107,7 +119,7 @@ def test_update_keeps_unknown_keys_and_other_values(tmp_path: Path) -> None:
     path = write(tmp_path / "config.json", {"my_note": "keep me", "poll_interval_seconds": 90})
     loaded = config.load(path)
     assert any("unknown key 'my_note'" in p for p in loaded.problems)
-    cfg = config.update(path, notifications_enabled=False)
+    cfg = config.update(path, notifications_enabled=False).config
     assert cfg.notifications_enabled is False
     on_disk = json.loads(path.read_text())
     assert on_disk == {"my_note": "keep me", "poll_interval_seconds": 90,
@@ -129,6 +141,35 @@ def test_update_rejects_unknown_key(tmp_path: Path) -> None:
         config.update(tmp_path / "c.json", pol_interval=3)
 
 
+def test_update_refuses_a_bad_value_and_writes_nothing(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.json", {"poll_interval_seconds": 90})
+    with pytest.raises(ConfigError, match="poll_interval_seconds must be a whole number"):
+        config.update(path, poll_interval_seconds=5)
+    with pytest.raises(ConfigError, match="no control characters"):
+        config.update(path, user_agent="x\r\ny")
+    assert json.loads(path.read_text()) == {"poll_interval_seconds": 90}
+
+
+@pytest.mark.parametrize(("key", "value", "cleaned"), [
+    pytest.param("login_source", "claude-code", "claude-code", id="source"),
+    pytest.param("notification_thresholds", [90.0, 80], (80, 90), id="thresholds-sorted"),
+    pytest.param("user_agent", "  claude-cli/2.1 (external)  ", "claude-cli/2.1 (external)",
+                 id="ua-stripped"),
+    pytest.param("usage_url", "http://127.0.0.1:9/u", "http://127.0.0.1:9/u", id="loopback"),
+])
+def test_check_cleans_as_the_loader_does(key: str, value: Any, cleaned: Any) -> None:
+    assert config.check(key, value) == cleaned
+    assert getattr(config.parse({key: value}).config, key) == cleaned
+
+
+def test_check_says_what_is_allowed() -> None:
+    with pytest.raises(ConfigError) as info:
+        config.check("callback_port", 80)
+    assert str(info.value) == f"callback_port must be {config.allowed('callback_port')}"
+    with pytest.raises(ConfigError):
+        config.check("no_such_key", 1)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.sampled_from([*sorted(DESIGN_DEFAULTS), "other"]),
                        st.none() | st.booleans() | st.integers() | st.floats() | st.text()
@@ -137,3 +178,108 @@ def test_any_json_object_loads_without_raising(raw: dict[str, Any]) -> None:
     loaded = config.parse(raw)
     assert isinstance(loaded.config, Config)
     assert 30 <= loaded.config.poll_interval_seconds <= 3600
+
+
+# --- hostile and careless config files, as `claude-pulse status` meets them (issue 16) --------
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def status_process(home: Path) -> subprocess.CompletedProcess[str]:
+    """`claude-pulse status` in `home`. Every request that is not for loopback goes to a proxy
+    port nobody listens on, so a config that falls back to Anthropic's URLs reaches nothing."""
+    dead = f"http://127.0.0.1:{_closed_port()}"
+    env = {**os.environ, "CLAUDE_PULSE_HOME": str(home), "HTTP_PROXY": dead, "HTTPS_PROXY": dead,
+           "http_proxy": dead, "https_proxy": dead, "NO_PROXY": "127.0.0.1,localhost,::1",
+           "no_proxy": "127.0.0.1,localhost,::1"}
+    return subprocess.run([sys.executable, "-m", "claude_pulse", "status"], capture_output=True,
+                          text=True, timeout=60, env=env)
+
+
+def logged_in_home(server: FakeAnthropic, home: Path) -> None:
+    tok = server.issue_tokens()
+    CredentialStore(home / "credentials.json").save(TokenSet(
+        tok["access_token"], tok["refresh_token"],
+        datetime.now(timezone.utc) + timedelta(seconds=tok["expires_in"]),
+        scope=tok["scope"], email=tok["account"]["email_address"]))
+
+
+def test_control_characters_in_user_agent_are_a_config_message(
+        fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path) -> None:
+    """Before: every request died with `ValueError: Invalid header value` and a traceback."""
+    logged_in_home(fake_server, pulse_home)
+    settings_ = json.loads(fake_config.read_text())
+    fake_config.write_text(json.dumps({**settings_, "user_agent": "pulse\r\nX-Injected: 1"}))
+    out = status_process(pulse_home)
+    assert "Traceback" not in out.stderr
+    (line,) = out.stderr.splitlines()
+    assert "user_agent" in line and "control characters" in line and str(fake_config) in line
+    assert out.returncode == 0, out.stderr  # the default User-Agent was used instead
+    (request,) = fake_server.requests_to("usage")
+    assert request.headers["user-agent"] == config.DEFAULT_USER_AGENT
+
+
+def test_a_utf8_bom_is_accepted(fake_server: FakeAnthropic, fake_config: Path,
+                                pulse_home: Path) -> None:
+    """PowerShell 5's `Set-Content -Encoding UTF8` writes a BOM; before, the file was refused."""
+    logged_in_home(fake_server, pulse_home)
+    fake_config.write_bytes(b"\xef\xbb\xbf" + fake_config.read_bytes())
+    out = status_process(pulse_home)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    assert len(fake_server.requests_to("usage")) == 1
+    # And saving keeps the file usable (the BOM is not needed back).
+    config.update(fake_config, notifications_enabled=False)
+    assert json.loads(fake_config.read_text(encoding="utf-8"))["notifications_enabled"] is False
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_gets_a_message_naming_the_encoding(
+        fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path, encoding: str) -> None:
+    logged_in_home(fake_server, pulse_home)
+    fake_config.write_bytes(fake_config.read_text().encode(encoding))
+    out = status_process(pulse_home)
+    assert "Traceback" not in out.stderr
+    first = out.stderr.splitlines()[0]
+    assert str(fake_config) in first and "UTF-16" in first and "UTF-8" in first
+    assert "left as it is" in first
+
+
+@pytest.mark.parametrize("key", ["authorize_url", "token_url", "usage_url", "profile_url"])
+def test_http_urls_are_refused_unless_loopback(tmp_path: Path, key: str) -> None:
+    """A planted config must not send the refresh token or the bearer token in clear text."""
+    path = write(tmp_path / "config.json", {key: "http://evil.example.com/steal"})
+    loaded = config.load(path)
+    assert getattr(loaded.config, key) == getattr(Config(), key)
+    (problem,) = loaded.problems
+    assert key in problem and "https://" in problem and "127.0.0.1" in problem
+    for host in ("127.0.0.1", "[::1]", "localhost"):
+        ok = write(tmp_path / "ok.json", {key: f"http://{host}:8080/x"})
+        assert getattr(config.load(ok).config, key) == f"http://{host}:8080/x"
+    for sneaky in ("http://127.0.0.1.evil.example/x", "http://localhost.evil.example/x",
+                   "http://evil.example/127.0.0.1", "http://user@evil.example/x"):
+        bad = write(tmp_path / "bad.json", {key: sneaky})
+        assert getattr(config.load(bad).config, key) == getattr(Config(), key), sneaky
+
+
+def test_a_planted_http_token_url_never_gets_the_refresh_token(
+        fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path) -> None:
+    """`status` with an expired token and `token_url: http://<another host>`: one config line,
+    and the refresh token is not sent there (the default https URL is used, which the test's
+    dead proxy swallows)."""
+    tok = fake_server.issue_tokens()
+    CredentialStore(pulse_home / "credentials.json").save(TokenSet(
+        tok["access_token"], tok["refresh_token"],
+        datetime.now(timezone.utc) - timedelta(minutes=1), scope=tok["scope"]))
+    settings_ = json.loads(fake_config.read_text())
+    fake_config.write_text(json.dumps({**settings_, "token_url": "http://evil.example/token"}))
+    out = status_process(pulse_home)
+    assert "Traceback" not in out.stderr
+    lines = out.stderr.splitlines()
+    assert "token_url" in lines[0] and "https://" in lines[0]
+    assert fake_server.requests_to("token") == []

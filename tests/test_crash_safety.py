@@ -126,7 +126,7 @@ def _check_after_kill(home: Home, server: FakeAnthropic, result: SlotResult) -> 
     assert not list(home.root.glob("history.sqlite3.corrupt-*")), "history was set aside"
     result.history_rows = rows
 
-    manager = TokenManager(store, UrllibTransport(), loaded.config, clock=_now,
+    manager = TokenManager(store, UrllibTransport(), lambda: loaded.config, clock=_now,
                            lock_path=home.credentials_lock)
     before = server.refresh_count
     try:
@@ -194,8 +194,8 @@ def _refresh_window_ms(root: Path, rounds: int = 20) -> float:
     with FakeAnthropic(access_token_ttl=ACCESS_TOKEN_TTL_S) as server:
         store = CredentialStore(home.credentials)
         _log_in(server, store)
-        manager = TokenManager(store, UrllibTransport(),
-                               config_mod.parse(server.config_overrides()).config, clock=_now,
+        config = config_mod.parse(server.config_overrides()).config
+        manager = TokenManager(store, UrllibTransport(), lambda: config, clock=_now,
                                lock_path=home.credentials_lock)
         times = []
         for _ in range(rounds):

@@ -21,10 +21,10 @@ import pytest
 from PIL import Image
 
 from claude_pulse.core.gauge import BLUE, GREEN, ORANGE, RED, TRACK, marker_x
+from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import parse_usage
 from claude_pulse.core.viewmodel import Action
-from claude_pulse.services.snapshot import Snapshot
 from claude_pulse.ui.deep_dive import CARD_WIDTH, TITLE, DeepDiveWindow, place_window
 from support.fixtures_display import arc_coverage, click, count_near, grab, near, xdotool
 

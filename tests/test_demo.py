@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from claude_pulse.commands.tray import MemoryAutostart, follow_login_redirects
+from claude_pulse.fake.demo import MemoryAutostart, follow_login_redirects
 from support.fixtures_display import (
     DockedIcon,
     click,

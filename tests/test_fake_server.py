@@ -24,12 +24,13 @@ from typing import Any
 import pytest
 
 from claude_pulse import config
+from claude_pulse.core.http import HttpResponse
 from claude_pulse.core.usage import parse_usage, parse_usage_body
 from claude_pulse.errors import NetworkError
 from claude_pulse.fake import samples
 from claude_pulse.fake.anthropic import FakeAnthropic, Reply
 from claude_pulse.oauth.constants import CLIENT_ID, MANUAL_REDIRECT_URI, OAUTH_BETA, SCOPES
-from claude_pulse.services.http import HttpResponse, UrllibTransport
+from claude_pulse.services.http import UrllibTransport
 
 REDIRECT = "http://localhost:19532/callback"
 http_client = UrllibTransport()

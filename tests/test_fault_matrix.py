@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from claude_pulse import config as config_mod
+from claude_pulse.core.http import HttpResponse
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.statusline import format_line
 from claude_pulse.core.tokens import TokenSet
@@ -43,16 +43,29 @@ from claude_pulse.home import Home
 from claude_pulse.oauth.flow import refresh_tokens
 from claude_pulse.services.gate import HOURLY_CEILING
 from claude_pulse.services.http import UrllibTransport
-from claude_pulse.services.login import LoginSession
-from claude_pulse.services.poller import Poller
-from claude_pulse.services.usage_client import REQUEST_TIMEOUT_S, UsageClient
+from claude_pulse.services.settings import Settings
+from claude_pulse.services.usage_client import REQUEST_TIMEOUT_S
 from claude_pulse.wiring import Services
 from support.fakes import Clock, FakeScheduler, RecordingNotifier
 
-# The slow-response scenario builds the usage client with this timeout (the constructor takes
-# one), so it costs a fraction of a second instead of REQUEST_TIMEOUT_S.
+# The slow-response scenarios cut the usage requests' timeout to this (through the transport
+# seam), so they cost a fraction of a second instead of REQUEST_TIMEOUT_S.
 SHORT_TIMEOUT_S = 0.3
 assert SHORT_TIMEOUT_S < REQUEST_TIMEOUT_S
+
+
+class UsageTimeoutCap:
+    """The real transport, with the usage endpoint's timeout cut to `cap` once it is set."""
+
+    def __init__(self) -> None:
+        self.cap: float | None = None
+        self._inner = UrllibTransport()
+
+    def request(self, method: str, url: str, *, headers: Mapping[str, str],
+                body: bytes | None = None, timeout: float) -> HttpResponse:
+        if self.cap is not None and url.endswith("/usage"):
+            timeout = min(timeout, self.cap)
+        return self._inner.request(method, url, headers=headers, body=body, timeout=timeout)
 
 
 
@@ -79,10 +92,11 @@ class App:
         self.scheduler = FakeScheduler(self.clock)
         self.notifier = RecordingNotifier()
         self.main: queue.Queue[Callable[[], None]] = queue.Queue()
-        loaded = config_mod.load(config_path)
-        self.services = Services(self.home, loaded.config, clock=self.clock)
-        self.poller = Poller(self.services, scheduler=self.scheduler, post=self.main.put,
-                             on_status=lambda s: None, notifier=self.notifier)
+        self.transport = UsageTimeoutCap()
+        self.services = Services(self.home, Settings(config_path), clock=self.clock,
+                                 transport=self.transport, notifier=self.notifier)
+        self.poller = self.services.poller(scheduler=self.scheduler, post=self.main.put,
+                                           on_status=lambda s: None)
 
     # -- setting the scene --
 
@@ -108,14 +122,11 @@ class App:
         self.services.credentials.save(replace(self.stored(), expires_at=when))
 
     def reconfigure(self, usage_timeout: float | None = None, **changes: Any) -> None:
-        """Point the running app at other URLs, as an edited config.json would after a restart."""
-        services = self.services
-        services.config = replace(services.config, **changes)
-        for name in ("tokens", "usage_client"):
-            services.__dict__.pop(name, None)  # cached_property: rebuilt from the new config
+        """Point the running app at other URLs (they apply at once), or cut the usage timeout."""
+        if changes:
+            self.services.settings.update(**changes)
         if usage_timeout is not None:
-            services.__dict__["usage_client"] = UsageClient(
-                services.transport, services.config, services.tokens, timeout=usage_timeout)
+            self.transport.cap = usage_timeout
 
     def set_usage(self, session: float, *, session_resets_in: timedelta = timedelta(hours=3),
                   weekly: float = 50.0) -> None:
@@ -205,7 +216,7 @@ def _offline(app: App) -> None:
 
 
 def _dns_failure(app: App) -> None:
-    app.reconfigure(usage_url="http://api.anthropic.invalid/api/oauth/usage")
+    app.reconfigure(usage_url="https://api.anthropic.invalid/api/oauth/usage")
 
 
 def _slow_answer(app: App) -> None:
@@ -472,9 +483,7 @@ def test_oauth_callback_timeout_shows_retry_and_writes_nothing(
     harness = App(fake_server, pulse_home, fake_config)
     harness.poller.start()
     harness.poller.login_started()
-    session = LoginSession(harness.services.config, harness.services.credentials,
-                           harness.services.transport, open_browser=lambda url: False,
-                           timeout=0.5)
+    session = harness.services.login_session(open_browser=lambda url: False, timeout=0.5)
     session_error: LoginTimeout | None = None
     try:
         session.run()
@@ -560,7 +569,7 @@ CLI_ROWS = [
     pytest.param(CliRow(_cli(lambda f, h: f.queue("usage", Reply.reset())), 1, "cut off"),
                  id="reset-mid-body"),
     pytest.param(CliRow(_cli(lambda f, h: _cli_edit_config(
-        h, usage_url="http://api.anthropic.invalid/api/oauth/usage")), 1, "cannot resolve"),
+        h, usage_url="https://api.anthropic.invalid/api/oauth/usage")), 1, "cannot resolve"),
                  id="dns-failure"),
     pytest.param(CliRow(_cli(lambda f, h: _cli_edit_config(
         h, token_url=f"http://127.0.0.1:{closed_port()}/t"), expires_in=-60), 1,

@@ -23,7 +23,6 @@ from claude_pulse.oauth.flow import (
     check_callback,
     exchange_code,
     parse_pasted_code,
-    parse_retry_after,
     refresh_tokens,
     start_login,
     token_set_from_response,
@@ -163,23 +162,6 @@ def test_token_set_from_response(payload: dict[str, object], previous: TokenSet 
 def test_token_set_from_response_rejects(payload: object) -> None:
     with pytest.raises(BadResponse):
         token_set_from_response(payload, NOW)
-
-
-@pytest.mark.parametrize(("value", "expected"), [
-    pytest.param(None, None, id="absent"),
-    pytest.param("120", 120.0, id="seconds"),
-    pytest.param("0", 0.0, id="zero-as-seen-in-the-wild"),
-    pytest.param(" 30 ", 30.0, id="spaces"),
-    pytest.param("Sat, 28 Nov 2026 12:10:00 GMT", 600.0, id="http-date"),
-    pytest.param("Sat, 28 Nov 2026 11:00:00 GMT", 0.0, id="http-date-in-past"),
-    pytest.param("-5", None, id="negative"),
-    pytest.param("1.5", None, id="fraction-not-rfc"),
-    pytest.param("soon", None, id="garbage"),
-    pytest.param("Sat, 28 Nov 2026 12:10:00", None, id="date-without-zone"),
-    pytest.param("", None, id="empty"),
-])
-def test_parse_retry_after(value: str | None, expected: float | None) -> None:
-    assert parse_retry_after(value, NOW) == expected
 
 
 # -- against the fake server ----------------------------------------------------------------------

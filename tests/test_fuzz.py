@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 from claude_pulse import config as config_mod
 from claude_pulse.core.report import status_json
+from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.statusline import format_line, from_claude_code
 from claude_pulse.core.tokens import TokenSet
@@ -50,7 +51,7 @@ from claude_pulse.oauth.loopback import LoopbackReceiver
 from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.services.gate import RequestGate
 from claude_pulse.services.http import UrllibTransport
-from claude_pulse.services.snapshot import Snapshot, SnapshotStore
+from claude_pulse.services.snapshot import SnapshotStore
 from claude_pulse.services.tokens import TokenManager
 from claude_pulse.services.usage_client import UsageClient
 
@@ -96,10 +97,10 @@ def usage_client(fake_server: FakeAnthropic, tmp_path: Path) -> UsageClient:
     tok = fake_server.issue_tokens()
     store.save(TokenSet(tok["access_token"], tok["refresh_token"],
                         datetime.now(timezone.utc) + timedelta(hours=8)))
-    tokens = TokenManager(store, UrllibTransport(), config,
+    tokens = TokenManager(store, UrllibTransport(), lambda: config,
                           clock=lambda: datetime.now(timezone.utc),
                           lock_path=tmp_path / "credentials.lock")
-    return UsageClient(UrllibTransport(), config, tokens, timeout=5)
+    return UsageClient(UrllibTransport(), lambda: config, tokens, timeout=5)
 
 
 def _render(raw: dict[str, Any]) -> None:
@@ -125,7 +126,7 @@ def test_usage_bytes_over_http_give_usage_or_api_error(fake_server: FakeAnthropi
                                                        body: bytes, status: int) -> None:
     fake_server.queue("usage", Reply(status, body=body))
     try:
-        raw = usage_client.fetch_usage()
+        raw, _ = usage_client.fetch_usage()
     except (ApiError, NetworkError) as exc:  # not usable data (a 204 with a body: "cut off")
         assert exc.args[0] and "\n" not in exc.args[0]
         return
@@ -243,7 +244,7 @@ def test_config_of_any_bytes_loads_with_defaults_and_is_never_overwritten(data: 
             return
         saved = json.loads(path.read_text(encoding="utf-8"))
         assert saved["notifications_enabled"] is False
-        before = json.loads(data.decode("utf-8")) if data.strip() else {}
+        before = json.loads(data.decode("utf-8-sig")) if data.strip() else {}
         assert set(before) <= set(saved)  # every key the user had is still there
 
 

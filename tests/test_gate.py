@@ -22,7 +22,7 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
 
 def gate(tmp_path: Path, ceiling: int = HOURLY_CEILING) -> RequestGate:
-    return RequestGate(tmp_path / "gate.json", tmp_path / "gate.lock", ceiling)
+    return RequestGate(tmp_path / "gate.json", tmp_path / "gate.lock", lambda: ceiling)
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,8 @@ from pathlib import Path
 from claude_pulse.errors import CooldownActive
 from claude_pulse.services.gate import RequestGate
 d = Path(sys.argv[1]); got = 0
-g = RequestGate(d / "gate.json", d / "gate.lock", ceiling=int(sys.argv[2]))
+ceiling = int(sys.argv[2])
+g = RequestGate(d / "gate.json", d / "gate.lock", ceiling=lambda: ceiling)
 now = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 for _ in range(40):
     try:

@@ -62,8 +62,8 @@ def config(fake_server: FakeAnthropic) -> Config:
 
 def run_login(config: Config, store: CredentialStore, browser: Callable[[str], bool],
               timeout: float = 10, **kw: object) -> object:
-    return LoginSession(config, store, UrllibTransport(), open_browser=browser,  # type: ignore[arg-type]
-                        timeout=timeout, **kw).run()
+    return LoginSession(lambda: config, store, UrllibTransport(),  # type: ignore[arg-type]
+                        open_browser=browser, timeout=timeout, **kw).run()
 
 
 def test_loopback_login_saves_tokens_and_shows_success(
@@ -170,8 +170,8 @@ def test_a_crashing_browser_opener_still_lets_the_user_open_the_url(
 
 
 def test_cancel_from_another_thread(config: Config, store: CredentialStore) -> None:
-    session = LoginSession(config, store, UrllibTransport(), open_browser=lambda url: False,
-                           timeout=60)
+    session = LoginSession(lambda: config, store, UrllibTransport(),
+                           open_browser=lambda url: False, timeout=60)
     errors: list[BaseException] = []
 
     def worker() -> None:
@@ -193,7 +193,8 @@ def test_cancel_from_another_thread(config: Config, store: CredentialStore) -> N
 
 
 def test_cancel_before_run(config: Config, store: CredentialStore) -> None:
-    session = LoginSession(config, store, UrllibTransport(), open_browser=lambda url: False)
+    session = LoginSession(lambda: config, store, UrllibTransport(),
+                           open_browser=lambda url: False)
     session.cancel()
     with pytest.raises(LoginError, match="cancelled"):
         session.run()

@@ -51,7 +51,7 @@ def test_chromium_follows_the_redirect(chromium: Chromium, fake_server: FakeAnth
         return True
 
     def run() -> None:
-        LoginSession(config, store, UrllibTransport(), open_browser=open_browser,
+        LoginSession(lambda: config, store, UrllibTransport(), open_browser=open_browser,
                      timeout=60).run()
 
     if deny:

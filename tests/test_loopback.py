@@ -10,9 +10,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
+from claude_pulse.core.http import HttpResponse
 from claude_pulse.errors import LoginError, LoginTimeout, PortInUse
 from claude_pulse.oauth.loopback import SUCCESS_TITLE, LoopbackReceiver
-from claude_pulse.services.http import HttpResponse, UrllibTransport
+from claude_pulse.services.http import UrllibTransport
 
 STATE = "expected-state-value"
 

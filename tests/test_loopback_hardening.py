@@ -280,7 +280,7 @@ def _session(fake: FakeAnthropic, home: Path, browser: Browser,
              timeout: float) -> tuple[LoginSession, CredentialStore]:
     config = config_mod.parse({**fake.config_overrides(), "callback_port": 0}).config
     store = CredentialStore(home / "credentials.json")
-    return LoginSession(config, store, UrllibTransport(), open_browser=browser.open,
+    return LoginSession(lambda: config, store, UrllibTransport(), open_browser=browser.open,
                         timeout=timeout), store
 
 

@@ -23,8 +23,6 @@ from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.tokens import TokenSet
 from claude_pulse.fake.anthropic import FakeAnthropic, Reply
 from claude_pulse.home import Home
-from claude_pulse.services.alert_memory import AlertMemoryStore
-from claude_pulse.services.poller import Poller
 from claude_pulse.wiring import Services
 from support.fakes import Clock, FakeScheduler, RecordingNotifier
 
@@ -39,11 +37,10 @@ class Harness:
         self.main: queue.Queue[Callable[[], None]] = queue.Queue()
         h = Home(home)
         h.ensure()
-        cfg = config_mod.parse({**server.config_overrides(), "callback_port": 0}).config
-        self.services = Services(h, cfg, clock=self.clock)
-        self.poller = Poller(self.services, scheduler=self.scheduler, post=self.main.put,
-                             on_status=self.statuses.append, notifier=self.notifier,
-                             alert_memory=AlertMemoryStore(h.alerts))
+        config_mod.update(h.config, **server.config_overrides(), callback_port=0)
+        self.services = Services(h, clock=self.clock, notifier=self.notifier)
+        self.poller = self.services.poller(scheduler=self.scheduler, post=self.main.put,
+                                           on_status=self.statuses.append)
 
     def login(self, scope: str | None = None) -> None:
         tok = self.server.issue_tokens(**({"scope": scope} if scope else {}))
@@ -229,8 +226,7 @@ def test_threshold_alert_fires_once_and_survives_restart(app: Harness,
 
 
 def test_alerts_off_sends_nothing(app: Harness, pulse_home: Path) -> None:
-    app.services.config = config_mod.parse(
-        {**app.server.config_overrides(), "notifications_enabled": False}).config
+    app.services.settings.update(notifications_enabled=False)
     app.login()
     app.usage(97.0)
     app.poller.start()
@@ -255,3 +251,65 @@ def test_each_poll_adds_to_the_charts_and_the_forecast(app: Harness) -> None:
     assert [v for _, v in status.session_history] == [30.0, 35.0, 40.0, 45.0]
     assert status.session_forecast is not None
     assert status.session_forecast.rate_per_hour == pytest.approx(60.0, rel=0.05)
+
+
+# ---- settings applied while running (issue 12: no restart) ----------------------------------
+
+
+def edit_config(home: Path, **changes: Any) -> None:
+    """What a user does in an editor while the app runs."""
+    path = home / "config.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**data, **changes}), encoding="utf-8")
+
+
+def test_a_hand_edit_applies_at_the_next_wake_up(app: Harness, pulse_home: Path) -> None:
+    """Interval, threshold and User-Agent edited in config.json: the timer already armed is
+    re-planned, and the next request and alert use the new values."""
+    app.login()
+    app.usage(55.0, weekly=20.0)
+    app.poller.start()
+    app.settle()
+    assert app.scheduler.next_delay() == 60 and app.notifier.sent == []
+    edit_config(pulse_home, poll_interval_seconds=300, user_agent="edited-by-hand/1",
+                notification_thresholds=[50])
+    app.scheduler.fire_next()  # the 60 s wake-up notices the edit: no request yet
+    assert app.usage_requests() == 1
+    assert app.scheduler.next_delay() == 240  # 300 s after the last fetch
+    status = app.tick()
+    assert status.phase is Phase.OK and app.usage_requests() == 2
+    assert app.server.requests_to("usage")[-1].headers["user-agent"] == "edited-by-hand/1"
+    assert [a.title for a in app.notifier.sent] == ["You've used 50% of your session limit"]
+    assert app.scheduler.next_delay() == 300
+
+
+def test_a_shorter_interval_from_the_app_applies_at_once(app: Harness) -> None:
+    app.login()
+    app.poller.start()
+    app.settle()
+    app.clock.now += timedelta(seconds=20)
+    app.services.settings.update(poll_interval_seconds=3600)
+    assert app.scheduler.next_delay() == 3580
+    app.services.settings.update(poll_interval_seconds=30, user_agent="from-preferences/2")
+    assert app.scheduler.next_delay() == 10  # 30 s after the last fetch
+    app.clock.now += timedelta(seconds=40)
+    app.services.settings.update(poll_interval_seconds=60)  # already due at the new interval?
+    app.services.settings.update(poll_interval_seconds=30)  # overdue now: fetch at once
+    app.settle()
+    assert app.usage_requests() == 2
+    assert app.server.requests_to("usage")[-1].headers["user-agent"] == "from-preferences/2"
+
+
+def test_a_new_usage_url_applies_to_the_next_poll(app: Harness) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    app.login()
+    app.poller.start()
+    app.settle()
+    app.services.settings.update(usage_url=f"http://127.0.0.1:{port}/api/oauth/usage")
+    status = app.tick()
+    assert status.phase is Phase.OFFLINE and "refused" in (status.message or "")
+    assert app.usage_requests() == 1  # the fake server was not asked again

@@ -23,6 +23,7 @@ from claude_pulse.core.polling import (
     Timer,
     WindowVisible,
 )
+from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import parse_usage
 from claude_pulse.errors import (
@@ -34,7 +35,6 @@ from claude_pulse.errors import (
     ReauthRequired,
     ServerError,
 )
-from claude_pulse.services.snapshot import Snapshot
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 POLICY = PollPolicy(base_interval_s=60)
@@ -263,3 +263,29 @@ def test_login_cycle() -> None:
     assert model.status.account == "a@example.com"
     model, effects = run(model, polling.LoggedOut())
     assert model.status.phase is Phase.SIGNED_OUT and effects == [CancelTimer()]
+
+
+# ---- a changed poll interval ----
+
+@pytest.mark.parametrize(
+    ("model", "base_s", "now_s", "effects"),
+    [
+        pytest.param(polling_ok(), 300, 10, [ScheduleAt(NOW + timedelta(seconds=300))],
+                     id="longer-moves-the-armed-timer-later"),
+        pytest.param(polling_ok(), 30, 10, [ScheduleAt(NOW + timedelta(seconds=30))],
+                     id="shorter-moves-it-earlier"),
+        pytest.param(polling_ok(), 30, 45, [Fetch()], id="overdue-fetches-now"),
+        pytest.param(polling_ok(), 60, 10, [], id="same-interval-nothing"),
+        pytest.param(replace(polling_ok(), in_flight=True), 300, 10, [], id="in-flight"),
+        pytest.param(PollModel(AppStatus(Phase.OFFLINE, snap(), NOW + timedelta(seconds=30)),
+                               failures=1), 300, 10, [], id="back-off-keeps-its-time"),
+        pytest.param(PollModel(), 300, 10, [], id="signed-out"),
+    ],
+)
+def test_settings_changed_replans_the_next_poll(model: PollModel, base_s: float, now_s: float,
+                                                effects: list[polling.Effect]) -> None:
+    new, got = polling.step(model, polling.SettingsChanged(), NOW + timedelta(seconds=now_s),
+                            PollPolicy(base_interval_s=base_s))
+    assert got == effects
+    if effects and isinstance(effects[0], ScheduleAt):
+        assert new.status.next_try == effects[0].when

@@ -25,10 +25,10 @@ from claude_pulse.core.gauge import (
     Level,
     gauge_geometry,
 )
+from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import ExtraUsage, Limit, Usage, Window, parse_usage
 from claude_pulse.core.viewmodel import DeepDiveView, TrayView, deep_dive_view, tray_view
-from claude_pulse.services.snapshot import Snapshot
 from claude_pulse.ui import fonts, render_tray
 from claude_pulse.ui.logo import draw_logo
 from claude_pulse.ui.render import (

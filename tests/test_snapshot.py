@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from claude_pulse.core.snapshot import Snapshot
+from claude_pulse.core.usage import parse_usage
 from claude_pulse.services.snapshot import SnapshotStore
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -16,7 +18,7 @@ RAW = {"five_hour": {"utilization": 42.0, "resets_at": "2026-11-28T15:00:00+00:0
 def test_round_trip(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path / "snapshot.json")
     assert store.load() is None
-    store.save(NOW, RAW, source="claude-code")
+    store.save(Snapshot(NOW, parse_usage(RAW), RAW, source="claude-code"))
     snap = store.load()
     assert snap is not None
     assert snap.fetched_at == NOW and snap.raw == RAW and snap.source == "claude-code"

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from claude_pulse.commands.statusline import read_stdin
+from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.statusline import (
     format_duration,
     format_line,
@@ -24,7 +25,7 @@ from claude_pulse.core.statusline import (
     rate_limited_line,
 )
 from claude_pulse.core.tokens import TokenSet
-from claude_pulse.core.usage import Usage, Window
+from claude_pulse.core.usage import Usage, Window, parse_usage
 from claude_pulse.fake.anthropic import FakeAnthropic, Reply
 from claude_pulse.home import Home
 from claude_pulse.services.credentials import CredentialStore
@@ -264,11 +265,13 @@ class Scene:
               source: str = "api") -> None:
         now = datetime.now(UTC)
         session_reset = now + timedelta(hours=1, minutes=12, seconds=30)
-        SnapshotStore(self.home.snapshot).save(now - age, {
+        raw = {
             "five_hour": {"utilization": session, "resets_at": session_reset.isoformat()},
             "seven_day": {"utilization": weekly,
                           "resets_at": (now + timedelta(days=3)).isoformat()},
-        }, source)
+        }
+        SnapshotStore(self.home.snapshot).save(Snapshot(now - age, parse_usage(raw), raw,
+                                                        source))
 
     def serve(self, session: float, weekly: float) -> None:
         now = datetime.now(UTC)

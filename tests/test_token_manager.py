@@ -51,7 +51,7 @@ class Setup:
         self.store = CredentialStore(home / "credentials.json")
         self.config = Config(**{**fake.config_overrides(),
                                 **({"token_url": token_url} if token_url else {})})
-        self.manager = TokenManager(self.store, UrllibTransport(), self.config,
+        self.manager = TokenManager(self.store, UrllibTransport(), lambda: self.config,
                                     clock=lambda: NOW, lock_path=home / "credentials.lock")
         self.refreshed: list[str] = []
         self.manager.on_refresh.append(lambda: self.refreshed.append("x"))
@@ -179,7 +179,7 @@ def test_refresh_saves_before_it_returns(setup: Setup) -> None:
             super().save(tokens)
 
     store = FailingStore(setup.store.path)
-    manager = TokenManager(store, UrllibTransport(), setup.config, clock=lambda: NOW,
+    manager = TokenManager(store, UrllibTransport(), lambda: setup.config, clock=lambda: NOW,
                            lock_path=setup.store.path.with_suffix(".lock"))
     setup.log_in(TokenState.EXPIRED)
     with pytest.raises(CredentialsError, match="No space left"):
@@ -219,8 +219,8 @@ def test_threads_refresh_once(setup: Setup) -> None:
 def test_new_token_works_at_the_usage_endpoint(setup: Setup) -> None:
     setup.log_in(TokenState.EXPIRED)
     setup.fake.expire_access_tokens()
-    client = UsageClient(UrllibTransport(), setup.config, setup.manager)
-    assert "five_hour" in client.fetch_usage()
+    client = UsageClient(UrllibTransport(), lambda: setup.config, setup.manager)
+    assert "five_hour" in client.fetch_usage()[0]
 
 
 _CHILD = r"""
@@ -234,12 +234,13 @@ from claude_pulse.services.tokens import TokenManager
 from claude_pulse.services.usage_client import UsageClient
 
 home, config, start = Path(sys.argv[1]), Config(**json.loads(sys.argv[2])), float(sys.argv[3])
-manager = TokenManager(CredentialStore(home / "credentials.json"), UrllibTransport(), config,
+manager = TokenManager(CredentialStore(home / "credentials.json"), UrllibTransport(),
+                       lambda: config,
                        clock=lambda: datetime.now(timezone.utc),
                        lock_path=home / "credentials.lock")
 time.sleep(max(0.0, start - time.time()))
 token = manager.access_token()
-UsageClient(UrllibTransport(), config, manager).fetch_usage()
+UsageClient(UrllibTransport(), lambda: config, manager).fetch_usage()
 print(json.dumps({"token": token}))
 """
 

@@ -65,13 +65,13 @@ def fake(fake_server: FakeAnthropic) -> FakeAnthropic:
 
 def client_for(fake: FakeAnthropic, tokens: StubTokens | TokenManager, **config: object
                ) -> UsageClient:
-    return UsageClient(UrllibTransport(), Config(**{**fake.config_overrides(), **config}),
-                       tokens)  # type: ignore[arg-type]
+    cfg = Config(**{**fake.config_overrides(), **config})  # type: ignore[arg-type]
+    return UsageClient(UrllibTransport(), lambda: cfg, tokens)
 
 
 def test_fetch_usage_returns_the_raw_object_with_the_right_headers(fake: FakeAnthropic) -> None:
     tokens = StubTokens(fake)
-    assert client_for(fake, tokens, user_agent="my-agent/2").fetch_usage() == USAGE
+    assert client_for(fake, tokens, user_agent="my-agent/2").fetch_usage()[0] == USAGE
     (req,) = fake.requests_to("usage")
     assert req.headers["authorization"] == f"Bearer {tokens.token}"
     assert req.headers["anthropic-beta"] == "oauth-2025-04-20"
@@ -88,6 +88,21 @@ def test_default_user_agent_is_claude_pulse(fake: FakeAnthropic) -> None:
 def test_fetch_profile(fake: FakeAnthropic) -> None:
     profile = client_for(fake, StubTokens(fake)).fetch_profile()
     assert profile == Profile("pulse.user@example.com", "Max 5x", "default_claude_max_5x")
+
+
+def test_fetch_profile_for_a_login_not_saved_yet(fake: FakeAnthropic) -> None:
+    """During a login: the new token is used as it is; a refusal is not "refreshed" away."""
+    stored = StubTokens(fake)
+    new = fake.issue_tokens()
+    tokens = TokenSet(new["access_token"], new["refresh_token"], NOW + timedelta(hours=8))
+    client = client_for(fake, stored)
+    assert client.fetch_profile(tokens).email == "pulse.user@example.com"
+    sent = fake.requests_to("profile")[-1].headers["authorization"]
+    assert sent == f"Bearer {new['access_token']}"
+    fake.expire_access_tokens()
+    with pytest.raises(ReauthRequired):
+        client.fetch_profile(tokens)
+    assert stored.refreshes == []
 
 
 @pytest.mark.parametrize(("org_type", "tier", "expected"), [
@@ -109,7 +124,7 @@ def test_401_refreshes_once_and_retries_once(fake: FakeAnthropic) -> None:
     tokens = StubTokens(fake)
     old = tokens.token
     fake.queue("usage", Reply.unauthorized())
-    assert client_for(fake, tokens).fetch_usage() == USAGE
+    assert client_for(fake, tokens).fetch_usage()[0] == USAGE
     assert tokens.refreshes == [old]
     first, second = fake.requests_to("usage")
     assert first.headers["authorization"] != second.headers["authorization"]
@@ -163,7 +178,7 @@ def test_429_with_fresh_token_is_rate_limited(fake: FakeAnthropic, retry_after: 
 def test_429_with_aging_token_refreshes_once(fake: FakeAnthropic, state: TokenState) -> None:
     fake.queue("usage", Reply.rate_limited(3600))
     tokens = StubTokens(fake, state)
-    assert client_for(fake, tokens).fetch_usage() == USAGE
+    assert client_for(fake, tokens).fetch_usage()[0] == USAGE
     assert len(tokens.refreshes) == 1
 
 
@@ -203,8 +218,8 @@ def test_server_errors_are_retryable(fake: FakeAnthropic) -> None:
 
 def test_every_request_has_a_timeout(fake: FakeAnthropic) -> None:
     fake.queue("usage", Reply.slow(3))
-    client = UsageClient(UrllibTransport(), Config(**fake.config_overrides()), StubTokens(fake),
-                         timeout=0.5)
+    cfg = Config(**fake.config_overrides())
+    client = UsageClient(UrllibTransport(), lambda: cfg, StubTokens(fake), timeout=0.5)
     with pytest.raises(NetworkError) as info:
         client.fetch_usage()
     assert info.value.reason == "timeout" and info.value.retryable
@@ -227,10 +242,10 @@ def test_expired_on_the_server_with_real_token_manager(fake: FakeAnthropic,
     data = fake.issue_tokens()
     store.save(TokenSet(data["access_token"], data["refresh_token"], NOW + timedelta(hours=8)))
     config = Config(**fake.config_overrides())
-    manager = TokenManager(store, UrllibTransport(), config, clock=lambda: NOW,
+    manager = TokenManager(store, UrllibTransport(), lambda: config, clock=lambda: NOW,
                            lock_path=pulse_home / "credentials.lock")
     fake.expire_access_tokens()
-    assert UsageClient(UrllibTransport(), config, manager).fetch_usage() == USAGE
+    assert UsageClient(UrllibTransport(), lambda: config, manager).fetch_usage()[0] == USAGE
     saved = store.load()
     assert fake.refresh_count == 1 and saved is not None
     assert saved.refresh_token != data["refresh_token"]

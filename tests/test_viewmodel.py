@@ -9,6 +9,7 @@ import pytest
 
 from claude_pulse.core.forecast import Forecast
 from claude_pulse.core.gauge import AMBER, BLUE, GREEN, RED, Level
+from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import ExtraUsage, Limit, Usage, Window, parse_usage
 from claude_pulse.core.viewmodel import (
@@ -22,7 +23,6 @@ from claude_pulse.core.viewmodel import (
     format_percent,
     tray_view,
 )
-from claude_pulse.services.snapshot import Snapshot
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # a Saturday

@@ -18,7 +18,6 @@ every thread is a daemon, so nothing can keep the process alive after `run()` re
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import logging
 import signal
@@ -26,11 +25,9 @@ import sys
 import threading
 import time
 import tkinter as tk
-import webbrowser
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from claude_pulse import config as config_mod
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.viewmodel import Action, tray_view
 from claude_pulse.errors import ConfigError, PulseError
@@ -39,11 +36,9 @@ from claude_pulse.ui.tk_scheduler import TkScheduler
 from claude_pulse.ui.tray import MenuEntry, Tray, build_tk_menu
 
 if TYPE_CHECKING:
-    from claude_pulse.core.polling import PollPolicy
-    from claude_pulse.platform.autostart import Autostart
+    from claude_pulse.config import Config
     from claude_pulse.services.login import LoginSession
     from claude_pulse.services.poller import Poller
-    from claude_pulse.ui.notify import Notifier
     from claude_pulse.wiring import Services
 
 __all__ = ["DesktopApp"]
@@ -61,24 +56,15 @@ class DesktopApp:
         self,
         services: Services,
         *,
-        open_browser: Callable[[str], bool] = webbrowser.open,
-        autostart: Autostart | None = None,
-        poll_policy: PollPolicy | None = None,
         login_timeout_s: float | None = None,
         show_window: bool = False,
         single_instance: bool = True,
-        notifier: Notifier | None = None,
     ) -> None:
         self.services = services
-        self._open_browser = open_browser
-        self._autostart = autostart
-        self._poll_policy = poll_policy
         self._login_timeout_s = login_timeout_s
         self._show_window_at_start = show_window
         self._single_instance = single_instance
-        self._notifier = notifier
-        self._alerts_on = services.config.notifications_enabled
-        self._autostart_on = False
+        self._unsubscribe: Callable[[], None] | None = None
         self._exit_code = EXIT_OK
         self._login: LoginSession | None = None
         self._status = AppStatus(Phase.LOADING)
@@ -124,8 +110,7 @@ class DesktopApp:
         return False
 
     def _build(self, root: tk.Tk) -> None:
-        from claude_pulse.services.alert_memory import AlertMemoryStore
-        from claude_pulse.services.poller import Poller
+        from claude_pulse.platform.autostart import sync_autostart
         from claude_pulse.ui.logo import draw_logo
 
         services = self.services
@@ -135,22 +120,9 @@ class DesktopApp:
         scheduler = self._scheduler = TkScheduler(root)
         scheduler.handle_signals(self._on_signal)
 
-        if self._notifier is None:
-            from claude_pulse.platform.autostart import icon_path
-            from claude_pulse.ui.notify import LazyNotifier, make_notifier
-
-            icon = icon_path()
-            # Built on the first alert: desktop-notifier costs ~4.6 MB and a thread at rest.
-            self._notifier = LazyNotifier(lambda: make_notifier(icon=icon))
-        if self._autostart is None:
-            from claude_pulse.platform.autostart import autostart_for_platform, sync_autostart
-
-            self._autostart = autostart_for_platform()
-            # The config key wins at start-up (it may have been edited by hand).
-            self._autostart_on = sync_autostart(services.config.start_with_windows,
-                                                self._autostart)
-        else:
-            self._autostart_on = self._read_autostart()
+        settings = services.settings.current()
+        # The config key wins at start-up (it may have been edited by hand).
+        sync_autostart(settings.start_with_windows, services.autostart)
 
         self._window = DeepDiveWindow(
             root,
@@ -159,26 +131,19 @@ class DesktopApp:
             on_alerts_toggled=self.set_alerts,
             on_action=self._banner_action,
             on_visibility=self._window_visibility,
-            show_model_limits=services.config.show_opus_tracking,
+            show_model_limits=settings.show_opus_tracking,
             logo=draw_logo(64),
         )
-        self._window.set_alerts(self._alerts_on)
+        self._window.set_alerts(settings.notifications_enabled)
         self._window.set_problem(self._config_problem())
 
         entries = self.menu_entries()
         self._menu = build_tk_menu(root, entries)
         self._tray = Tray(post=scheduler.post, entries=entries,
                           on_context_menu=self.popup_menu, on_session_end=self.quit)
-        self._poller = Poller(
-            services,
-            scheduler=scheduler,
-            post=scheduler.post,
-            on_status=self._on_status,
-            notifier=self._notifier,
-            alert_memory=AlertMemoryStore(services.home.alerts),
-            policy=self._poll_policy,
-            alerts_enabled=lambda: self._alerts_on,
-        )
+        self._poller = services.poller(scheduler=scheduler, post=scheduler.post,
+                                       on_status=self._on_status)
+        self._unsubscribe = services.settings.subscribe(self._settings_changed)
 
     def _start(self) -> None:
         assert self._tray is not None and self._poller is not None
@@ -206,11 +171,13 @@ class DesktopApp:
         if self._login is not None:
             self._login.cancel()
             self._login = None
+        if self._unsubscribe is not None:
+            self._unsubscribe()
         if self._poller is not None:
             self._poller.stop()
         if self._tray is not None:
             self._tray.stop()
-        notifier_close = getattr(self._notifier, "close", None)
+        notifier_close = getattr(self.services.notifier, "close", None)
         if callable(notifier_close):
             with contextlib.suppress(Exception):
                 notifier_close()
@@ -237,13 +204,17 @@ class DesktopApp:
     # ---- the menu (tray: native menu; xorg: Tk popup) ----
 
     def menu_entries(self) -> list[MenuEntry]:
+        def current() -> Config:
+            return self.services.settings.current()
+
         return [
             MenuEntry("Open Deep Dive", self.show_window_at_pointer, default=True),
             MenuEntry("Refresh now", self.refresh_now),
-            MenuEntry("Limit Alerts", lambda: self.set_alerts(not self._alerts_on),
-                      checked=lambda: self._alerts_on, separator_before=True),
-            MenuEntry("Start at login", lambda: self.set_autostart(not self._autostart_on),
-                      checked=lambda: self._autostart_on),
+            MenuEntry("Limit Alerts", lambda: self.set_alerts(not current().notifications_enabled),
+                      checked=lambda: current().notifications_enabled, separator_before=True),
+            MenuEntry("Start at login",
+                      lambda: self.set_autostart(not current().start_with_windows),
+                      checked=lambda: current().start_with_windows),
             MenuEntry("Log out", self.log_out, separator_before=True),
             MenuEntry("Quit", self.quit),
         ]
@@ -281,36 +252,29 @@ class DesktopApp:
             self._window.show_note(refused)
 
     def set_alerts(self, enabled: bool) -> None:
-        try:
-            config_mod.update(self.services.home.config, notifications_enabled=enabled)
-        except (ConfigError, OSError) as exc:
-            self._report(str(exc))
-            enabled = self._alerts_on  # nothing was saved: keep showing the real setting
-        else:
-            self._alerts_on = enabled
-            self.services.config = dataclasses.replace(
-                self.services.config, notifications_enabled=enabled)
-        if self._window is not None:
-            self._window.set_alerts(self._alerts_on)
-        if self._tray is not None:
-            self._tray.refresh_menu()
+        self._change(notifications_enabled=enabled)
 
     def set_autostart(self, enabled: bool) -> None:
-        autostart = self._autostart
+        # The system entry first: a setting that says "on" must mean it is really installed.
+        autostart = self.services.autostart
         try:
-            if autostart is not None and enabled:
+            if enabled:
                 autostart.enable()
-            elif autostart is not None:
+            else:
                 autostart.disable()
-            config_mod.update(self.services.home.config, start_with_windows=enabled)
         except (PulseError, OSError) as exc:
             self._report(str(exc))
-        else:
-            self.services.config = dataclasses.replace(
-                self.services.config, start_with_windows=enabled)
-        self._autostart_on = self._read_autostart()
-        if self._tray is not None:
-            self._tray.refresh_menu()
+            self._show_settings()
+            return
+        self._change(start_with_windows=enabled)
+
+    def _change(self, **changes: Any) -> None:
+        try:
+            self.services.settings.update(**changes)
+        except (ConfigError, OSError) as exc:
+            self._report(str(exc))
+        # Whatever happened, show what the settings now say (nothing saved: the old value).
+        self._show_settings()
 
     def log_out(self) -> None:
         if self._login is not None:
@@ -326,17 +290,9 @@ class DesktopApp:
 
     def start_login(self) -> None:
         """Run the browser login on a worker thread; the window shows "Waiting for login…"."""
-        from claude_pulse.services.login import DEFAULT_LOGIN_TIMEOUT_S, LoginSession
-
         if self._login is not None or self._scheduler is None:
             return
-        services = self.services
-        session = LoginSession(
-            services.config, services.credentials, services.transport,
-            open_browser=self._open_browser,
-            timeout=self._login_timeout_s or DEFAULT_LOGIN_TIMEOUT_S,
-            clock=services.clock,
-        )
+        session = self.services.login_session(timeout=self._login_timeout_s)
         self._login = session
         if self._poller is not None:
             self._poller.login_started()
@@ -388,6 +344,23 @@ class DesktopApp:
         view = tray_view(status, self.services.clock())
         return lambda size: render_tray_icon(view, size)
 
+    def _settings_changed(self, old: Config, new: Config) -> None:
+        # A hand edit of config.json (or the Preferences window) while we run.
+        if old.start_with_windows != new.start_with_windows:
+            from claude_pulse.platform.autostart import sync_autostart
+
+            sync_autostart(new.start_with_windows, self.services.autostart)
+        self._show_settings()
+
+    def _show_settings(self) -> None:
+        settings = self.services.settings.current()
+        if self._window is not None:
+            self._window.set_alerts(settings.notifications_enabled)
+            self._window.set_model_limits(settings.show_opus_tracking)
+            self._window.set_problem(self._config_problem())
+        if self._tray is not None:
+            self._tray.refresh_menu()
+
     def _window_visibility(self, visible: bool) -> None:
         if self._poller is not None:
             self._poller.set_window_visible(visible)
@@ -404,18 +377,10 @@ class DesktopApp:
 
     # ---- helpers ----
 
-    def _read_autostart(self) -> bool:
-        if self._autostart is None:
-            return False
-        try:
-            return bool(self._autostart.is_enabled())
-        except (PulseError, OSError):
-            log.warning("cannot read the start-at-login state", exc_info=True)
-            return False
-
     def _config_problem(self) -> str | None:
-        if not self.services.config_file_valid and self.services.config_problems:
-            return self.services.config_problems[0]
+        settings = self.services.settings
+        if not settings.file_is_valid and settings.problems:
+            return settings.problems[0]
         return None
 
     def _report(self, message: str) -> None:

@@ -95,10 +95,16 @@ def write_json_atomic(path: Path, value: Any, mode: int = 0o600) -> None:
 
 
 def read_json(path: Path) -> Any:
-    """Parse a JSON file. Raises FileNotFoundError, or ValueError for bad JSON/encoding."""
+    """Parse a JSON file. Raises FileNotFoundError, or ValueError for bad JSON/encoding.
+
+    A UTF-8 byte-order mark is accepted: Windows PowerShell 5 writes one when a user saves a
+    file "as UTF8". UTF-16 (what it writes by default) gets a message that says so.
+    """
     raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and 0 in raw[:2]):
+        raise ValueError("it is UTF-16 text; save it as UTF-8")
     try:
-        return json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 text ({exc.reason})") from exc
     except RecursionError as exc:  # json nests by recursion; a hostile file can exhaust it

@@ -8,6 +8,7 @@ not valid JSON is reported and never overwritten.
 from __future__ import annotations
 
 import logging
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -17,7 +18,19 @@ from claude_pulse import __version__
 from claude_pulse.atomic import read_json, write_json_atomic
 from claude_pulse.errors import ConfigError
 
-__all__ = ["DEFAULT_USER_AGENT", "MIN_POLL_INTERVAL_S", "Config", "LoadedConfig", "load", "update"]
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "LOGIN_SOURCES",
+    "MIN_POLL_INTERVAL_S",
+    "Config",
+    "ConfigSource",
+    "LoadedConfig",
+    "allowed",
+    "check",
+    "load",
+    "parse",
+    "update",
+]
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +38,11 @@ DEFAULT_USER_AGENT = f"claude-pulse/{__version__}"
 # The usage endpoint rate-limits hard (protocol.md §3.6); below 30 s we would only collect 429s.
 MIN_POLL_INTERVAL_S = 30
 MAX_POLL_INTERVAL_S = 3600
+# Where the numbers come from: our own login and polling, or Claude Code's (issue 14).
+LOGIN_SOURCES = ("pulse", "claude-code")
+# http:// is allowed only to these hosts (the fake server, a local proxy): anywhere else a planted
+# config could make us send the refresh token or the bearer token in clear text.
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 @dataclass(frozen=True)
@@ -35,6 +53,7 @@ class Config:
     show_opus_tracking: bool = False
     start_with_windows: bool = False
     callback_port: int = 19532
+    login_source: str = "pulse"
     user_agent: str = DEFAULT_USER_AGENT
     authorize_url: str = "https://claude.ai/oauth/authorize"
     token_url: str = "https://platform.claude.com/v1/oauth/token"  # noqa: S105 - a URL
@@ -49,6 +68,11 @@ class Config:
                 value = getattr(self, f.name)
                 out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
+
+
+# What everything that reads settings takes: a call that returns the current ones (the tray app
+# passes `Settings.current`, so a changed value applies at once; a command passes a fixed value).
+ConfigSource = Callable[[], Config]
 
 
 @dataclass(frozen=True)
@@ -91,13 +115,40 @@ def _thresholds(v: Any) -> Any:
     return tuple(sorted({int(x) for x in v}))
 
 
-def _text(v: Any) -> Any:
-    return v.strip() if isinstance(v, str) and v.strip() and len(v) <= 200 else None
+def _header_text(v: Any) -> Any:
+    # Sent as an HTTP header: CR/LF would split it (http.client refuses, with a traceback per
+    # request) and anything outside printable ASCII cannot be encoded reliably.
+    if not isinstance(v, str) or len(v) > 200:
+        return None
+    text = v.strip()
+    return text if text and all(" " <= ch <= "~" for ch in text) else None
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], Any]:
+    def check(v: Any) -> Any:
+        return v if isinstance(v, str) and v in options else None
+
+    return check
 
 
 def _url(v: Any) -> Any:
-    ok = isinstance(v, str) and v.startswith(("https://", "http://")) and " " not in v
-    return v if ok else None
+    if not isinstance(v, str) or len(v) > 2000 or any(ch <= " " or ch == "\x7f" for ch in v):
+        return None
+    try:
+        parts = urllib.parse.urlsplit(v)
+        host = parts.hostname
+    except ValueError:  # a malformed [IPv6] part or port
+        return None
+    if not host:
+        return None
+    if parts.scheme == "https":
+        return v
+    if parts.scheme == "http" and host.lower() in _LOOPBACK_HOSTS:
+        return v
+    return None
+
+
+_URL_ALLOWED = "an https:// URL (http:// only for 127.0.0.1, ::1 or localhost)"
 
 
 # key -> (validator returning the cleaned value or None, description of what is allowed)
@@ -111,12 +162,33 @@ _RULES: dict[str, tuple[Callable[[Any], Any], str]] = {
     "show_opus_tracking": (_bool, "true or false"),
     "start_with_windows": (_bool, "true or false"),
     "callback_port": (_port, "0 (any free port) or a port from 1024 to 65535"),
-    "user_agent": (_text, "a non-empty string of at most 200 characters"),
-    "authorize_url": (_url, "an http:// or https:// URL"),
-    "token_url": (_url, "an http:// or https:// URL"),
-    "usage_url": (_url, "an http:// or https:// URL"),
-    "profile_url": (_url, "an http:// or https:// URL"),
+    "login_source": (_choice(LOGIN_SOURCES), " or ".join(f'"{o}"' for o in LOGIN_SOURCES)),
+    "user_agent": (
+        _header_text,
+        "1 to 200 printable ASCII characters (no control characters such as CR or LF)",
+    ),
+    "authorize_url": (_url, _URL_ALLOWED),
+    "token_url": (_url, _URL_ALLOWED),
+    "usage_url": (_url, _URL_ALLOWED),
+    "profile_url": (_url, _URL_ALLOWED),
 }
+
+
+def allowed(key: str) -> str:
+    """What `key` accepts, in words ("true or false"); KeyError for a key that does not exist."""
+    return _RULES[key][1]
+
+
+def check(key: str, value: Any) -> Any:
+    """The cleaned value for `key`, as the loader would take it; ConfigError saying what is
+    allowed otherwise. The Preferences window validates through this too: one set of rules."""
+    rule = _RULES.get(key)
+    if rule is None:
+        raise ConfigError(f"{key!r} is not a setting")
+    cleaned = rule[0](value)
+    if cleaned is None:
+        raise ConfigError(f"{key} must be {rule[1]}")
+    return cleaned
 
 
 def parse(raw: Any, source: str = "config.json") -> LoadedConfig:
@@ -133,14 +205,12 @@ def parse(raw: Any, source: str = "config.json") -> LoadedConfig:
             extra[key] = value
             problems.append(f"{source}: unknown key {key!r} kept but ignored")
             continue
-        check, allowed = rule
-        cleaned = check(value)
+        validate, what = rule
+        cleaned = validate(value)
         if cleaned is None:
             default = getattr(defaults, key)
             shown = list(default) if isinstance(default, tuple) else default
-            problems.append(
-                f"{source}: {key} must be {allowed}; got {value!r:.60}, using {shown!r}"
-            )
+            problems.append(f"{source}: {key} must be {what}; got {value!r:.60}, using {shown!r}")
         else:
             values[key] = cleaned
     return LoadedConfig(Config(**values, extra=extra), tuple(problems))
@@ -165,15 +235,18 @@ def load(path: Path) -> LoadedConfig:
     return loaded
 
 
-def update(path: Path, **changes: Any) -> Config:
-    """Change some keys on disk, keeping everything else (unknown keys too), atomically.
+def update(path: Path, **changes: Any) -> LoadedConfig:
+    """Change some keys on disk, keeping everything else (unknown keys too), atomically, and
+    return the file as it now is.
 
-    Raises ConfigError when the file exists but is not valid JSON: we never overwrite what the
-    user may still want to repair.
+    Raises ValueError for a name that is not a key, ConfigError for a value the key does not
+    allow (nothing is written), and ConfigError when the file exists but is not valid JSON: we
+    never overwrite what the user may still want to repair.
     """
     unknown = set(changes) - set(_RULES)
     if unknown:
         raise ValueError(f"not config keys: {sorted(unknown)}")
+    cleaned_changes = {key: check(key, value) for key, value in changes.items()}
     try:
         raw = read_json(path)
     except FileNotFoundError:
@@ -184,12 +257,12 @@ def update(path: Path, **changes: Any) -> Config:
         ) from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} is not a JSON object; not saving over it. Fix or delete it.")
-    for key, value in changes.items():
+    for key, value in cleaned_changes.items():
         raw[key] = list(value) if isinstance(value, tuple) else value
     cleaned = parse(raw, str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, raw, mode=0o600)
-    return cleaned.config
+    return cleaned
 
 
 def _reason(exc: BaseException) -> str:

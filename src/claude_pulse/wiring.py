@@ -1,53 +1,97 @@
-"""The composition root for everything below the GUI.
+"""The composition root: the one place that builds collaborators.
 
-`Services` builds each collaborator once, on first use, from the home folder, the config and the
-real clock/transport. Nothing else in the package constructs its own collaborators; tests build
-`Services` with a fake clock or point the config at the fake server. The desktop app (`app.py`)
-adds the GUI on top of one of these.
+`Services` builds each part once, on first use, from the home folder, the live `Settings` and the
+real clock, transport, browser, notifier and start-at-login backend. Nothing else in the package
+constructs its own collaborators: the commands, the desktop app, the demo, tests and bench all
+ask a `Services`. Tests and bench replace a part by passing it to the constructor
+(`Services(home, transport=..., usage_client=..., poll_policy=...)`); every part built from it
+then uses the replacement.
+
+Lower layers never see this object: each part gets exactly the narrow things it uses (a
+`ConfigSource`, a fetcher, a token source).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import random
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from claude_pulse import config as config_mod
 from claude_pulse.home import Home
+from claude_pulse.services.settings import Settings
 from claude_pulse.services.snapshot import SnapshotStore
 
 if TYPE_CHECKING:
+    from claude_pulse.config import Config
     from claude_pulse.core.forecast import Trend
+    from claude_pulse.core.http import HttpTransport
+    from claude_pulse.core.polling import PollPolicy
+    from claude_pulse.core.snapshot import Snapshot
+    from claude_pulse.core.status import AppStatus
+    from claude_pulse.core.tokens import TokenSet
     from claude_pulse.core.usage import Usage, Window
+    from claude_pulse.platform.autostart import Autostart
+    from claude_pulse.services.alert_memory import AlertMemoryStore
     from claude_pulse.services.credentials import CredentialStore
+    from claude_pulse.services.fetch import UsageFetcher, UsageSource
     from claude_pulse.services.gate import RequestGate
     from claude_pulse.services.history import HistoryStore
-    from claude_pulse.services.http import HttpTransport
-    from claude_pulse.services.snapshot import Snapshot
+    from claude_pulse.services.login import LoginSession
+    from claude_pulse.services.poller import Notifier, Poller, Scheduler, Worker
     from claude_pulse.services.tokens import TokenManager
-    from claude_pulse.services.usage_client import UsageClient
+    from claude_pulse.services.usage_client import Profile, UsageClient
 
-__all__ = ["Services", "utc_now"]
+__all__ = ["Services", "demo_services", "utc_now"]
 
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-@dataclass
 class Services:
-    home: Home
-    config: config_mod.Config
-    config_problems: tuple[str, ...] = ()
-    config_file_valid: bool = True
-    clock: Callable[[], datetime] = field(default=utc_now)
+    def __init__(
+        self,
+        home: Home,
+        settings: Settings | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        transport: HttpTransport | None = None,
+        usage_client: UsageSource | None = None,
+        poll_policy: Callable[[Config], PollPolicy] | None = None,
+        open_browser: Callable[[str], bool] | None = None,
+        autostart: Autostart | None = None,
+        notifier: Notifier | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.home = home
+        self._rng = rng  # the poller's back-off jitter
+        self.settings = settings if settings is not None else Settings(home.config)
+        self.clock = clock
+        self._transport = transport
+        self._usage_client = usage_client
+        self._poll_policy = poll_policy
+        self._open_browser = open_browser
+        self._autostart = autostart
+        self._notifier = notifier
 
     @classmethod
-    def from_environment(cls, *, verbose: bool = False, command: str = "tray",
-                         log: bool = True) -> Services:
+    def from_environment(
+        cls,
+        *,
+        verbose: bool = False,
+        command: str = "tray",
+        log: bool = True,
+        open_browser: Callable[[str], bool] | None = None,
+        autostart: Autostart | None = None,
+        notifier: Notifier | None = None,
+    ) -> Services:
+        """The real thing, for `command` (its log file; lazy logging for statusline). Tests of
+        the desktop app replace the parts that would reach the user's desktop."""
         home = Home.from_env()
         home.ensure()
         if log:
@@ -60,11 +104,15 @@ class Services:
                 _LogOnFirstRecord.install(configure_logging)
             else:
                 configure_logging()
-        loaded = config_mod.load(home.config)
-        return cls(home, loaded.config, loaded.problems, loaded.file_is_valid)
+        return cls(home, Settings(home.config), open_browser=open_browser, autostart=autostart,
+                   notifier=notifier)
+
+    # ---- below the GUI ----
 
     @cached_property
     def transport(self) -> HttpTransport:
+        if self._transport is not None:
+            return self._transport
         from claude_pulse.services.http import UrllibTransport
 
         return UrllibTransport()
@@ -74,8 +122,9 @@ class Services:
         # Imported here: filelock costs ~17 ms, and `statusline` with a fresh cache never needs it.
         from claude_pulse.services.gate import RequestGate, hourly_ceiling
 
+        settings = self.settings
         return RequestGate(self.home.gate, self.home.gate_lock,
-                           hourly_ceiling(self.config.poll_interval_seconds))
+                           lambda: hourly_ceiling(settings.current().poll_interval_seconds))
 
     @cached_property
     def snapshots(self) -> SnapshotStore:
@@ -92,7 +141,7 @@ class Services:
         from claude_pulse.services.tokens import TokenManager
 
         manager = TokenManager(
-            self.credentials, self.transport, self.config, clock=self.clock,
+            self.credentials, self.transport, self.settings.current, clock=self.clock,
             lock_path=self.home.credentials_lock,
         )
         # A refreshed token gets a fresh rate-limit bucket (protocol.md §3.6).
@@ -104,6 +153,27 @@ class Services:
         from claude_pulse.services.history import HistoryStore
 
         return HistoryStore(self.home.history)
+
+    @cached_property
+    def usage_client(self) -> UsageClient:
+        from claude_pulse.services.usage_client import UsageClient
+
+        return UsageClient(self.transport, self.settings.current, self.tokens)
+
+    @cached_property
+    def fetcher(self) -> UsageFetcher:
+        """One usage fetch for every caller: gate, request, shared snapshot, history."""
+        from claude_pulse.services.fetch import UsageFetcher
+
+        client = self._usage_client if self._usage_client is not None else self.usage_client
+        return UsageFetcher(self.gate, client, self.snapshots, clock=self.clock,
+                            on_snapshot=self.record_history)
+
+    @cached_property
+    def alert_memory(self) -> AlertMemoryStore:
+        from claude_pulse.services.alert_memory import AlertMemoryStore
+
+        return AlertMemoryStore(self.home.alerts)
 
     def trends(self, usage: Usage, now: datetime) -> tuple[Trend, Trend]:
         """Each window's recorded samples and forecast (SQLite: call off the UI thread)."""
@@ -129,11 +199,130 @@ class Services:
         except Exception:
             logging.getLogger(__name__).warning("could not record usage history", exc_info=True)
 
-    @cached_property
-    def usage_client(self) -> UsageClient:
-        from claude_pulse.services.usage_client import UsageClient
+    def login_session(
+        self,
+        *,
+        timeout: float | None = None,
+        manual: bool = False,
+        read_code: Callable[[str], str] | None = None,
+        on_url: Callable[[str], None] | None = None,
+        open_browser: Callable[[str], bool] | None = None,
+    ) -> LoginSession:
+        """A browser login that saves into our credentials; `open_browser` overrides ours."""
+        from claude_pulse.services.login import DEFAULT_LOGIN_TIMEOUT_S, LoginSession
 
-        return UsageClient(self.transport, self.config, self.tokens)
+        def profile(tokens: TokenSet) -> Profile:
+            return self.usage_client.fetch_profile(tokens)
+
+        return LoginSession(
+            self.settings.current, self.credentials, self.transport,
+            open_browser=open_browser or self.open_browser,
+            profile=profile,
+            # A new token has a new rate-limit bucket (protocol.md §3.6).
+            on_saved=self.gate.clear_cooldown,
+            timeout=timeout or DEFAULT_LOGIN_TIMEOUT_S,
+            manual=manual,
+            read_code=read_code,
+            on_url=on_url,
+            clock=self.clock,
+        )
+
+    @property
+    def open_browser(self) -> Callable[[str], bool]:
+        if self._open_browser is not None:
+            return self._open_browser
+        from claude_pulse.platform.browser import open_system_browser
+
+        return open_system_browser
+
+    # ---- for the desktop app ----
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        if self._notifier is not None:
+            return self._notifier
+        from claude_pulse.platform.autostart import icon_path
+        from claude_pulse.ui.notify import LazyNotifier, make_notifier
+
+        icon = icon_path()
+        # Built on the first alert: desktop-notifier costs ~4.6 MB and a thread at rest.
+        return LazyNotifier(lambda: make_notifier(icon=icon))
+
+    @cached_property
+    def autostart(self) -> Autostart:
+        if self._autostart is not None:
+            return self._autostart
+        from claude_pulse.platform.autostart import autostart_for_platform
+
+        return autostart_for_platform()
+
+    def poller(
+        self,
+        *,
+        scheduler: Scheduler,
+        post: Callable[[Callable[[], None]], None],
+        on_status: Callable[[AppStatus], None],
+        worker: Worker | None = None,
+    ) -> Poller:
+        """The tray app's poller; its timers and results go through `scheduler` and `post`,
+        its fetches through `worker` (default: its own thread)."""
+        from claude_pulse.services.poller import Poller, policy_for
+
+        return Poller(
+            fetcher=self.fetcher,
+            account=self.tokens,
+            settings=self.settings,
+            trends=self.trends,
+            clock=self.clock,
+            scheduler=scheduler,
+            post=post,
+            on_status=on_status,
+            notifier=self.notifier,
+            alert_memory=self.alert_memory,
+            policy=self._poll_policy or policy_for,
+            rng=self._rng,
+            worker=worker,
+        )
+
+
+# The demo server is on loopback, so it may be polled far more often than Anthropic's endpoint
+# (config.MIN_POLL_INTERVAL_S does not apply); the floor keeps the CPU calm.
+DEMO_POLL_FLOOR_S = 3.0
+# At most this many polls per simulated hour, so the shared hourly ceiling (services.gate) is
+# never the thing the demo shows.
+_DEMO_POLLS_PER_SIM_HOUR = 60
+
+
+@contextlib.contextmanager
+def demo_services(folder: Path, *, speed: float) -> Iterator[Services]:
+    """The whole app pointed at a simulated account on the in-package fake server.
+
+    `folder` is an empty temporary home: nothing of the user's is read or written. The browser
+    leg of the login is followed in-process and "Start at login" changes nothing on the system.
+    """
+    from claude_pulse import config as config_mod
+    from claude_pulse.core.polling import PollPolicy
+    from claude_pulse.fake.anthropic import FakeAnthropic
+    from claude_pulse.fake.demo import MemoryAutostart, follow_login_redirects
+    from claude_pulse.fake.simulation import SimulatedAccount, SimulatedClock
+
+    home = Home(folder)
+    home.ensure()
+    clock = SimulatedClock(datetime.now(timezone.utc), speed)
+    account = SimulatedAccount(clock.start, clock=clock)
+    fake = FakeAnthropic(usage=account, email="demo@claude-pulse.invalid").start()
+    try:
+        config_mod.update(home.config, **fake.config_overrides(), callback_port=0)
+        # Poll intervals are measured on the simulated clock but waited in real time.
+        interval = max(DEMO_POLL_FLOOR_S, 3600.0 / (_DEMO_POLLS_PER_SIM_HOUR * speed))
+        yield Services(
+            home, Settings(home.config), clock=clock,
+            open_browser=follow_login_redirects,
+            autostart=MemoryAutostart(),
+            poll_policy=lambda config: PollPolicy(base_interval_s=interval),
+        )
+    finally:
+        fake.stop()
 
 
 class _LogOnFirstRecord(logging.Handler):

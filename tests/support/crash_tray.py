@@ -19,7 +19,6 @@ from collections.abc import Callable
 
 from claude_pulse.core.alerts import Alert
 from claude_pulse.core.status import AppStatus
-from claude_pulse.services.poller import Poller
 from claude_pulse.wiring import Services
 
 
@@ -36,7 +35,7 @@ class ThreadScheduler:
 
 class QuietNotifier:
     def notify(self, alert: Alert) -> None:
-        print(json.dumps({"alert": alert.key}), flush=True)
+        print(f"alert {alert.key}", file=sys.stderr, flush=True)  # stdout is status lines only
 
 
 def show(status: AppStatus) -> None:
@@ -45,9 +44,8 @@ def show(status: AppStatus) -> None:
 
 def main(seconds: float) -> int:
     ui: queue.Queue[Callable[[], None]] = queue.Queue()
-    services = Services.from_environment(command="tray")
-    poller = Poller(services, scheduler=ThreadScheduler(ui.put), post=ui.put, on_status=show,
-                    notifier=QuietNotifier())
+    services = Services.from_environment(command="tray", notifier=QuietNotifier())
+    poller = services.poller(scheduler=ThreadScheduler(ui.put), post=ui.put, on_status=show)
     poller.start()
     deadline = time.monotonic() + seconds
     next_press = time.monotonic() + 1.0

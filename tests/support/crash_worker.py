@@ -26,7 +26,7 @@ from claude_pulse.wiring import Services
 
 def main(home_dir: str) -> int:
     home = Home(Path(home_dir))
-    services = Services(home, config_mod.load(home.config).config)
+    services = Services(home)
     tokens, store, history = services.tokens, services.credentials, services.history
     print("ready", flush=True)
     n = 0

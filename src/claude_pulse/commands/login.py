@@ -9,30 +9,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-import webbrowser
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from claude_pulse.wiring import Services
 
-__all__ = ["open_system_browser", "run"]
+__all__ = ["run"]
 
 log = logging.getLogger(__name__)
-
-
-def open_system_browser(url: str) -> bool:
-    """`webbrowser.open`, except on a display-less Unix without `BROWSER`: there it would start a
-    text browser (lynx, w3m) inside this terminal, on top of the URL we print."""
-    headless_unix = (
-        sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd"))
-        and not os.environ.get("DISPLAY")
-        and not os.environ.get("WAYLAND_DISPLAY")
-    )
-    if headless_unix and not os.environ.get("BROWSER"):
-        return False
-    return webbrowser.open(url, new=1)
 
 
 def _no_browser(url: str) -> bool:
@@ -40,9 +25,7 @@ def _no_browser(url: str) -> bool:
 
 
 def run(args: argparse.Namespace, services: Services) -> int:
-    from claude_pulse.services.login import LoginSession
-
-    for problem in services.config_problems:
+    for problem in services.settings.problems:
         print(f"claude-pulse: {problem}", file=sys.stderr)
     manual: bool = args.manual
 
@@ -60,18 +43,12 @@ def run(args: argparse.Namespace, services: Services) -> int:
     def read_code(prompt: str) -> str:
         return input(prompt)
 
-    tokens = LoginSession(
-        services.config,
-        services.credentials,
-        services.transport,
-        open_browser=_no_browser if args.no_browser else open_system_browser,
+    tokens = services.login_session(
+        open_browser=_no_browser if args.no_browser else None,
         timeout=args.timeout,
         manual=manual,
         read_code=read_code,
         on_url=on_url,
-        clock=services.clock,
     ).run()
-    # A new token gets a new rate-limit bucket (protocol.md §3.6).
-    services.gate.clear_cooldown()
     print(f"Logged in as {tokens.email}." if tokens.email else "Logged in.")
     return 0

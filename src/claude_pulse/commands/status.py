@@ -13,21 +13,20 @@ import sys
 from datetime import datetime
 
 from claude_pulse.core.report import status_json, status_text
+from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.errors import CooldownActive, NotLoggedIn, PulseError
-from claude_pulse.services.fetch import fetch_usage_now
-from claude_pulse.services.snapshot import Snapshot
 from claude_pulse.wiring import Services
 
 __all__ = ["run"]
 
 
 def run(args: argparse.Namespace, services: Services) -> int:
-    for problem in services.config_problems:
+    for problem in services.settings.problems:
         print(f"claude-pulse: {problem}", file=sys.stderr)
     if services.credentials.load() is None:
         raise NotLoggedIn()
     try:
-        snapshot = fetch_usage_now(services)
+        snapshot = services.fetcher.fetch()
     except CooldownActive as exc:
         return _print_cached(args, services, exc, exc.until, exit_code=0)
     except PulseError as exc:
@@ -39,7 +38,7 @@ def run(args: argparse.Namespace, services: Services) -> int:
 
 def _print_cached(args: argparse.Namespace, services: Services, exc: PulseError,
                   next_try: datetime | None, exit_code: int) -> int:
-    cached = services.snapshots.load()
+    cached = services.fetcher.last()
     if cached is None:
         raise exc
     print(f"claude-pulse: {exc} (showing the last good numbers)", file=sys.stderr)

@@ -29,6 +29,7 @@ import time
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
+from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.statusline import (
     NO_DATA,
     OFFLINE,
@@ -37,7 +38,7 @@ from claude_pulse.core.statusline import (
     problem_line,
     rate_limited_line,
 )
-from claude_pulse.core.usage import Usage, Window, parse_usage
+from claude_pulse.core.usage import Window, parse_usage
 from claude_pulse.errors import (
     ApiError,
     AuthError,
@@ -48,7 +49,6 @@ from claude_pulse.errors import (
 )
 
 if TYPE_CHECKING:
-    from claude_pulse.services.snapshot import Snapshot
     from claude_pulse.wiring import Services
 
 __all__ = ["STDIN_LIMIT", "STDIN_TIMEOUT_S", "read_stdin", "run", "statusline"]
@@ -84,11 +84,11 @@ def statusline(services: Services, stdin_data: bytes | None) -> tuple[str, int]:
     if stdin_data:
         raw = from_claude_code(stdin_data)
         if raw is not None:
-            usage = parse_usage(raw)
-            _remember_feed(services, now, raw, usage)
-            return format_line(usage, now), 0
+            feed = Snapshot(now, parse_usage(raw), raw, source="claude-code")
+            _remember_feed(services, feed)
+            return format_line(feed.usage, now), 0
 
-    interval = timedelta(seconds=services.config.poll_interval_seconds)
+    interval = timedelta(seconds=services.settings.current().poll_interval_seconds)
     cached = services.snapshots.load()
     if cached is not None and now - cached.fetched_at < interval:
         return format_line(cached.usage, now), 0
@@ -96,9 +96,7 @@ def statusline(services: Services, stdin_data: bytes | None) -> tuple[str, int]:
     try:
         if services.credentials.load() is None:
             raise NotLoggedIn()
-        from claude_pulse.services.fetch import fetch_usage_now
-
-        fresh = fetch_usage_now(services, min_spacing_s=interval.total_seconds())
+        fresh = services.fetcher.fetch(min_spacing_s=interval.total_seconds())
     except CooldownActive as exc:
         if cached is None:
             return rate_limited_line(exc.until), 1
@@ -136,7 +134,7 @@ def _reason(exc: PulseError) -> str:
     return "unavailable (see logs/cli.log)"
 
 
-def _remember_feed(services: Services, now: datetime, raw: dict[str, Any], usage: Usage) -> None:
+def _remember_feed(services: Services, feed: Snapshot) -> None:
     """Share Claude Code's numbers with every process, unless the snapshot already says so.
 
     Claude Code calls us many times a minute with the same numbers: writing only when they
@@ -145,9 +143,10 @@ def _remember_feed(services: Services, now: datetime, raw: dict[str, Any], usage
     A feed missing a window the snapshot has is only printed: replacing the snapshot would make
     the other processes lose that window until their next fetch.
     """
+    now, usage = feed.fetched_at, feed.usage
     try:
         cached = services.snapshots.load()
-        interval = timedelta(seconds=services.config.poll_interval_seconds)
+        interval = timedelta(seconds=services.settings.current().poll_interval_seconds)
         if (cached is not None and now - cached.fetched_at < interval
                 and _same(cached.usage.session, usage.session)
                 and _same(cached.usage.weekly, usage.weekly)):
@@ -157,8 +156,8 @@ def _remember_feed(services: Services, now: datetime, raw: dict[str, Any], usage
             or (usage.weekly is None and cached.usage.weekly is not None))
         if loses_a_window:
             return
-        snapshot = services.snapshots.save(now, raw, source="claude-code")
-        services.record_history(snapshot)
+        services.snapshots.save(feed)
+        services.record_history(feed)
     except Exception:  # showing the line matters more than sharing it
         log.warning("could not save Claude Code's usage numbers", exc_info=True)
 

@@ -49,6 +49,7 @@ __all__ = [
     "RefreshNow",
     "Refused",
     "ScheduleAt",
+    "SettingsChanged",
     "Start",
     "Timer",
     "WindowVisible",
@@ -56,7 +57,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from claude_pulse.services.snapshot import Snapshot
+    from claude_pulse.core.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
@@ -143,8 +144,13 @@ class LoggedOut:
     message: str | None = None
 
 
+@dataclass(frozen=True)
+class SettingsChanged:
+    """The policy passed to `step` is not the one the armed timer was planned with."""
+
+
 Event = (Start | Timer | RefreshNow | FetchOk | FetchFailed | WindowVisible | LoginStarted
-         | LoginFailed | LoggedIn | LoggedOut)
+         | LoginFailed | LoggedIn | LoggedOut | SettingsChanged)
 
 
 # ---- effects (outputs) ----
@@ -226,6 +232,8 @@ def step(
     if isinstance(event, LoggedOut):
         return PollModel(AppStatus(Phase.SIGNED_OUT, message=event.message),
                          window_visible=model.window_visible), [CancelTimer()]
+    if isinstance(event, SettingsChanged):
+        return _replan(model, now, policy)
     raise AssertionError(f"unknown event {event!r}")  # pragma: no cover
 
 
@@ -313,6 +321,23 @@ def _window(model: PollModel, visible: bool, now: datetime,
     if due <= now:
         return _fetch(model), [Fetch()]
     return replace(model, status=replace(status, next_try=due)), [ScheduleAt(due)]
+
+
+def _replan(model: PollModel, now: datetime,
+            policy: PollPolicy) -> tuple[PollModel, list[Effect]]:
+    # A new poll interval applies to the poll already planned, not only to the one after it.
+    # Back-offs and cooldowns keep their own times: they answer the server, not the setting.
+    status = model.status
+    if status.phase is not Phase.OK or model.in_flight or status.snapshot is None \
+            or model.unchanged_since is None:
+        return model, []
+    delay = policy.success_delay(now - model.unchanged_since, model.window_visible)
+    when = status.snapshot.fetched_at + timedelta(seconds=delay)
+    if when == status.next_try:
+        return model, []
+    if when <= now:
+        return _fetch(model), [Fetch()]
+    return replace(model, status=replace(status, next_try=when)), [ScheduleAt(when)]
 
 
 def _hhmm(when: datetime) -> str:

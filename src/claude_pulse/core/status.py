@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from claude_pulse.core.forecast import Forecast
-    from claude_pulse.services.snapshot import Snapshot
+    from claude_pulse.core.snapshot import Snapshot
 
 __all__ = ["AppStatus", "Phase"]
 

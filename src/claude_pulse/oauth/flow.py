@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from claude_pulse.config import DEFAULT_USER_AGENT
+from claude_pulse.core.http import HttpResponse, HttpTransport, parse_retry_after
 from claude_pulse.core.tokens import TokenSet
 from claude_pulse.errors import (
     ApiError,
@@ -35,7 +36,6 @@ from claude_pulse.errors import (
 )
 from claude_pulse.oauth.constants import CLIENT_ID, SCOPES
 from claude_pulse.oauth.pkce import TokenBytes, make_state, make_verifier, s256_challenge
-from claude_pulse.services.http import HttpResponse, HttpTransport
 
 __all__ = [
     "TOKEN_TIMEOUT_S",
@@ -43,7 +43,6 @@ __all__ = [
     "check_callback",
     "exchange_code",
     "parse_pasted_code",
-    "parse_retry_after",
     "refresh_tokens",
     "start_login",
     "token_set_from_response",
@@ -207,24 +206,6 @@ def token_set_from_response(
         scope=scope if isinstance(scope, str) else (previous.scope if previous else ""),
         email=_email(payload) or (previous.email if previous else None),
     )
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Retry-After in seconds (RFC 9110 §10.2.3: delta-seconds or HTTP-date); None if unusable."""
-    if value is None:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        from email.utils import parsedate_to_datetime
-
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None  # RFC 9110 HTTP-dates are always GMT; a zone-less date is garbage
-    return max(0.0, (when - now).total_seconds())
 
 
 def _post(

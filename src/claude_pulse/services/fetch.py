@@ -8,36 +8,70 @@ the answer for every other process. A 429 starts the shared cooldown and is repo
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
+from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.errors import CooldownActive, RateLimited
 
 if TYPE_CHECKING:
-    from claude_pulse.services.snapshot import Snapshot
-    from claude_pulse.wiring import Services
+    from claude_pulse.core.usage import Usage
+    from claude_pulse.services.gate import RequestGate
+    from claude_pulse.services.snapshot import SnapshotStore
 
-__all__ = ["fetch_usage_now"]
+__all__ = ["UsageFetcher", "UsageSource"]
 
 log = logging.getLogger(__name__)
 
 
-def fetch_usage_now(services: Services, *, min_spacing_s: float | None = None) -> Snapshot | None:
-    """Fetch, save and return a snapshot.
+class UsageSource(Protocol):
+    """What the fetcher needs from `UsageClient` (a scripted stand-in in tests and bench)."""
 
-    Returns None only when `min_spacing_s` is given and another process fetched within it (read
-    the shared snapshot instead). Raises CooldownActive, or whatever the usage client raises.
-    """
-    now = services.clock()
-    if not services.gate.acquire(now, min_spacing_s):
-        return None
-    try:
-        raw = services.usage_client.fetch_usage()
-    except RateLimited as exc:
-        until = services.gate.note_rate_limited(services.clock(), exc.retry_after)
-        log.info("usage endpoint answered 429 (retry-after %s); cooling down", exc.retry_after)
-        raise CooldownActive(
-            f"rate-limited by Anthropic; next try at {until.astimezone():%H:%M}", until
-        ) from exc
-    snapshot = services.snapshots.save(services.clock(), raw)
-    services.record_history(snapshot)
-    return snapshot
+    def fetch_usage(self) -> tuple[dict[str, Any], Usage]: ...
+
+
+class UsageFetcher:
+    def __init__(
+        self,
+        gate: RequestGate,
+        client: UsageSource,
+        snapshots: SnapshotStore,
+        *,
+        clock: Callable[[], datetime],
+        on_snapshot: Callable[[Snapshot], None] = lambda snapshot: None,
+    ) -> None:
+        self._gate = gate
+        self._client = client
+        self._snapshots = snapshots
+        self._clock = clock
+        self._on_snapshot = on_snapshot
+
+    def cooldown_until(self, now: datetime) -> datetime | None:
+        return self._gate.cooldown_until(now)
+
+    def last(self) -> Snapshot | None:
+        """The shared last good snapshot (any process's)."""
+        return self._snapshots.load()
+
+    def fetch(self, *, min_spacing_s: float | None = None) -> Snapshot | None:
+        """Fetch, save and return a snapshot.
+
+        Returns None only when `min_spacing_s` is given and another process fetched within it
+        (read the shared snapshot instead). Raises CooldownActive, or what the client raises.
+        """
+        if not self._gate.acquire(self._clock(), min_spacing_s):
+            return None
+        try:
+            raw, usage = self._client.fetch_usage()
+        except RateLimited as exc:
+            until = self._gate.note_rate_limited(self._clock(), exc.retry_after)
+            log.info("usage endpoint answered 429 (retry-after %s); cooling down",
+                     exc.retry_after)
+            raise CooldownActive(
+                f"rate-limited by Anthropic; next try at {until.astimezone():%H:%M}", until
+            ) from exc
+        snapshot = Snapshot(self._clock(), usage, raw)
+        self._snapshots.save(snapshot)
+        self._on_snapshot(snapshot)
+        return snapshot

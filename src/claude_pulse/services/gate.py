@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -81,10 +82,15 @@ class GateState:
 
 
 class RequestGate:
-    def __init__(self, path: Path, lock_path: Path, ceiling: int = HOURLY_CEILING) -> None:
+    def __init__(self, path: Path, lock_path: Path,
+                 ceiling: Callable[[], int] = lambda: HOURLY_CEILING) -> None:
         self.path = path
         self._lock = FileLock(str(lock_path), timeout=10)
-        self.ceiling = ceiling
+        self._ceiling = ceiling  # read at each request: the poll interval may change meanwhile
+
+    @property
+    def ceiling(self) -> int:
+        return self._ceiling()
 
     def peek(self) -> GateState:
         """The record as it is now (no lock; for display)."""
@@ -113,10 +119,11 @@ class RequestGate:
             if min_spacing_s is not None and state.requests and \
                     t - state.requests[-1] < min_spacing_s:
                 return False
-            if len(state.requests) >= self.ceiling:
+            ceiling = self.ceiling
+            if len(state.requests) >= ceiling:
                 until = _dt(state.requests[0] + _HOUR)
                 raise CooldownActive(
-                    f"hourly request ceiling ({self.ceiling}) reached; next try at "
+                    f"hourly request ceiling ({ceiling}) reached; next try at "
                     f"{_local(until)}",
                     until,
                 )

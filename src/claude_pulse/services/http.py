@@ -1,60 +1,28 @@
-"""The HTTP seam: a one-method Protocol and its stdlib implementation.
+"""The HTTP seam's stdlib implementation (the protocol and response type are `core.http`).
 
-Everything that talks to a server takes an `HttpTransport`, so tests can aim it at the fake
-server on loopback (real sockets, no mocks) and nothing else in the app imports urllib. Library
+Everything that talks to a server takes a `core.http.HttpTransport`, so tests can aim it at the
+fake server on loopback (real sockets, no mocks) and nothing else in the app imports urllib. Library
 errors become `NetworkError` here, with a `reason` the poller and the user can act on.
 """
 
 from __future__ import annotations
 
 import http.client
-import json
 import socket
 import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from claude_pulse.core.http import HttpResponse
 from claude_pulse.errors import NetworkError
 
-__all__ = ["HttpResponse", "HttpTransport", "UrllibTransport"]
+__all__ = ["UrllibTransport"]
 
 # A usage or token answer is a few kB; anything far larger is not what we asked for.
 MAX_BODY_BYTES = 1 << 20
-
-
-@dataclass(frozen=True)
-class HttpResponse:
-    status: int
-    body: bytes = b""
-    headers: Mapping[str, str] = field(default_factory=dict)  # keys lower-cased
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
-
-    def json(self) -> Any:
-        """Decoded JSON body; raises ValueError when it is not JSON."""
-        try:
-            return json.loads(self.body.decode("utf-8", errors="strict"))
-        except RecursionError as exc:  # json nests by recursion; a hostile body can exhaust it
-            raise ValueError("JSON nested too deeply") from exc
-
-
-class HttpTransport(Protocol):
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        body: bytes | None = None,
-        timeout: float,
-    ) -> HttpResponse:
-        """Send one request. Any HTTP status is a response; no answer raises NetworkError."""
-        ...
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -14,9 +14,10 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from claude_pulse.config import Config
-from claude_pulse.core.tokens import TokenSet, TokenState, token_state
-from claude_pulse.errors import LoginError, PulseError, ReauthRequired
+from claude_pulse.config import ConfigSource
+from claude_pulse.core.http import HttpTransport
+from claude_pulse.core.tokens import TokenSet
+from claude_pulse.errors import LoginError, PulseError
 from claude_pulse.oauth.constants import MANUAL_REDIRECT_URI
 from claude_pulse.oauth.flow import (
     PendingLogin,
@@ -28,8 +29,7 @@ from claude_pulse.oauth.flow import (
 from claude_pulse.oauth.loopback import LoopbackReceiver
 from claude_pulse.oauth.pkce import TokenBytes
 from claude_pulse.services.credentials import TokenStore
-from claude_pulse.services.http import HttpTransport
-from claude_pulse.services.usage_client import UsageClient
+from claude_pulse.services.usage_client import Profile
 
 __all__ = ["DEFAULT_LOGIN_TIMEOUT_S", "MANUAL_PROMPT", "LoginSession"]
 
@@ -46,11 +46,13 @@ def _utc_now() -> datetime:
 class LoginSession:
     def __init__(
         self,
-        config: Config,
+        config: ConfigSource,
         store: TokenStore,
         transport: HttpTransport,
         *,
         open_browser: Callable[[str], bool],
+        profile: Callable[[TokenSet], Profile] | None = None,
+        on_saved: Callable[[], object] | None = None,
         timeout: float = DEFAULT_LOGIN_TIMEOUT_S,
         manual: bool = False,
         read_code: Callable[[str], str] | None = None,
@@ -64,6 +66,8 @@ class LoginSession:
         self._config = config
         self._store = store
         self._transport = transport
+        self._profile = profile
+        self._on_saved = on_saved
         self._open_browser = open_browser
         self._timeout = timeout
         self._manual = manual
@@ -89,13 +93,13 @@ class LoginSession:
             receiver.cancel()
 
     def _run_loopback(self) -> TokenSet:
-        with LoopbackReceiver(self._config.callback_port) as receiver:
+        with LoopbackReceiver(self._config().callback_port) as receiver:
             with self._lock:
                 self._receiver = receiver
                 cancelled = self._cancelled
             if cancelled:
                 receiver.cancel()
-            pending = start_login(self._config.authorize_url, receiver.redirect_uri,
+            pending = start_login(self._config().authorize_url, receiver.redirect_uri,
                                   token_bytes=self._token_bytes)
             receiver.expect_state(pending.state)
             log.info("login: waiting up to %.0f s for the browser on port %d",
@@ -112,7 +116,7 @@ class LoginSession:
 
     def _run_manual(self) -> TokenSet:
         assert self._read_code is not None
-        pending = start_login(self._config.authorize_url, MANUAL_REDIRECT_URI,
+        pending = start_login(self._config().authorize_url, MANUAL_REDIRECT_URI,
                               token_bytes=self._token_bytes)
         self._announce(pending.authorize_url)
         try:
@@ -126,19 +130,21 @@ class LoginSession:
         code = check_callback(pending, params)
         self._check_cancelled()
         log.info("login: exchanging the authorization code")
-        tokens = exchange_code(self._transport, self._config.token_url, pending, code,
+        tokens = exchange_code(self._transport, self._config().token_url, pending, code,
                                clock=self._clock)
-        if tokens.email is None:
-            tokens = self._with_profile_email(tokens)
+        if tokens.email is None and self._profile is not None:
+            tokens = self._with_profile_email(tokens, self._profile)
         self._store.save(tokens)
         log.info("login: credentials saved%s", f" for {tokens.email}" if tokens.email else "")
+        if self._on_saved is not None:
+            self._on_saved()
         return tokens
 
-    def _with_profile_email(self, tokens: TokenSet) -> TokenSet:
+    def _with_profile_email(self, tokens: TokenSet,
+                            lookup: Callable[[TokenSet], Profile]) -> TokenSet:
         # The token answer usually carries the email (protocol.md §4.1); this is the fallback.
         try:
-            profile = UsageClient(self._transport, self._config,
-                                  _FixedToken(tokens, self._clock)).fetch_profile()
+            profile = lookup(tokens)
         except PulseError as exc:
             log.info("login: profile lookup failed (%s); continuing without the email", exc)
             return tokens
@@ -164,20 +170,3 @@ class LoginSession:
         with self._lock:
             if self._cancelled:
                 raise LoginError("Login was cancelled.")
-
-
-class _FixedToken:
-    """A token source for one request with a token we just got (no refresh possible)."""
-
-    def __init__(self, tokens: TokenSet, clock: Callable[[], datetime]) -> None:
-        self._tokens = tokens
-        self.clock = clock
-
-    def access_token(self) -> str:
-        return self._tokens.access_token
-
-    def refresh(self, rejected: str | None = None) -> str:
-        raise ReauthRequired("The new login was refused by the profile endpoint.")
-
-    def state(self) -> TokenState | None:
-        return token_state(self._tokens, self.clock())

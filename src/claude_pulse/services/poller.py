@@ -4,6 +4,10 @@ Thread contract: every public method runs on the UI (main) thread. Network calls
 worker thread; their results come back through `post`, which the UI supplies (Tk: an event on
 the main loop). There is exactly one timer at a time, armed through the `Scheduler` seam, so an
 idle app sleeps until the next poll — no polling loop.
+
+Settings are read when used: the poll policy at every event, the alert settings at every
+answer. Each wake-up (a timer, Refresh now, the window opening) first asks the settings to
+notice a hand-edited `config.json`; a changed interval re-plans the timer already armed.
 """
 
 from __future__ import annotations
@@ -17,19 +21,29 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from claude_pulse.core import polling
-from claude_pulse.core.alerts import AlertSettings, evaluate, reauth_alert
+from claude_pulse.core.alerts import Alert, AlertSettings, evaluate, reauth_alert
 from claude_pulse.core.forecast import Trend
 from claude_pulse.core.status import AppStatus
-from claude_pulse.errors import CredentialsError, PulseError
-from claude_pulse.services.fetch import fetch_usage_now
+from claude_pulse.errors import PulseError
 
 if TYPE_CHECKING:
+    from claude_pulse.config import Config
+    from claude_pulse.core.snapshot import Snapshot
+    from claude_pulse.core.usage import Usage
     from claude_pulse.services.alert_memory import AlertMemoryStore
-    from claude_pulse.services.snapshot import Snapshot
-    from claude_pulse.ui.notify import Notifier
-    from claude_pulse.wiring import Services
+    from claude_pulse.services.settings import Subscriber
 
-__all__ = ["Poller", "Scheduler"]
+__all__ = [
+    "Account",
+    "FetchWorker",
+    "Fetcher",
+    "LiveSettings",
+    "Notifier",
+    "Poller",
+    "Scheduler",
+    "Worker",
+    "policy_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,36 +56,111 @@ class Scheduler(Protocol):
         ...
 
 
+class Worker(Protocol):
+    """Where the network calls run: `FetchWorker` (one thread), or a simulated loop (bench)."""
+
+    def submit(self, job: Callable[[], None]) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class FetchWorker:
+    """One daemon thread, started on the first job, blocked in `get()` between jobs."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, job: Callable[[], None]) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="pulse-fetch", daemon=True)
+            self._thread.start()
+        self._jobs.put(job)
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join(timeout=5)
+
+    def _work(self) -> None:
+        # Blocks in get() between jobs: an idle worker costs nothing.
+        while (job := self._jobs.get()) is not None:
+            job()
+
+
+class Notifier(Protocol):
+    def notify(self, alert: Alert) -> None:
+        """Show `alert`. Returns quickly and never raises."""
+
+
+class Fetcher(Protocol):
+    """`services.fetch.UsageFetcher`, as the poller uses it."""
+
+    def fetch(self, *, min_spacing_s: float | None = None) -> Snapshot | None: ...
+
+    def last(self) -> Snapshot | None: ...
+
+    def cooldown_until(self, now: datetime) -> datetime | None: ...
+
+
+class Account(Protocol):
+    """`services.tokens.TokenManager`, as the poller uses it."""
+
+    def logged_in(self) -> bool: ...
+
+    @property
+    def email(self) -> str | None: ...
+
+
+class LiveSettings(Protocol):
+    """`services.settings.Settings`, as the poller uses it."""
+
+    def current(self) -> Config: ...
+
+    def check(self) -> bool: ...
+
+    def subscribe(self, fn: Subscriber) -> Callable[[], None]: ...
+
+
+def policy_for(config: Config) -> polling.PollPolicy:
+    return polling.PollPolicy(base_interval_s=float(config.poll_interval_seconds))
+
+
 class Poller:
     def __init__(
         self,
-        services: Services,
         *,
+        fetcher: Fetcher,
+        account: Account,
+        settings: LiveSettings,
+        trends: Callable[[Usage, datetime], tuple[Trend, Trend]],
+        clock: Callable[[], datetime],
         scheduler: Scheduler,
         post: Callable[[Callable[[], None]], None],
         on_status: Callable[[AppStatus], None],
         notifier: Notifier,
         alert_memory: AlertMemoryStore | None = None,
-        policy: polling.PollPolicy | None = None,
-        alerts_enabled: Callable[[], bool] | None = None,
+        policy: Callable[[Config], polling.PollPolicy] = policy_for,
         rng: random.Random | None = None,
+        worker: Worker | None = None,
     ) -> None:
-        self._services = services
+        self._fetcher = fetcher
+        self._account = account
+        self._settings = settings
+        self._trends_of = trends
+        self._clock = clock
         self._scheduler = scheduler
         self._post = post
         self._on_status = on_status
         self._notifier = notifier
         self._memory_store = alert_memory
         self._memory = alert_memory.load() if alert_memory else None
-        self._policy = policy or polling.PollPolicy(
-            base_interval_s=float(services.config.poll_interval_seconds)
-        )
-        self._alerts_enabled = alerts_enabled or (lambda: services.config.notifications_enabled)
+        self._policy_for = policy
+        self._unsubscribe = settings.subscribe(self._settings_changed)
         self._rng = rng or random.Random()  # jitter only; not security-relevant  # noqa: S311
         self._model = polling.PollModel()
         self._cancel_timer: Cancel | None = None
-        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
-        self._worker: threading.Thread | None = None
+        self._worker = worker or FetchWorker()
         self._stopped = False
 
     # ---- public API (UI thread) ----
@@ -81,33 +170,30 @@ class Poller:
         return self._model.status
 
     def start(self) -> None:
-        services = self._services
-        try:
-            logged_in = services.credentials.load() is not None
-        except CredentialsError as exc:
-            log.warning("%s", exc)
-            logged_in = False
-        now = services.clock()
+        logged_in = self._account.logged_in()
+        now = self._clock()
         event = polling.Start(
             logged_in=logged_in,
-            snapshot=services.snapshots.load(),
-            cooldown_until=services.gate.cooldown_until(now),
-            account=services.tokens.email if logged_in else None,
+            snapshot=self._fetcher.last(),
+            cooldown_until=self._fetcher.cooldown_until(now),
+            account=self._account.email if logged_in else None,
         )
         self._dispatch(event)
 
     def stop(self) -> None:
         self._stopped = True
+        self._unsubscribe()
         self._cancel()
-        if self._worker is not None:
-            self._jobs.put(None)
-            self._worker.join(timeout=5)
+        self._worker.stop()
 
     def refresh_now(self) -> str | None:
         """Poll now; returns a message instead when a cooldown forbids it."""
+        self._settings.check()
         return self._dispatch(polling.RefreshNow())
 
     def set_window_visible(self, visible: bool) -> None:
+        if visible:
+            self._settings.check()
         self._dispatch(polling.WindowVisible(visible))
 
     def login_started(self) -> None:
@@ -117,8 +203,7 @@ class Poller:
         self._dispatch(polling.LoginFailed(message))
 
     def logged_in(self) -> None:
-        self._services.gate.clear_cooldown()  # a new token has a new rate-limit bucket
-        self._dispatch(polling.LoggedIn(self._services.tokens.email))
+        self._dispatch(polling.LoggedIn(self._account.email))
 
     def logged_out(self, message: str | None = None) -> None:
         self._dispatch(polling.LoggedOut(message))
@@ -129,12 +214,12 @@ class Poller:
         if self._stopped:
             return None
         before = self._model.status
-        self._model, effects = polling.step(self._model, event, self._services.clock(),
-                                            self._policy)
+        policy = self._policy_for(self._settings.current())
+        self._model, effects = polling.step(self._model, event, self._clock(), policy)
         refused = None
         for effect in effects:
             if isinstance(effect, polling.Fetch):
-                self._submit_fetch()
+                self._worker.submit(self._fetch_job)
             elif isinstance(effect, polling.ScheduleAt):
                 self._arm(effect.when)
             elif isinstance(effect, polling.CancelTimer):
@@ -151,7 +236,7 @@ class Poller:
 
     def _arm(self, when: datetime) -> None:
         self._cancel()
-        delay = max(0.0, (when - self._services.clock()).total_seconds())
+        delay = max(0.0, (when - self._clock()).total_seconds())
         self._cancel_timer = self._scheduler.call_later(delay, self._on_timer)
 
     def _cancel(self) -> None:
@@ -161,23 +246,19 @@ class Poller:
 
     def _on_timer(self) -> None:
         self._cancel_timer = None
-        self._dispatch(polling.Timer())
+        self._settings.check()  # may re-plan (and re-arm) first
+        if self._cancel_timer is None:
+            self._dispatch(polling.Timer())
 
-    def _submit_fetch(self) -> None:
-        if self._worker is None:
-            self._worker = threading.Thread(target=self._work, name="pulse-fetch", daemon=True)
-            self._worker.start()
-        self._jobs.put(self._fetch_job)
-
-    def _work(self) -> None:
-        # Blocks in get() between jobs: an idle worker costs nothing.
-        while (job := self._jobs.get()) is not None:
-            job()
+    def _settings_changed(self, old: Config, new: Config) -> None:
+        if self._policy_for(old) != self._policy_for(new):
+            log.info("poll interval now %d s", new.poll_interval_seconds)
+            self._dispatch(polling.SettingsChanged())
 
     def _fetch_job(self) -> None:
         event: polling.Event
         try:
-            snapshot = fetch_usage_now(self._services)
+            snapshot = self._fetcher.fetch()
             assert snapshot is not None  # no spacing asked for
             event = polling.FetchOk(snapshot, *self._trends(snapshot))
         except PulseError as exc:
@@ -194,7 +275,7 @@ class Poller:
 
     def _trends(self, snapshot: Snapshot) -> tuple[Trend, Trend]:
         try:
-            return self._services.trends(snapshot.usage, self._services.clock())
+            return self._trends_of(snapshot.usage, self._clock())
         except Exception:  # charts and forecasts are niceties: never lose the numbers over them
             log.warning("could not read the usage history", exc_info=True)
             return Trend(), Trend()
@@ -202,12 +283,12 @@ class Poller:
     def _run_alerts(self, snapshot: Snapshot) -> None:
         if self._memory is None or self._memory_store is None:
             return
-        config = self._services.config
+        config = self._settings.current()
         settings = AlertSettings(
-            enabled=self._alerts_enabled(),
+            enabled=config.notifications_enabled,
             thresholds=config.notification_thresholds,
         )
-        alerts, memory = evaluate(snapshot.usage, self._memory, settings, self._services.clock())
+        alerts, memory = evaluate(snapshot.usage, self._memory, settings, self._clock())
         if memory != self._memory:
             self._memory = memory
             try:

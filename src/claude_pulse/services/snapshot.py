@@ -7,26 +7,16 @@ newer one read each other's files, and parsing stays in one place (`core.usage`)
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from claude_pulse.atomic import read_json, write_json_atomic
-from claude_pulse.core.usage import Usage, parse_timestamp, parse_usage
+from claude_pulse.core.snapshot import Snapshot
+from claude_pulse.core.usage import parse_timestamp, parse_usage
 from claude_pulse.errors import BadResponse
 
-__all__ = ["Snapshot", "SnapshotStore"]
+__all__ = ["SnapshotStore"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    fetched_at: datetime
-    usage: Usage
-    raw: dict[str, Any]
-    source: str = "api"  # "api", or "claude-code" when it came from Claude Code's status feed
 
 
 class SnapshotStore:
@@ -49,10 +39,7 @@ class SnapshotStore:
             log.warning("ignoring unreadable usage cache %s: %s", self.path, exc)
             return None
 
-    def save(self, fetched_at: datetime, raw: dict[str, Any], source: str = "api") -> Snapshot:
-        snap = Snapshot(fetched_at, parse_usage(raw), raw, source)
+    def save(self, snapshot: Snapshot) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(
-            self.path, {"fetched_at": fetched_at.isoformat(), "source": source, "usage": raw}
-        )
-        return snap
+        write_json_atomic(self.path, {"fetched_at": snapshot.fetched_at.isoformat(),
+                                      "source": snapshot.source, "usage": snapshot.raw})

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from claude_pulse.config import Config
+from claude_pulse.config import ConfigSource
+from claude_pulse.core.http import HttpTransport
 from claude_pulse.core.tokens import TokenSet, TokenState, token_state
 from claude_pulse.errors import (
     CredentialsError,
@@ -36,7 +37,6 @@ from claude_pulse.errors import (
 )
 from claude_pulse.oauth.flow import TOKEN_TIMEOUT_S, refresh_tokens
 from claude_pulse.services.credentials import TokenStore
-from claude_pulse.services.http import HttpTransport
 
 __all__ = ["LOCK_TIMEOUT_S", "TokenManager"]
 
@@ -52,7 +52,7 @@ class TokenManager:
         self,
         store: TokenStore,
         transport: HttpTransport,
-        config: Config,
+        config: ConfigSource,
         *,
         clock: Callable[[], datetime],
         lock_path: Path,
@@ -71,6 +71,14 @@ class TokenManager:
 
     def __repr__(self) -> str:
         return f"TokenManager(store={self._store!r})"
+
+    def logged_in(self) -> bool:
+        """Whether credentials are saved (an unreadable file, set aside, counts as no)."""
+        try:
+            return self._store.load() is not None
+        except CredentialsError as exc:
+            log.warning("%s", exc)
+            return False
 
     @property
     def email(self) -> str | None:
@@ -133,7 +141,7 @@ class TokenManager:
     def _refresh_locked(self, tokens: TokenSet) -> TokenSet:
         try:
             new = refresh_tokens(
-                self._transport, self._config.token_url, tokens, clock=self.clock,
+                self._transport, self._config().token_url, tokens, clock=self.clock,
                 timeout=self._timeout,
             )
         except ReauthRequired:

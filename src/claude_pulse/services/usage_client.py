@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from claude_pulse.config import Config
-from claude_pulse.core.tokens import TokenState
-from claude_pulse.core.usage import parse_usage
+from claude_pulse.config import ConfigSource
+from claude_pulse.core.http import HttpResponse, HttpTransport, parse_retry_after
+from claude_pulse.core.tokens import TokenSet, TokenState, token_state
+from claude_pulse.core.usage import Usage, parse_usage
 from claude_pulse.errors import ApiError, BadResponse, RateLimited, ReauthRequired, ServerError
 from claude_pulse.oauth.constants import OAUTH_BETA
-from claude_pulse.oauth.flow import parse_retry_after
-from claude_pulse.services.http import HttpResponse, HttpTransport
 
 __all__ = ["REQUEST_TIMEOUT_S", "Profile", "TokenSource", "UsageClient", "plan_label"]
 
@@ -74,7 +73,7 @@ class UsageClient:
     def __init__(
         self,
         transport: HttpTransport,
-        config: Config,
+        config: ConfigSource,
         tokens: TokenSource,
         *,
         timeout: float = REQUEST_TIMEOUT_S,
@@ -85,17 +84,21 @@ class UsageClient:
         self._timeout = timeout
 
     def __repr__(self) -> str:
-        return f"UsageClient({self._config.usage_url!r})"
+        return f"UsageClient({self._config().usage_url!r})"
 
-    def fetch_usage(self) -> dict[str, Any]:
-        """The usage JSON object as the server sent it, checked by `parse_usage`."""
-        payload = self._get_json(self._config.usage_url, "usage")
-        parse_usage(payload)  # raises BadResponse for a shape we cannot use
-        assert isinstance(payload, dict)
-        return payload
+    def fetch_usage(self) -> tuple[dict[str, Any], Usage]:
+        """The usage JSON object as the server sent it, and what `parse_usage` made of it
+        (BadResponse for a shape we cannot use)."""
+        payload = self._get_json(self._config().usage_url, "usage", self._tokens)
+        usage = parse_usage(payload)
+        assert isinstance(payload, dict)  # parse_usage accepts only objects
+        return payload, usage
 
-    def fetch_profile(self) -> Profile:
-        payload = self._get_json(self._config.profile_url, "profile")
+    def fetch_profile(self, tokens: TokenSet | None = None) -> Profile:
+        """The account behind the stored login, or behind `tokens` (a login not saved yet: one
+        request, no refresh)."""
+        source = self._tokens if tokens is None else _FixedToken(tokens, self._tokens.clock)
+        payload = self._get_json(self._config().profile_url, "profile", source)
         if not isinstance(payload, dict):
             raise BadResponse("The profile answer is not a JSON object.")
         account = payload.get("account")
@@ -110,8 +113,8 @@ class UsageClient:
             tier if isinstance(tier, str) else None,
         )
 
-    def _get_json(self, url: str, what: str) -> Any:
-        resp = self._get(url, what)
+    def _get_json(self, url: str, what: str, tokens: TokenSource) -> Any:
+        resp = self._get(url, what, tokens)
         try:
             return resp.json()
         except ValueError as exc:
@@ -119,25 +122,24 @@ class UsageClient:
                 f"The {what} answer from {_host(url)} is not JSON.", resp.status
             ) from exc
 
-    def _get(self, url: str, what: str) -> HttpResponse:
-        token = self._tokens.access_token()
+    def _get(self, url: str, what: str, tokens: TokenSource) -> HttpResponse:
+        token = tokens.access_token()
         resp = self._send(url, token, what)
-        if resp.status == 401 or (resp.status == 429 and self._token_is_aging()):
+        aging = resp.status == 429 and tokens.state() in (TokenState.REFRESH_DUE,
+                                                          TokenState.EXPIRED)
+        if resp.status == 401 or aging:
             # 401: refresh once (another process may already have: refresh() checks). 429 with an
             # aging token: the server sends 429 for expired tokens too (design.md §2).
             log.info("%s: HTTP %d; refreshing the token and retrying once", what, resp.status)
-            token = self._tokens.refresh(rejected=token)
+            token = tokens.refresh(rejected=token)
             resp = self._send(url, token, what)
         return self._check(resp, url, what)
-
-    def _token_is_aging(self) -> bool:
-        return self._tokens.state() in (TokenState.REFRESH_DUE, TokenState.EXPIRED)
 
     def _send(self, url: str, token: str, what: str) -> HttpResponse:
         headers = {
             "Accept": "application/json",
             "Content-Type": "application/json",
-            "User-Agent": self._config.user_agent,
+            "User-Agent": self._config().user_agent,
             "Authorization": f"Bearer {token}",
             "anthropic-beta": OAUTH_BETA,
         }
@@ -171,3 +173,20 @@ class UsageClient:
 
 def _host(url: str) -> str:
     return urllib.parse.urlsplit(url).netloc or url
+
+
+class _FixedToken:
+    """A token source for a login we just got and have not saved: no refresh possible."""
+
+    def __init__(self, tokens: TokenSet, clock: Callable[[], datetime]) -> None:
+        self._tokens = tokens
+        self.clock = clock
+
+    def access_token(self) -> str:
+        return self._tokens.access_token
+
+    def refresh(self, rejected: str | None = None) -> str:
+        raise ReauthRequired("The new login was refused by the profile endpoint.")
+
+    def state(self) -> TokenState | None:
+        return token_state(self._tokens, self.clock())

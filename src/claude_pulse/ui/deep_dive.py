@@ -171,6 +171,11 @@ class DeepDiveWindow:
         if self._visible:
             self._redraw()
 
+    def set_model_limits(self, shown: bool) -> None:
+        self._show_model_limits = shown
+        if self._visible:
+            self._redraw()
+
     def set_problem(self, text: str | None) -> None:
         """A standing problem line (e.g. an unreadable config.json) shown above the footer."""
         self._problem = text
