@@ -194,7 +194,6 @@ def shoot_windows(display: str, out: Path) -> list[Path]:
         window = DeepDiveWindow(root, clock=_fixed(now), on_refresh=lambda: None,
                                 on_alerts_toggled=lambda _on: None, on_action=lambda _a: None,
                                 logo=draw_logo(64), platform="linux")
-        window.set_alerts(True)
         window.set_status(status)
         window.show()
         _settle(root)

@@ -296,7 +296,7 @@ def test_threshold_texts(name: str, threshold: int, title: str, urgency: Urgency
         pytest.param(
             evaluate(Usage(w(82.9, S1), None), AlertMemory(), AlertSettings(), T0)[0][0],
             "You've used 80% of your session limit",
-            "82% used · resets in 3h 0m",
+            "82% used · resets in 3h",
             Urgency.NORMAL,
             KIND_THRESHOLD,
             id="threshold",
@@ -332,7 +332,7 @@ def test_threshold_texts(name: str, threshold: int, title: str, urgency: Urgency
                 Usage(None, w(60, T0 + WEEK_WINDOW / 2)), AlertMemory(), AlertSettings(), T0
             )[0][0],
             "You're using messages faster than usual this week",
-            "60% used with 50% of the week elapsed",
+            "Over budget: 60% used with 50% of the week elapsed",
             Urgency.NORMAL,
             KIND_PACE,
             id="pace",

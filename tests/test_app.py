@@ -353,7 +353,7 @@ def test_icon_follows_the_server_and_menu_and_window_work(
         card = grab(tray_display, tmp_path / "window.png", window)
         assert abs(arc_coverage(card, ORANGE) - 0.93) < 0.04
         lower = (0, card.height // 2, card.width, card.height)
-        assert count_near(card, RED, lower, 25) > 20  # the "Over Budget" pill
+        assert count_near(card, RED, lower, 25) > 20  # the "Over budget" pill
         assert count_near(card, GREEN, lower, 25) == 0
 
         # Right click → "Quit": the process ends by itself, successfully.

@@ -29,6 +29,7 @@ DESIGN_DEFAULTS = {
     "start_with_windows": False,
     "callback_port": 19532,
     "login_source": "pulse",
+    "clock_format": "24h",
     "user_agent": "claude-pulse/0.1.0",
     "authorize_url": "https://claude.ai/oauth/authorize",
     "token_url": "https://platform.claude.com/v1/oauth/token",
@@ -66,6 +67,7 @@ def write(path: Path, value: Any) -> Path:
         pytest.param("usage_url", "https://", "an https:// URL", id="url-no-host"),
         pytest.param("usage_url", "https://a b/", "an https:// URL", id="url-space"),
         pytest.param("login_source", "claude", '"pulse" or "claude-code"', id="source-unknown"),
+        pytest.param("clock_format", "24", '"24h" (14:05) or "12h"', id="clock-unknown"),
     ],
 )
 def test_bad_value_warns_with_file_key_and_range_and_falls_back(

@@ -253,7 +253,6 @@ def test_footer_toggle_and_refresh_button(
     display: str, root: tk.Tk, window: DeepDiveWindow, calls: Calls
 ) -> None:
     window.set_status(ok(40, 30))
-    window.set_alerts(True)
     window.show()
     settle(root)
     for widget in (window._refresh_button, window._toggle):

@@ -185,7 +185,7 @@ def test_make_notifier_falls_back_to_the_log(
     [
         pytest.param(
             _session_alert(82),
-            "alert (normal): You've used 80% of your session limit - 82% used · resets in 2h 0m",
+            "alert (normal): You've used 80% of your session limit - 82% used · resets in 2h",
             id="threshold",
         ),
         pytest.param(

@@ -83,7 +83,7 @@ def test_status_text(fake_server: FakeAnthropic, fake_config: Path, pulse_home: 
     assert lines[0] == "Claude Pulse — pulse.user@example.com"
     (session,) = [line for line in lines if line.startswith("Session (5h)")]
     assert "42%" in session
-    assert "resets in 1h 59m" in session or "resets in 2h 0m" in session
+    assert "resets in 1h 59m" in session or "resets in 2h" in session
     assert any("Weekly (7d)" in line and "On track" in line for line in lines)
     assert any("Opus (weekly)" in line and "12%" in line for line in lines)
 
@@ -160,5 +160,28 @@ def test_status_text_rounds_percent_like_the_window() -> None:
                          "extra_usage": {"is_enabled": True, "used_credits": 40843.0,
                                          "monthly_limit": None}})
     lines = status_text(usage, now, now, tz=timezone.utc).splitlines()
-    assert lines[1:3] == ["Session (5h)    41%  resets in 2h 0m (14:00)",
+    assert lines[1:3] == ["Session (5h)    41%  resets in 2h (14:00)",
                           "Extra usage   $408.43  of no limit"]
+
+
+def test_a_window_that_reset_is_not_counted_down(fake_server: FakeAnthropic, fake_config: Path,
+                                                 pulse_home: Path) -> None:
+    """Before: the last good numbers during a cooldown said "resets in <1m" for a session that
+    had reset 10 minutes ago, next to its old (previous window's) percent."""
+    log_in(fake_server, pulse_home)
+    now = datetime.now(timezone.utc)
+    raw = {"five_hour": {"utilization": 77.0,
+                         "resets_at": (now - timedelta(minutes=10)).isoformat()},
+           "seven_day": {"utilization": 20.0, "resets_at": (now + timedelta(days=3)).isoformat()}}
+    (pulse_home / "snapshot.json").write_text(json.dumps(
+        {"fetched_at": (now - timedelta(minutes=15)).isoformat(), "source": "api",
+         "usage": raw}))
+    (pulse_home / "gate.json").write_text(json.dumps(
+        {"requests": [], "cooldown_until": (now + timedelta(minutes=5)).timestamp()}))
+    out = cli("status")
+    assert out.returncode == 0, out.stderr
+    session = next(line for line in out.stdout.splitlines() if line.startswith("Session"))
+    reset_at = (now - timedelta(minutes=10)).astimezone()
+    assert session.split() == ["Session", "(5h)", "–", "reset", "at", f"{reset_at:%H:%M}"]
+    assert "77%" not in out.stdout and "<1m" not in out.stdout
+    assert fake_server.requests_to("usage") == []

@@ -19,7 +19,6 @@ import pytest
 from claude_pulse.commands.statusline import read_stdin
 from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.statusline import (
-    format_duration,
     format_line,
     from_claude_code,
     rate_limited_line,
@@ -137,22 +136,6 @@ H, D = timedelta(hours=1), timedelta(days=1)
 )
 def test_format_line(usage: Usage, stale: timedelta | None, expected: str) -> None:
     assert format_line(usage, NOW, stale_age=stale) == expected
-
-
-@pytest.mark.parametrize(
-    ("span", "expected"),
-    [
-        pytest.param(timedelta(seconds=-5), "<1m", id="negative"),
-        pytest.param(timedelta(seconds=59), "<1m", id="under-a-minute"),
-        pytest.param(timedelta(minutes=45, seconds=59), "45m", id="minutes"),
-        pytest.param(timedelta(hours=1), "1h", id="whole-hour"),
-        pytest.param(timedelta(hours=4, minutes=59), "4h59m", id="hours"),
-        pytest.param(timedelta(days=3), "3d", id="whole-days"),
-        pytest.param(timedelta(days=6, hours=23, minutes=59), "6d23h", id="days"),
-    ],
-)
-def test_format_duration(span: timedelta, expected: str) -> None:
-    assert format_duration(span) == expected
 
 
 def test_rate_limited_line() -> None:

@@ -8,19 +8,16 @@ from typing import Any
 import pytest
 
 from claude_pulse.core.forecast import Forecast
+from claude_pulse.core.format import TOOLTIP_MAX
 from claude_pulse.core.gauge import AMBER, BLUE, GREEN, RED, Level
 from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import ExtraUsage, Limit, Usage, Window, parse_usage
 from claude_pulse.core.viewmodel import (
-    TOOLTIP_MAX,
     Action,
     Banner,
     DeepDiveView,
     deep_dive_view,
-    format_age,
-    format_duration,
-    format_percent,
     tray_view,
 )
 
@@ -57,56 +54,6 @@ OPUS = Limit("weekly_scoped:Opus", "weekly_scoped", "Opus (weekly)", 12.0, NOW +
 SESSION_LIMIT = Limit("session", "session", "Session (5h)", 42.0, NOW + SESSION_LEFT)
 
 
-# --- formatting -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("td", "text"),
-    [
-        pytest.param(timedelta(0), "<1m", id="zero"),
-        pytest.param(timedelta(seconds=59), "<1m", id="59s"),
-        pytest.param(timedelta(seconds=-30), "<1m", id="negative"),
-        pytest.param(timedelta(minutes=1), "1m", id="1m"),
-        pytest.param(timedelta(minutes=45, seconds=59), "45m", id="45m-rounded-down"),
-        pytest.param(timedelta(hours=2), "2h 0m", id="whole-hours"),
-        pytest.param(timedelta(hours=2, minutes=13, seconds=40), "2h 13m", id="2h13m"),
-        pytest.param(timedelta(hours=23, minutes=59, seconds=59), "23h 59m", id="under-a-day"),
-        pytest.param(timedelta(days=1), "1d 0h", id="one-day"),
-        pytest.param(timedelta(days=3, hours=4, minutes=30), "3d 4h", id="3d4h"),
-    ],
-)
-def test_format_duration(td: timedelta, text: str) -> None:
-    assert format_duration(td) == text
-
-
-@pytest.mark.parametrize(
-    ("td", "text"),
-    [
-        pytest.param(timedelta(seconds=20), "just now", id="seconds"),
-        pytest.param(timedelta(minutes=12, seconds=30), "12 min ago", id="minutes"),
-        pytest.param(timedelta(hours=2, minutes=5), "2h 5m ago", id="hours"),
-        pytest.param(timedelta(days=2, hours=1), "2d 1h ago", id="days"),
-    ],
-)
-def test_format_age(td: timedelta, text: str) -> None:
-    assert format_age(td) == text
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        pytest.param(None, "–", id="unknown"),
-        pytest.param(0.0, "0%", id="zero"),
-        pytest.param(42.7, "42%", id="rounded-down"),
-        pytest.param(99.9, "99%", id="not-100-until-reached"),
-        pytest.param(104.0, "104%", id="over-100-as-sent"),
-        pytest.param(-3.0, "0%", id="negative"),
-    ],
-)
-def test_format_percent(value: float | None, text: str) -> None:
-    assert format_percent(value) == text
-
-
 # --- Deep Dive: the normal face ---------------------------------------------------------------
 
 
@@ -134,7 +81,7 @@ def test_ok_view_shows_every_number() -> None:
         "54% of week elapsed",
         "Resets in 3d 4h",
     )
-    assert (w.pill_text, w.pill_color) == ("Over Budget", RED)
+    assert (w.pill_text, w.pill_color) == ("Over budget", RED)
     assert w.elapsed_fraction == pytest.approx(92 / 168)
     assert view.limits == ()
     assert view.extra_usage_text is None
@@ -143,10 +90,10 @@ def test_ok_view_shows_every_number() -> None:
 @pytest.mark.parametrize(
     ("weekly", "week_left", "pill"),
     [
-        pytest.param(30.0, WEEK_LEFT, ("On Track", GREEN), id="behind-time"),
-        pytest.param(68.0, WEEK_LEFT, ("Over Budget", RED), id="ahead-of-time"),
-        pytest.param(0.0, timedelta(days=7), ("On Track", GREEN), id="zero-elapsed-zero-used"),
-        pytest.param(5.0, timedelta(days=7), ("Over Budget", RED), id="zero-elapsed-some-used"),
+        pytest.param(30.0, WEEK_LEFT, ("On track", GREEN), id="behind-time"),
+        pytest.param(68.0, WEEK_LEFT, ("Over budget", RED), id="ahead-of-time"),
+        pytest.param(0.0, timedelta(days=7), ("On track", GREEN), id="zero-elapsed-zero-used"),
+        pytest.param(5.0, timedelta(days=7), ("Over budget", RED), id="zero-elapsed-some-used"),
         pytest.param(None, WEEK_LEFT, (None, None), id="no-utilization"),
         pytest.param(40.0, None, (None, None), id="no-reset-time"),
     ],
@@ -472,7 +419,8 @@ def test_tray_icon_text(status: AppStatus, text: str, level: Level, greyed: bool
     [
         pytest.param(
             AppStatus(Phase.OK, make_snapshot()),
-            ("Claude Pulse", "Session 42% · resets in 2h 13m", "Weekly 68% · resets in 3d 4h"),
+            ("Claude Pulse", "Session 42% · resets in 2h 13m",
+             "Weekly 68% · resets in 3d 4h · Over budget"),
             id="ok",
         ),
         pytest.param(
@@ -480,14 +428,15 @@ def test_tray_icon_text(status: AppStatus, text: str, level: Level, greyed: bool
             (
                 "Claude Pulse",
                 "Session 42% · resets in 2h 13m",
-                "Weekly 68% · resets in 3d 4h",
+                "Weekly 68% · resets in 3d 4h · Over budget",
                 "Offline · numbers from 12 min ago",
             ),
             id="offline",
         ),
         pytest.param(
             AppStatus(Phase.OK, make_snapshot(session_left=timedelta(minutes=-5))),
-            ("Claude Pulse", "Session 42%", "Weekly 68% · resets in 3d 4h"),
+            ("Claude Pulse", "Session reset at 11:55",
+             "Weekly 68% · resets in 3d 4h · Over budget"),
             id="reset-passed",
         ),
         pytest.param(
@@ -497,7 +446,7 @@ def test_tray_icon_text(status: AppStatus, text: str, level: Level, greyed: bool
     ],
 )
 def test_tray_tooltip(status: AppStatus, lines: tuple[str, ...]) -> None:
-    view = tray_view(status, NOW)
+    view = tray_view(status, NOW, tz=UTC)
     assert view.tooltip_lines == lines
     assert view.tooltip == "\n".join(lines)
 

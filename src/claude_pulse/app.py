@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from claude_pulse.core.status import AppStatus, Phase
-from claude_pulse.core.viewmodel import Action, tray_view
+from claude_pulse.core.viewmodel import Action, TrayView, tray_view
 from claude_pulse.errors import ConfigError, PulseError
 from claude_pulse.ui.deep_dive import TITLE, DeepDiveWindow
 from claude_pulse.ui.tk_scheduler import TkScheduler
@@ -131,10 +131,9 @@ class DesktopApp:
             on_alerts_toggled=self.set_alerts,
             on_action=self._banner_action,
             on_visibility=self._window_visibility,
-            show_model_limits=settings.show_opus_tracking,
+            settings=services.settings.current,
             logo=draw_logo(64),
         )
-        self._window.set_alerts(settings.notifications_enabled)
         self._window.set_problem(self._config_problem())
 
         entries = self.menu_entries()
@@ -148,7 +147,7 @@ class DesktopApp:
     def _start(self) -> None:
         assert self._tray is not None and self._poller is not None
         status = self._status
-        tooltip = tray_view(status, self.services.clock()).tooltip
+        tooltip = self._tray_view(status).tooltip
         self._tray.start(self._tray_renderer(status), tooltip)
         self._poller.start()
         if self._poller.status.phase is Phase.SIGNED_OUT:
@@ -333,7 +332,7 @@ class DesktopApp:
     def _on_status(self, status: AppStatus) -> None:
         self._status = status
         if self._tray is not None:
-            view = tray_view(status, self.services.clock())
+            view = self._tray_view(status)
             self._tray.update(self._tray_renderer(status), view.tooltip)
         if self._window is not None:
             self._window.set_status(status)
@@ -341,7 +340,7 @@ class DesktopApp:
     def _tray_renderer(self, status: AppStatus) -> Callable[[int], Any]:
         from claude_pulse.ui.render import render_tray_icon
 
-        view = tray_view(status, self.services.clock())
+        view = self._tray_view(status)
         return lambda size: render_tray_icon(view, size)
 
     def _settings_changed(self, old: Config, new: Config) -> None:
@@ -353,13 +352,17 @@ class DesktopApp:
         self._show_settings()
 
     def _show_settings(self) -> None:
-        settings = self.services.settings.current()
         if self._window is not None:
-            self._window.set_alerts(settings.notifications_enabled)
-            self._window.set_model_limits(settings.show_opus_tracking)
+            self._window.settings_changed()
             self._window.set_problem(self._config_problem())
         if self._tray is not None:
+            status = self._status  # the clock format shows in the tooltip
+            self._tray.update(self._tray_renderer(status), self._tray_view(status).tooltip)
             self._tray.refresh_menu()
+
+    def _tray_view(self, status: AppStatus) -> TrayView:
+        return tray_view(status, self.services.clock(),
+                         hour24=self.services.settings.current().hour24)
 
     def _window_visibility(self, visible: bool) -> None:
         if self._poller is not None:

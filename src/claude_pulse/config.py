@@ -19,6 +19,7 @@ from claude_pulse.atomic import read_json, write_json_atomic
 from claude_pulse.errors import ConfigError
 
 __all__ = [
+    "CLOCK_FORMATS",
     "DEFAULT_USER_AGENT",
     "LOGIN_SOURCES",
     "MIN_POLL_INTERVAL_S",
@@ -40,6 +41,7 @@ MIN_POLL_INTERVAL_S = 30
 MAX_POLL_INTERVAL_S = 3600
 # Where the numbers come from: our own login and polling, or Claude Code's (issue 14).
 LOGIN_SOURCES = ("pulse", "claude-code")
+CLOCK_FORMATS = ("24h", "12h")
 # http:// is allowed only to these hosts (the fake server, a local proxy): anywhere else a planted
 # config could make us send the refresh token or the bearer token in clear text.
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -54,12 +56,17 @@ class Config:
     start_with_windows: bool = False
     callback_port: int = 19532
     login_source: str = "pulse"
+    clock_format: str = "24h"
     user_agent: str = DEFAULT_USER_AGENT
     authorize_url: str = "https://claude.ai/oauth/authorize"
     token_url: str = "https://platform.claude.com/v1/oauth/token"  # noqa: S105 - a URL
     usage_url: str = "https://api.anthropic.com/api/oauth/usage"
     profile_url: str = "https://api.anthropic.com/api/oauth/profile"
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def hour24(self) -> bool:
+        return self.clock_format != "12h"
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = dict(self.extra)
@@ -163,6 +170,7 @@ _RULES: dict[str, tuple[Callable[[Any], Any], str]] = {
     "start_with_windows": (_bool, "true or false"),
     "callback_port": (_port, "0 (any free port) or a port from 1024 to 65535"),
     "login_source": (_choice(LOGIN_SOURCES), " or ".join(f'"{o}"' for o in LOGIN_SOURCES)),
+    "clock_format": (_choice(CLOCK_FORMATS), '"24h" (14:05) or "12h" (2:05 PM)'),
     "user_agent": (
         _header_text,
         "1 to 200 printable ASCII characters (no control characters such as CR or LF)",

@@ -59,4 +59,5 @@ def _print(args: argparse.Namespace, services: Services, snap: Snapshot,
         print(json.dumps(out, indent=2))
     else:
         print(status_text(snap.usage, snap.fetched_at, now, stale_reason=stale_reason,
-                          account=account, forecasts=forecasts))
+                          account=account, forecasts=forecasts,
+                          hour24=services.settings.current().hour24))

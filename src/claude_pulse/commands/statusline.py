@@ -99,7 +99,7 @@ def statusline(services: Services, stdin_data: bytes | None) -> tuple[str, int]:
         fresh = services.fetcher.fetch(min_spacing_s=interval.total_seconds())
     except CooldownActive as exc:
         if cached is None:
-            return rate_limited_line(exc.until), 1
+            return rate_limited_line(exc.until, hour24=services.settings.current().hour24), 1
         return _stale(cached, now), 0
     except PulseError as exc:
         log.info("statusline could not refresh: %s", exc)

@@ -27,16 +27,15 @@ and hands the alerts to a notifier (ui/notify). The rules:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from claude_pulse.core.format import OVER_BUDGET, duration, percent
 from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW, elapsed_percent, is_over_budget
 from claude_pulse.core.usage import Usage, Window
-from claude_pulse.core.viewmodel import format_duration
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -286,7 +285,8 @@ def _pace_alert(weekly: Window | None, last: datetime | None, now: datetime) -> 
     return Alert(
         key="weekly:pace",
         title="You're using messages faster than usual this week",
-        body=f"{_percent(weekly.utilization)}% used with {elapsed:.0f}% of the week elapsed",
+        body=f"{OVER_BUDGET}: {percent(weekly.utilization)} used with {percent(elapsed)} of "
+             "the week elapsed",
         urgency=Urgency.NORMAL,
         kind=KIND_PACE,
     )
@@ -330,15 +330,10 @@ def _reset(name: str, used: float, resets_at: datetime | None, now: datetime) ->
 
 
 def _status_line(used: float, resets_at: datetime | None, now: datetime) -> str:
-    line = f"{_percent(used)}% used"
+    line = f"{percent(used)} used"
     if resets_at is not None:
-        line += f" · resets in {format_duration(resets_at - now)}"
+        line += f" · resets in {duration(resets_at - now)}"
     return line
-
-
-def _percent(value: float) -> str:
-    # Floor, so 94.6 never reads as "95%" next to a 95% alert that has not fired.
-    return str(math.floor(value))
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from claude_pulse.core.format import clock_time
 from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW
 from claude_pulse.core.usage import Window
 
@@ -137,7 +138,7 @@ def burn_rate(
 
 
 def describe(forecast: Forecast | None, tz: tzinfo | None = None, *,
-             now: datetime | None = None) -> str:
+             now: datetime | None = None, hour24: bool = True) -> str:
     """One sentence for the window and `status`.
 
     `tz` is where the time is shown (None: the system's local zone). With `now`, a time already
@@ -148,10 +149,7 @@ def describe(forecast: Forecast | None, tz: tzinfo | None = None, *,
     when = forecast.hits_limit_at
     if when is None:
         return "Won't hit the limit before it resets"
-    local = when.astimezone(tz)
-    shown = f"{local:%H:%M}"
-    if now is not None and local.date() != now.astimezone(tz).date():
-        shown = f"{local:%a} {shown}"
+    shown = clock_time(when, now, tz, hour24=hour24)
     if now is not None and when <= now:
         return f"Reached 100% at {shown}"
     return f"At this pace you reach 100% at {shown}"

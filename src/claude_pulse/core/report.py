@@ -9,15 +9,20 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from claude_pulse.core.forecast import Forecast, describe
-from claude_pulse.core.pace import (
-    SESSION_WINDOW,
-    WEEK_WINDOW,
-    elapsed_percent,
-    is_over_budget,
-    time_left,
+from claude_pulse.core.format import (
+    DASH,
+    ON_TRACK,
+    OVER_BUDGET,
+    WindowState,
+    age,
+    clock_time,
+    money,
+    percent,
+    resets_phrase,
+    window_state,
 )
+from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW, elapsed_percent, is_over_budget
 from claude_pulse.core.usage import Limit, Usage, Window
-from claude_pulse.core.viewmodel import format_duration, format_money, format_percent
 
 __all__ = ["status_json", "status_text"]
 
@@ -93,7 +98,7 @@ def status_json(
 
 
 def _money(cents: float | None, currency: str) -> str:
-    return "no limit" if cents is None else format_money(cents, currency)
+    return "no limit" if cents is None else money(cents, currency)
 
 
 def status_text(
@@ -102,51 +107,51 @@ def status_text(
     now: datetime,
     *,
     tz: tzinfo | None = None,
+    hour24: bool = True,
     stale_reason: str | None = None,
     account: str | None = None,
     forecasts: tuple[Forecast | None, Forecast | None] = (None, None),
 ) -> str:
     """A few aligned lines for a terminal."""
 
-    def local(when: datetime) -> datetime:
-        return when.astimezone(tz)  # tz None: the machine's local zone
+    def clock(when: datetime) -> str:
+        return clock_time(when, now, tz, hour24=hour24)  # tz None: the machine's local zone
+
     rows: list[tuple[str, str, str]] = []
-    session = usage.session
-    if session is not None:
-        detail = ""
-        if session.resets_at is not None:
-            left = time_left(session.resets_at, now) or timedelta(0)
-            detail = f"resets in {format_duration(left)} ({local(session.resets_at):%H:%M})"
-        rows.append(("Session (5h)", format_percent(session.utilization), detail))
-        if forecasts[0] is not None:
-            rows.append(("", "", describe(forecasts[0], tz, now=now)))
-    weekly = usage.weekly
-    if weekly is not None:
-        elapsed = elapsed_percent(weekly.resets_at, WEEK_WINDOW, now)
-        detail = ""
-        if elapsed is not None:
-            verdict = "Over budget" if is_over_budget(weekly.utilization, elapsed) else "On track"
-            detail = f"{elapsed:.0f}% of week elapsed · {verdict}"
-        rows.append(("Weekly (7d)", format_percent(weekly.utilization), detail))
-        if forecasts[1] is not None:
-            rows.append(("", "", describe(forecasts[1], tz, now=now)))
+    for label, window, length, forecast in (
+            ("Session (5h)", usage.session, SESSION_WINDOW, forecasts[0]),
+            ("Weekly (7d)", usage.weekly, WEEK_WINDOW, forecasts[1])):
+        if window is None:
+            continue
+        state = window_state(window, now)
+        shown = percent(window.utilization) if state is WindowState.LIVE else DASH
+        detail = resets_phrase(window, now, tz, hour24=hour24)
+        if state is WindowState.LIVE and window.resets_at is not None:
+            detail += f" ({clock(window.resets_at)})"
+        if length is WEEK_WINDOW and state is WindowState.LIVE:
+            elapsed = elapsed_percent(window.resets_at, WEEK_WINDOW, now)
+            if elapsed is not None:
+                verdict = OVER_BUDGET if is_over_budget(window.utilization, elapsed) else ON_TRACK
+                detail += f" · {percent(elapsed)} of week elapsed · {verdict}"
+        rows.append((label, shown, detail))
+        if forecast is not None and state is WindowState.LIVE:
+            rows.append(("", "", describe(forecast, tz, now=now, hour24=hour24)))
     for limit in usage.limits:
         if limit.kind in ("session", "weekly_all"):
             continue  # already shown above
         active = "active" if limit.active else ""
-        rows.append((limit.label, format_percent(limit.utilization), active))
+        rows.append((limit.label, percent(limit.utilization), active))
     extra = usage.extra
     if extra is not None and extra.enabled:
         rows.append(("Extra usage", _money(extra.used_cents, extra.currency),
                      f"of {_money(extra.monthly_limit_cents, extra.currency)}"))
     if not rows:
-        rows.append(("Usage", "–", "the server sent no limits for this account"))
+        rows.append(("Usage", DASH, "the server sent no limits for this account"))
     width = max(len(r[0]) for r in rows)
     lines = [f"Claude Pulse — {account}" if account else "Claude Pulse"]
     lines += [f"{name:<{width}}  {value:>5}  {detail}".rstrip() for name, value, detail in rows]
-    updated = f"Updated {local(fetched_at):%H:%M}"
+    updated = f"Updated {clock(fetched_at)}"
     if stale_reason:
-        age = format_duration(max(now - fetched_at, timedelta(0)))
-        updated += f" ({age} ago) — stale: {stale_reason}"
+        updated += f" ({age(max(now - fetched_at, timedelta(0)))}) — stale: {stale_reason}"
     lines.append(updated)
     return "\n".join(lines)

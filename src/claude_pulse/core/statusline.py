@@ -2,9 +2,10 @@
 
 The line, e.g. ``5h 42% · resets 1h12m · 7d 68% ▲``:
 
-* ``5h N%`` — the session window, rounded down as Claude Code's own ``/usage`` does; then
-  ``resets XhYm`` (time left, rounded down; ``<1m`` in the last minute). A window whose reset
-  time has passed shows ``5h reset``: its number belongs to the previous window.
+* ``5h N%`` — the session window, rounded down as every surface does (`core.format`); then
+  ``resets XhYm`` (time left in the compact form, rounded down; ``<1m`` in the last minute). A
+  window whose reset time has passed shows ``5h reset``: its number belongs to the previous
+  window.
 * ``7d N%`` — the weekly window, followed by ``▲`` when it is over budget (used % above elapsed
   % of the week, as in the tray) and by nothing when on track: the line stays short in the
   normal case and the arrow stands out when it matters.
@@ -25,15 +26,16 @@ import math
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+from claude_pulse.core.format import WindowState, age, clock_time, percent, resets_phrase
+from claude_pulse.core.format import window_state as state_of
 from claude_pulse.core.pace import WEEK_WINDOW, elapsed_percent, is_over_budget
-from claude_pulse.core.usage import Usage, Window, parse_timestamp
+from claude_pulse.core.usage import Usage, parse_timestamp
 from claude_pulse.errors import BadResponse
 
 __all__ = [
     "NO_DATA",
     "OFFLINE",
     "PREFIX",
-    "format_duration",
     "format_line",
     "from_claude_code",
     "problem_line",
@@ -98,57 +100,34 @@ def _epoch_to_iso(value: Any) -> str | None:
 def format_line(usage: Usage, now: datetime, *, stale_age: timedelta | None = None) -> str:
     """The status line for `usage` at `now`; `stale_age` adds ``(stale …)``."""
     parts: list[str] = []
-    session = _shown(usage.session)
-    if session is not None:
-        if session.resets_at is not None and session.resets_at <= now:
-            parts.append("5h reset")
-        else:
-            parts.append(f"5h {_percent(session.utilization)}")
-            if session.resets_at is not None:
-                parts.append(f"resets {format_duration(session.resets_at - now)}")
-    weekly = _shown(usage.weekly)
-    if weekly is not None:
-        if weekly.resets_at is not None and weekly.resets_at <= now:
-            parts.append("7d reset")
-        else:
-            text = f"7d {_percent(weekly.utilization)}"
-            elapsed = elapsed_percent(weekly.resets_at, WEEK_WINDOW, now)
-            if is_over_budget(weekly.utilization, elapsed):
+    for name, window in (("5h", usage.session), ("7d", usage.weekly)):
+        state = state_of(window, now)
+        if window is None or state is WindowState.UNKNOWN:
+            continue
+        if state is WindowState.RESET_PASSED:
+            parts.append(f"{name} {resets_phrase(window, now, compact=True)}")
+            continue
+        text = f"{name} {percent(window.utilization)}"
+        if name == "7d":
+            elapsed = elapsed_percent(window.resets_at, WEEK_WINDOW, now)
+            if is_over_budget(window.utilization, elapsed):
                 text += f" {OVER_BUDGET}"
             parts.append(text)
+            continue
+        parts.append(text)
+        if window.resets_at is not None:
+            parts.append(resets_phrase(window, now, compact=True))
     if not parts:
         return NO_DATA
     line = _SEP.join(parts)
     if stale_age is not None:
-        line += f" (stale {format_duration(stale_age)})"
+        line += f" (stale {age(stale_age, compact=True)})"
     return line
 
 
-def _shown(window: Window | None) -> Window | None:
-    return window if window is not None and window.utilization is not None else None
-
-
-def _percent(value: float | None) -> str:
-    return f"{max(0, math.floor(value or 0.0))}%"
-
-
-def format_duration(span: timedelta) -> str:
-    """``<1m``, ``45m``, ``1h12m``, ``2d3h`` (rounded down; negative counts as zero)."""
-    minutes = int(max(0.0, span.total_seconds()) // 60)
-    if minutes < 1:
-        return "<1m"
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours}h" if hours else f"{days}d"
-
-
-def rate_limited_line(until: datetime, tz: tzinfo | None = None) -> str:
+def rate_limited_line(until: datetime, tz: tzinfo | None = None, *, hour24: bool = True) -> str:
     """No cached numbers during a 429 cooldown: say when we will try again."""
-    return f"{PREFIX}: rate-limited until {until.astimezone(tz):%H:%M}"
+    return f"{PREFIX}: rate-limited until {clock_time(until, tz=tz, hour24=hour24)}"
 
 
 def problem_line(reason: str) -> str:

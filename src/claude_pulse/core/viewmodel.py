@@ -1,8 +1,9 @@
 """What the Deep Dive window and the tray icon show, as plain values computed from an `AppStatus`.
 
-Every text a user reads is made here ("Resets in 2h 13m", "Over Budget", "Offline"), so the
-renderers only place and paint, and every state's wording is tested without a display. Times are
-shown in the local zone; `tz` lets tests pin it.
+Every text a user reads is made here ("Resets in 2h 13m", "Over budget", "Offline") from the
+shared formatters of `core.format`, so the renderers only place and paint, and every state's
+wording is tested without a display. Times are shown in the local zone; `tz` lets tests pin it,
+`hour24` is the `clock_format` setting.
 """
 
 from __future__ import annotations
@@ -12,6 +13,19 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from claude_pulse.core.format import (
+    DASH,
+    ON_TRACK,
+    OVER_BUDGET,
+    WindowState,
+    age,
+    clip_tooltip,
+    clock_time,
+    money,
+    percent,
+    resets_phrase,
+    window_state,
+)
 from claude_pulse.core.gauge import (
     AMBER,
     BLUE,
@@ -21,18 +35,11 @@ from claude_pulse.core.gauge import (
     Level,
     level_for,
 )
-from claude_pulse.core.pace import (
-    SESSION_WINDOW,
-    WEEK_WINDOW,
-    elapsed_percent,
-    is_over_budget,
-    time_left,
-)
+from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW, elapsed_percent, is_over_budget
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import ExtraUsage, Window
 
 __all__ = [
-    "TOOLTIP_MAX",
     "Action",
     "Banner",
     "ChartView",
@@ -42,19 +49,11 @@ __all__ = [
     "TrayView",
     "WeeklyView",
     "deep_dive_view",
-    "format_age",
-    "format_duration",
-    "format_money",
-    "format_percent",
     "tray_view",
 ]
 
-TOOLTIP_MAX = 127  # Windows cuts tray tooltips at 128 characters including the NUL
-DASH = "–"
-
 # Kinds already shown by the gauge and the pace bar; the limits list shows the others.
 _MAIN_KINDS = frozenset({"session", "weekly_all"})
-_CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
 class Action(enum.Enum):
@@ -99,7 +98,7 @@ class WeeklyView:
     percent_text: str
     used_fraction: float  # may exceed 1; 0 when unknown
     elapsed_fraction: float | None  # None: no marker
-    pill_text: str | None  # "On Track" / "Over Budget"; None when it cannot be judged
+    pill_text: str | None  # "On track" / "Over budget"; None when it cannot be judged
     pill_color: Color | None
     used_text: str  # "68% used"
     elapsed_text: str  # "55% of week elapsed"
@@ -143,52 +142,12 @@ class TrayView:
         return "\n".join(self.tooltip_lines)
 
 
-# --- formatting -------------------------------------------------------------------------------
+def _clock(moment: datetime, now: datetime, tz: tzinfo | None, hour24: bool) -> str:
+    return clock_time(moment, now, tz, hour24=hour24)
 
 
-def format_duration(td: timedelta) -> str:
-    """A countdown, coarsest two units, rounded down: "3d 4h", "2h 13m", "45m", "<1m"."""
-    seconds = int(td.total_seconds())
-    if seconds < 60:
-        return "<1m"
-    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
-    if days:
-        return f"{days}d {hours % 24}h"
-    if hours:
-        return f"{hours}h {minutes % 60}m"
-    return f"{minutes}m"
-
-
-def format_age(td: timedelta) -> str:
-    """How old something is: "just now", "12 min ago", "2h 5m ago"."""
-    seconds = td.total_seconds()
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    return f"{format_duration(td)} ago"
-
-
-def format_percent(value: float | None) -> str:
-    """Whole percent, rounded down so "100%" only shows once the limit is really reached."""
-    if value is None:
-        return DASH
-    return f"{max(0, math.floor(value))}%"
-
-
-def _clock(moment: datetime, now: datetime, tz: tzinfo | None) -> str:
-    """"14:05" today; "Fri 14:05" on another day."""
-    local, today = moment.astimezone(tz), now.astimezone(tz)
-    if local.date() == today.date():
-        return local.strftime("%H:%M")
-    return local.strftime("%a %H:%M")
-
-
-def format_money(cents: float, currency: str) -> str:
-    """An amount in minor units (cents), as the usage endpoint reports it: "$408.43"."""
-    amount = f"{cents / 100:,.2f}"
-    symbol = _CURRENCY_SYMBOLS.get(currency.upper())
-    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 # --- Deep Dive --------------------------------------------------------------------------------
@@ -201,25 +160,26 @@ def deep_dive_view(
     alerts_enabled: bool,
     show_model_limits: bool,
     tz: tzinfo | None = None,
+    hour24: bool = True,
 ) -> DeepDiveView:
     """Everything the window shows for `status` at `now`."""
     snap = status.snapshot
     usage = snap.usage if snap else None
-    session = _session(usage.session if usage else None, status, now, tz)
-    weekly = _weekly(usage.weekly if usage else None, status, now, tz)
+    session = _session(usage.session if usage else None, status, now, tz, hour24)
+    weekly = _weekly(usage.weekly if usage else None, status, now, tz, hour24)
     limits: tuple[LimitRow, ...] = ()
     if usage and show_model_limits:
         limits = tuple(
-            LimitRow(lim.label, format_percent(lim.utilization), _fraction(lim.utilization))
+            LimitRow(lim.label, percent(lim.utilization), _fraction(lim.utilization))
             for lim in usage.limits
             if lim.kind not in _MAIN_KINDS
         )
-    refreshed = _clock(snap.fetched_at, now, tz) if snap else DASH
+    refreshed = _clock(snap.fetched_at, now, tz, hour24) if snap else DASH
     return DeepDiveView(
         phase=status.phase,
         session=session,
         weekly=weekly,
-        banner=_banner(status, now, tz),
+        banner=_banner(status, now, tz, hour24),
         stale=status.is_stale,
         account=status.account,
         last_refresh_text=f"Last refresh {refreshed}",
@@ -233,26 +193,17 @@ def _fraction(percent: float | None) -> float:
     return 0.0 if percent is None else max(0.0, percent) / 100
 
 
-def _resets_text(resets_at: datetime | None, now: datetime, tz: tzinfo | None) -> str:
-    left = time_left(resets_at, now)
-    if resets_at is None or left is None:
-        return "Reset time unknown"
-    if left <= timedelta(0):
-        # Old numbers from before a reset: say so rather than count down from zero.
-        return f"Reset at {_clock(resets_at, now, tz)}"
-    return f"Resets in {format_duration(left)}"
-
-
-def _forecast_text(
-    status: AppStatus, which: str, window: Window, now: datetime, tz: tzinfo | None
-) -> str | None:
+def _forecast_text(status: AppStatus, which: str, window: Window, now: datetime,
+                   tz: tzinfo | None, hour24: bool) -> str | None:
     forecast = status.session_forecast if which == "session" else status.weekly_forecast
     if forecast is None or window.utilization is None or window.utilization >= 100:
         return None  # nothing known, or the limit is already reached
+    if window_state(window, now) is not WindowState.LIVE:
+        return None
     hits = forecast.hits_limit_at
     if hits is None or (window.resets_at is not None and hits >= window.resets_at):
         return "Won't hit the limit before it resets"
-    return f"At this pace you reach 100% at {_clock(max(hits, now), now, tz)}"
+    return f"At this pace you reach 100% at {_clock(max(hits, now), now, tz, hour24)}"
 
 
 def _chart(points: tuple[tuple[datetime, float], ...], window: Window, length: timedelta,
@@ -264,50 +215,54 @@ def _chart(points: tuple[tuple[datetime, float], ...], window: Window, length: t
     return ChartView(shown, start, window.resets_at, now) if len(shown) >= 2 else None
 
 
-def _session(
-    window: Window | None, status: AppStatus, now: datetime, tz: tzinfo | None
-) -> SessionView:
+def _current(window: Window, now: datetime) -> float | None:
+    """The window's number if it is current; a window whose reset passed holds the last one's."""
+    return window.utilization if window_state(window, now) is WindowState.LIVE else None
+
+
+def _session(window: Window | None, status: AppStatus, now: datetime, tz: tzinfo | None,
+             hour24: bool) -> SessionView:
     if window is None:
         text = "No data yet" if status.snapshot is None else "No session data"
         return SessionView(DASH, 0.0, 0.0, text, Level.NORMAL, None, has_data=False)
+    used = _current(window, now)
     elapsed = elapsed_percent(window.resets_at, SESSION_WINDOW, now)
     return SessionView(
-        percent_text=format_percent(window.utilization),
-        usage_fraction=_fraction(window.utilization),
+        percent_text=percent(used),
+        usage_fraction=_fraction(used),
         elapsed_fraction=(elapsed or 0.0) / 100,
-        resets_text=_resets_text(window.resets_at, now, tz),
-        level=level_for(window.utilization),
-        forecast_text=_forecast_text(status, "session", window, now, tz),
-        has_data=window.utilization is not None,
+        resets_text=_capital(resets_phrase(window, now, tz, hour24=hour24)),
+        level=level_for(used),
+        forecast_text=_forecast_text(status, "session", window, now, tz, hour24),
+        has_data=used is not None,
         chart=_chart(status.session_history, window, SESSION_WINDOW, now),
     )
 
 
-def _weekly(
-    window: Window | None, status: AppStatus, now: datetime, tz: tzinfo | None
-) -> WeeklyView:
+def _weekly(window: Window | None, status: AppStatus, now: datetime, tz: tzinfo | None,
+            hour24: bool) -> WeeklyView:
     if window is None:
         text = "No data yet" if status.snapshot is None else "No weekly data"
         return WeeklyView(DASH, 0.0, None, None, None, text, "", "", None, has_data=False)
-    used = window.utilization
+    used = _current(window, now)
     elapsed = elapsed_percent(window.resets_at, WEEK_WINDOW, now)
     pill_text: str | None = None
     pill_color: Color | None = None
     if used is not None and elapsed is not None:
         over = is_over_budget(used, elapsed)
-        pill_text, pill_color = ("Over Budget", RED) if over else ("On Track", GREEN)
+        pill_text, pill_color = (OVER_BUDGET, RED) if over else (ON_TRACK, GREEN)
     return WeeklyView(
-        percent_text=format_percent(used),
+        percent_text=percent(used),
         used_fraction=_fraction(used),
         elapsed_fraction=None if elapsed is None else elapsed / 100,
         pill_text=pill_text,
         pill_color=pill_color,
-        used_text=f"{format_percent(used)} used",
+        used_text=f"{percent(used)} used",
         elapsed_text=(
-            "Week elapsed unknown" if elapsed is None else f"{math.floor(elapsed)}% of week elapsed"
+            "Week elapsed unknown" if elapsed is None else f"{percent(elapsed)} of week elapsed"
         ),
-        resets_text=_resets_text(window.resets_at, now, tz),
-        forecast_text=_forecast_text(status, "weekly", window, now, tz),
+        resets_text=_capital(resets_phrase(window, now, tz, hour24=hour24)),
+        forecast_text=_forecast_text(status, "weekly", window, now, tz, hour24),
         has_data=used is not None,
         chart=_chart(status.weekly_history, window, WEEK_WINDOW, now),
     )
@@ -316,24 +271,26 @@ def _weekly(
 def _extra_text(extra: ExtraUsage | None) -> str | None:
     if extra is None or not extra.enabled or extra.used_cents is None:
         return None
-    used = format_money(extra.used_cents, extra.currency)
+    used = money(extra.used_cents, extra.currency)
     if extra.monthly_limit_cents is None:
         return f"Extra usage {used} · no limit"
-    return f"Extra usage {used} of {format_money(extra.monthly_limit_cents, extra.currency)}"
+    return f"Extra usage {used} of {money(extra.monthly_limit_cents, extra.currency)}"
 
 
-def _stale_detail(status: AppStatus, now: datetime, tz: tzinfo | None, verb: str) -> str | None:
+def _stale_detail(status: AppStatus, now: datetime, tz: tzinfo | None, hour24: bool,
+                  verb: str) -> str | None:
     """"Showing numbers from 12 min ago · retrying at 14:05" (parts only when known)."""
     parts = []
     if status.snapshot is not None:
-        parts.append(f"Showing numbers from {format_age(now - status.snapshot.fetched_at)}")
+        parts.append(f"Showing numbers from {age(now - status.snapshot.fetched_at)}")
     if status.next_try is not None:
-        parts.append(f"{verb} at {_clock(status.next_try, now, tz)}")
+        parts.append(f"{verb} at {_clock(status.next_try, now, tz, hour24)}")
     text = " · ".join(parts)
-    return text[:1].upper() + text[1:] if text else None
+    return _capital(text) if text else None
 
 
-def _banner(status: AppStatus, now: datetime, tz: tzinfo | None) -> Banner | None:
+def _banner(status: AppStatus, now: datetime, tz: tzinfo | None,
+            hour24: bool) -> Banner | None:
     phase = status.phase
     if phase is Phase.OK:
         return None
@@ -350,11 +307,12 @@ def _banner(status: AppStatus, now: datetime, tz: tzinfo | None) -> Banner | Non
         detail = status.message or "Your login has expired"
         return Banner("Log in again", detail, Action.LOG_IN, AMBER)
     if phase is Phase.OFFLINE:
-        return Banner("Offline", _stale_detail(status, now, tz, "retrying"), None, AMBER)
+        return Banner("Offline", _stale_detail(status, now, tz, hour24, "retrying"), None, AMBER)
     if phase is Phase.RATE_LIMITED:
-        return Banner("Rate-limited", _stale_detail(status, now, tz, "next try"), None, AMBER)
+        return Banner("Rate-limited", _stale_detail(status, now, tz, hour24, "next try"), None,
+                      AMBER)
     # SERVER_ERROR: the message (if any) says what the server did, the rest what we do about it.
-    parts = (status.message, _stale_detail(status, now, tz, "retrying"))
+    parts = (status.message, _stale_detail(status, now, tz, hour24, "retrying"))
     return Banner("Server error", " · ".join(p for p in parts if p) or None, None, RED)
 
 
@@ -373,11 +331,12 @@ _TRAY_NOTES = {
 _NEEDS_USER = frozenset({Phase.SIGNED_OUT, Phase.LOGIN_FAILED, Phase.REAUTH})
 
 
-def tray_view(status: AppStatus, now: datetime) -> TrayView:
+def tray_view(status: AppStatus, now: datetime, *, tz: tzinfo | None = None,
+              hour24: bool = True) -> TrayView:
     """The tray icon and its tooltip."""
     snap = status.snapshot
     session = snap.usage.session if snap else None
-    used = session.utilization if session else None
+    used = _current(session, now) if session else None
     greyed = status.phase is not Phase.OK or used is None
     if used is not None:
         text = str(min(100, max(0, math.floor(used))))
@@ -387,38 +346,37 @@ def tray_view(status: AppStatus, now: datetime) -> TrayView:
         text = DASH
 
     lines = ["Claude Pulse"]
-    if session is not None and used is not None:
-        line = f"Session {format_percent(used)}"
-        left = time_left(session.resets_at, now)
-        if left is not None and left > timedelta(0):
-            line += f" · resets in {format_duration(left)}"
-        lines.append(line)
-    weekly = snap.usage.weekly if snap else None
-    if weekly is not None and weekly.utilization is not None:
-        line = f"Weekly {format_percent(weekly.utilization)}"
-        left = time_left(weekly.resets_at, now)
-        if left is not None and left > timedelta(0):
-            line += f" · resets in {format_duration(left)}"
-        lines.append(line)
+    for name, window in (("Session", session), ("Weekly", snap.usage.weekly if snap else None)):
+        line = _tooltip_line(name, window, now, tz, hour24)
+        if line:
+            lines.append(line)
     note = _TRAY_NOTES.get(status.phase)
     if note:
         if snap is not None and status.is_stale:
-            note += f" · numbers from {format_age(now - snap.fetched_at)}"
+            note += f" · numbers from {age(now - snap.fetched_at)}"
         lines.append(note)
     return TrayView(
         text=text,
         level=level_for(used),
         greyed=greyed,
         fraction=None if used is None else max(0.0, used) / 100,
-        tooltip_lines=_fit_tooltip(lines),
+        tooltip_lines=clip_tooltip(lines),
     )
 
 
-def _fit_tooltip(lines: list[str]) -> tuple[str, ...]:
-    """Drop the title line first, then cut the end, to stay within Windows' limit."""
-    if len("\n".join(lines)) > TOOLTIP_MAX and len(lines) > 1:
-        lines = lines[1:]
-    text = "\n".join(lines)
-    if len(text) > TOOLTIP_MAX:
-        text = text[: TOOLTIP_MAX - 1] + "…"
-    return tuple(text.split("\n"))
+def _tooltip_line(name: str, window: Window | None, now: datetime, tz: tzinfo | None,
+                  hour24: bool) -> str | None:
+    """"Session 42% · resets in 2h 13m", "Weekly 68% · resets in 3d 4h · Over budget",
+    "Session reset at 14:05"."""
+    state = window_state(window, now)
+    if window is None or state is WindowState.UNKNOWN:
+        return None
+    if state is WindowState.RESET_PASSED:
+        return f"{name} {resets_phrase(window, now, tz, hour24=hour24)}"
+    line = f"{name} {percent(window.utilization)}"
+    if window.resets_at is not None:
+        line += f" · {resets_phrase(window, now, tz, hour24=hour24)}"
+    if name == "Weekly" and is_over_budget(window.utilization,
+                                           elapsed_percent(window.resets_at, WEEK_WINDOW, now)):
+        line += f" · {OVER_BUDGET}"
+    return line

@@ -10,8 +10,8 @@ second, default 120), and the story of the first two minutes is:
   (23 s), 95 % after 59 min (29 s), 100 % after 72 min (36 s), and tops out at 103 % (over the
   limit, as real accounts in overage show);
 * the session resets after 102 min (51 s) and climbs again from 0 %;
-* the week starts half elapsed at 49 % used ("On Track"); every session point adds 0.1 weekly
-  points, so the week goes "Over Budget" after about 40 min (20 s).
+* the week starts half elapsed at 49 % used ("On track"); every session point adds 0.1 weekly
+  points, so the week goes "Over budget" after about 40 min (20 s).
 
 Everything is a pure function of the simulated time (`usage_at`), so it is tested without
 sleeping; the wall clock enters only through `SimulatedClock`.

@@ -27,6 +27,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageTk
 
+from claude_pulse.config import Config, ConfigSource
 from claude_pulse.core.gauge import BACKGROUND, ORANGE, TEXT, TEXT_DIM
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.viewmodel import Action, DeepDiveView, deep_dive_view
@@ -76,7 +77,7 @@ class DeepDiveWindow:
         on_alerts_toggled: Callable[[bool], None],
         on_action: Callable[[Action], None],
         on_visibility: Callable[[bool], None] = lambda _v: None,
-        show_model_limits: bool = False,
+        settings: ConfigSource = Config,
         render: CardRenderer = _default_renderer,
         logo: Image.Image | None = None,
         platform: str = sys.platform,
@@ -87,7 +88,7 @@ class DeepDiveWindow:
         self._on_alerts_toggled = on_alerts_toggled
         self._on_action = on_action
         self._on_visibility = on_visibility
-        self._show_model_limits = show_model_limits
+        self._settings = settings
         self._render = render
         self._platform = platform
         self._status = AppStatus(Phase.LOADING)
@@ -128,7 +129,8 @@ class DeepDiveWindow:
         footer.columnconfigure(0, weight=1)
         self._switch_off = ImageTk.PhotoImage(_switch_image(on=False), master=top)
         self._switch_on = ImageTk.PhotoImage(_switch_image(on=True), master=top)
-        self._alerts = tk.BooleanVar(master=top, value=True)
+        # The switch's own state; it follows the setting (`settings_changed`), never the other way.
+        self._alerts = tk.BooleanVar(master=top, value=settings().notifications_enabled)
         self._toggle = tk.Checkbutton(
             footer, text=" Limit Alerts", variable=self._alerts, command=self._alerts_clicked,
             image=self._switch_off, selectimage=self._switch_on, compound="left",
@@ -166,13 +168,9 @@ class DeepDiveWindow:
         if self._visible:
             self._redraw()
 
-    def set_alerts(self, enabled: bool) -> None:
-        self._alerts.set(enabled)
-        if self._visible:
-            self._redraw()
-
-    def set_model_limits(self, shown: bool) -> None:
-        self._show_model_limits = shown
+    def settings_changed(self) -> None:
+        """Show what the settings say now (alerts switch, model limits, clock format)."""
+        self._alerts.set(self._settings().notifications_enabled)
         if self._visible:
             self._redraw()
 
@@ -232,8 +230,11 @@ class DeepDiveWindow:
     # ---- drawing ----
 
     def _redraw(self) -> None:
-        view = deep_dive_view(self._status, self._clock(), alerts_enabled=self._alerts.get(),
-                              show_model_limits=self._show_model_limits)
+        settings = self._settings()
+        view = deep_dive_view(self._status, self._clock(),
+                              alerts_enabled=settings.notifications_enabled,
+                              show_model_limits=settings.show_opus_tracking,
+                              hour24=settings.hour24)
         if view != self._view:
             self._view = view
             image, self._action_box = self._render(view)
@@ -285,7 +286,10 @@ class DeepDiveWindow:
     # ---- user input ----
 
     def _alerts_clicked(self) -> None:
-        self._on_alerts_toggled(bool(self._alerts.get()))
+        # Tk has flipped the switch already; the setting decides what it shows afterwards.
+        wanted = bool(self._alerts.get())
+        self._alerts.set(not wanted)
+        self._on_alerts_toggled(wanted)
 
     def _refresh_clicked(self) -> None:
         self._on_refresh()

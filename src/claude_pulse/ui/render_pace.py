@@ -1,5 +1,5 @@
 """The weekly pace section: a bar filled with the week's use, a floating marker at the share of
-the week that has passed, the On Track / Over Budget pill and the labels under the bar.
+the week that has passed, the On track / Over budget pill and the labels under the bar.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def _marker(image: Image.Image, x: float, top: int, bottom: int, colour: Color) 
 
 
 def render_pace_bar(view: DeepDiveView, width: int, *, bg: Color = CARD) -> Image.Image:
-    """The weekly section: title and On Track / Over Budget pill, the bar with its floating
+    """The weekly section: title and On track / Over budget pill, the bar with its floating
     elapsed-time marker, "68% used" / "55% of week elapsed", reset and forecast lines."""
     w = view.weekly
     lines = [line for line in (w.resets_text, w.forecast_text) if line]

@@ -1,0 +1,147 @@
+"""Every number, duration and time a user reads, formatted in one place, the same on every surface.
+
+* Durations come in two forms, chosen per surface on purpose: **long** ("2h 13m", "3d 4h") where
+  there is room — the window, the tooltip, `status`, notifications — and **compact** ("2h13m",
+  "3d4h") for Claude Code's status line, where every character counts. Both round down and drop
+  a zero second unit ("2h", not "2h 0m").
+* Percents round **down** everywhere, so "100%" appears only once the limit is really reached
+  and 94.6 never reads as "95%" beside a 95% alert that has not fired. Values above 100 are
+  shown as the server sent them ("104%").
+* Clock times follow the `clock_format` setting (24 h "14:05", or 12 h "2:05 PM"), with the
+  weekday when the moment is on another day ("Fri 14:05").
+* `window_state` is the one answer to "is this window's number current?": a window whose reset
+  time has passed holds the previous window's number, so no surface shows it as current usage.
+
+Pure: `now` and the time zone are parameters.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from datetime import datetime, timedelta, tzinfo
+
+from claude_pulse.core.usage import Window
+
+__all__ = [
+    "DASH",
+    "ON_TRACK",
+    "OVER_BUDGET",
+    "TOOLTIP_MAX",
+    "WindowState",
+    "age",
+    "clip_tooltip",
+    "clock_time",
+    "duration",
+    "money",
+    "percent",
+    "resets_phrase",
+    "window_state",
+]
+
+DASH = "–"
+OVER_BUDGET = "Over budget"
+ON_TRACK = "On track"
+TOOLTIP_MAX = 127  # Windows cuts tray tooltips at 128 characters including the NUL
+_CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+class WindowState(enum.Enum):
+    LIVE = "live"  # a current number (its reset time may be unknown)
+    RESET_PASSED = "reset passed"  # the number belongs to the window before this one
+    UNKNOWN = "unknown"  # no window, or no number for it
+
+
+def window_state(window: Window | None, now: datetime) -> WindowState:
+    if window is None or window.utilization is None:
+        return WindowState.UNKNOWN
+    if window.resets_at is not None and window.resets_at <= now:
+        return WindowState.RESET_PASSED
+    return WindowState.LIVE
+
+
+def duration(span: timedelta, *, compact: bool = False) -> str:
+    """A length of time, coarsest two units, rounded down; negative counts as zero.
+
+    long: "<1m", "45m", "2h 13m", "2h", "3d 4h"; compact: "<1m", "45m", "2h13m", "2h", "3d4h".
+    """
+    minutes = int(max(0.0, span.total_seconds()) // 60)
+    if minutes < 1:
+        return "<1m"
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        big, small = f"{days}d", f"{hours}h" if hours else ""
+    elif hours:
+        big, small = f"{hours}h", (f"{minutes:02d}m" if compact else f"{minutes}m") \
+            if minutes else ""
+    else:
+        return f"{minutes}m"
+    if not small:
+        return big
+    return f"{big}{small}" if compact else f"{big} {small}"
+
+
+def age(span: timedelta, *, compact: bool = False) -> str:
+    """How old something is. long: "just now", "12 min ago", "2h 5m ago"; compact: "12m"."""
+    if compact:
+        return duration(span, compact=True)
+    seconds = span.total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    return f"{duration(span)} ago"
+
+
+def percent(value: float | None) -> str:
+    """Whole percent, rounded down; "–" when unknown."""
+    if value is None or not math.isfinite(value):
+        return DASH
+    return f"{max(0, math.floor(value))}%"
+
+
+def money(cents: float, currency: str) -> str:
+    """An amount in minor units (cents), as the usage endpoint reports it: "$408.43"."""
+    amount = f"{cents / 100:,.2f}"
+    symbol = _CURRENCY_SYMBOLS.get(currency.upper())
+    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+
+
+def clock_time(moment: datetime, now: datetime | None = None, tz: tzinfo | None = None, *,
+               hour24: bool = True) -> str:
+    """"14:05" (or "2:05 PM"); "Fri 14:05" when `now` is given and it is another day.
+
+    `tz` None: the machine's local zone.
+    """
+    local = moment.astimezone(tz)
+    if hour24:
+        text = f"{local:%H:%M}"
+    else:  # not %p: it is empty in some locales
+        text = f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+    if now is not None and local.date() != now.astimezone(tz).date():
+        text = f"{local:%a} {text}"
+    return text
+
+
+def resets_phrase(window: Window, now: datetime, tz: tzinfo | None = None, *,
+                  hour24: bool = True, compact: bool = False) -> str:
+    """"resets in 2h 13m", "reset at 14:05" (already passed), "reset time unknown"; compact:
+    "resets 2h13m", "reset"."""
+    if window.resets_at is None:
+        return "reset time unknown"
+    if window.resets_at <= now:
+        return "reset" if compact else \
+            f"reset at {clock_time(window.resets_at, now, tz, hour24=hour24)}"
+    left = duration(window.resets_at - now, compact=compact)
+    return f"resets {left}" if compact else f"resets in {left}"
+
+
+def clip_tooltip(lines: list[str], limit: int = TOOLTIP_MAX) -> tuple[str, ...]:
+    """Drop the first (title) line first, then cut the end, to stay within `limit` characters."""
+    if len("\n".join(lines)) > limit and len(lines) > 1:
+        lines = lines[1:]
+    text = "\n".join(lines)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return tuple(text.split("\n"))
