@@ -2,7 +2,7 @@
 
 How (all in this process, times with `time.perf_counter`, one sample per redraw):
 
-* `card` — `core.viewmodel.deep_dive_view` + `ui.render.render_card`: the pure part of a Deep
+* `card` — `core.viewmodel.deep_dive_view` + `ui.render.card.render_card`: the pure part of a Deep
   Dive redraw, for a new status each time (usage and reset times move, so nothing is cached);
   without history, and with 6.5 days of one-a-minute history for the two charts (the most a
   week holds).
@@ -10,7 +10,7 @@ How (all in this process, times with `time.perf_counter`, one sample per redraw)
   each sample is one `set_status(new status)` (view model, Pillow card, `ImageTk.PhotoImage`,
   label update) plus `update_idletasks()`, so Tk has laid out and drawn it. This is what the
   user waits for. Skipped (and said so) when Xvfb is missing.
-* `icon_cold` / `icon_warm` — `ui.render.render_tray_icon(tray_view(status), size)` at 16, 24,
+* `icon_cold` / `icon_warm` — `ui.render.tray.render_tray_icon(tray_view(status), size)` at 16, 24,
   32 and 48 px; cold clears the glyph cache first (a percent never drawn before), warm repeats
   a drawn one.
 * `icon_on_screen` — the app's `ui.tray.Tray` (pystray xorg backend) docked in trayer on the
@@ -100,7 +100,7 @@ def time_each(items: list[Any], fn: Callable[[Any], object]) -> list[float]:
 
 def bench_card(runs: int, now: datetime, history_days: float) -> list[float]:
     from claude_pulse.core.viewmodel import deep_dive_view
-    from claude_pulse.ui.render import render_card
+    from claude_pulse.ui.render.card import render_card
 
     def redraw(status: Any) -> None:
         view = deep_dive_view(status, status.snapshot.fetched_at, alerts_enabled=True,
@@ -114,8 +114,8 @@ def bench_card(runs: int, now: datetime, history_days: float) -> list[float]:
 
 def bench_icon(runs: int, now: datetime) -> dict[str, list[float]]:
     from claude_pulse.core.viewmodel import tray_view
-    from claude_pulse.ui import render_tray
-    from claude_pulse.ui.render import render_tray_icon
+    from claude_pulse.ui.render import tray as render_tray
+    from claude_pulse.ui.render.tray import render_tray_icon
 
     items = statuses(runs, now)
     results: dict[str, list[float]] = {"icon_cold": [], "icon_warm": []}
@@ -174,7 +174,7 @@ def bench_window(runs: int, now: datetime, history_days: float) -> tuple[list[fl
 
 def bench_icon_on_screen(runs: int, now: datetime, display: str) -> list[float]:
     from claude_pulse.core.viewmodel import tray_view
-    from claude_pulse.ui.render import render_tray_icon
+    from claude_pulse.ui.render.tray import render_tray_icon
     from claude_pulse.ui.tray import Tray
 
     def renderer(status: Any) -> Callable[[int], Any]:

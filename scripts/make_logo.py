@@ -1,6 +1,6 @@
-"""Write the logo drawn by `claude_pulse.ui.logo` to assets/logo.png and the package's copy.
+"""Write the logo drawn by `claude_pulse.ui.render.logo` to assets/logo.png and the package's copy.
 
-Run after changing `ui/logo.py`: `python scripts/make_logo.py`. A test checks that both files
+Run after changing `ui/render/logo.py`: `python scripts/make_logo.py`. A test checks that both files
 still match a fresh render, so the code and the committed images cannot drift apart.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from claude_pulse.ui.logo import draw_logo
+from claude_pulse.ui.render.logo import draw_logo
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = (ROOT / "assets" / "logo.png", ROOT / "src" / "claude_pulse" / "assets" / "logo.png")

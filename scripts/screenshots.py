@@ -40,7 +40,7 @@ from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import parse_usage
 from claude_pulse.fake.simulation import SimulatedAccount
 from claude_pulse.ui.deep_dive import DeepDiveWindow
-from claude_pulse.ui.logo import draw_logo
+from claude_pulse.ui.render.logo import draw_logo
 
 ROOT = Path(__file__).resolve().parent.parent
 START = datetime.now(timezone.utc).replace(second=0, microsecond=0)

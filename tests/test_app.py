@@ -580,18 +580,18 @@ def test_toggles_save_config_and_a_corrupt_config_is_reported_not_overwritten(
     config = pulse_home / "config.json"
 
     def script(d: Driver) -> None:
-        d.on_main(lambda: app.set_alerts(False))
+        d.on_main(lambda: app.controller.set_alerts(False))
         assert json.loads(config.read_text())["notifications_enabled"] is False
         assert d.on_main(lambda: app._window.view is None or not alerts_on())
-        d.on_main(lambda: app.set_autostart(True))
+        d.on_main(lambda: app.controller.set_autostart(True))
         assert autostart.is_enabled()
         assert json.loads(config.read_text())["start_with_windows"] is True
-        entries = d.on_main(app.menu_entries)
+        entries = d.on_main(lambda: app.controller.menu_entries())
         checks = {e.label: e.checked() for e in entries if e.checked is not None}
         assert checks == {"Limit Alerts": False, "Start at login": True}
 
         config.write_text("{ not json", encoding="utf-8")
-        d.on_main(lambda: app.set_alerts(True))
+        d.on_main(lambda: app.controller.set_alerts(True))
         assert config.read_text() == "{ not json"  # left for the user to repair
         assert d.on_main(alerts_on) is False
         assert d.on_main(lambda: app._window.visible)  # the problem is shown to the user
@@ -614,10 +614,10 @@ def test_log_out_returns_to_the_signed_out_face(
     def script(d: Driver) -> None:
         phase = lambda: d.on_main(lambda: app._poller.status.phase)  # noqa: E731
         wait_until(lambda: phase() is Phase.OK, 10, "the first poll")
-        d.on_main(app.log_out)
+        d.on_main(lambda: app.controller.log_out())
         assert phase() is Phase.SIGNED_OUT
         assert not (pulse_home / "credentials.json").exists()
-        d.on_main(app.show_window)
+        d.on_main(lambda: app.controller.show_window())
         view = d.on_main(lambda: app._window.view)
         assert view.banner is not None and view.banner.action is not None
         assert view.banner.action.value == "Log in"

@@ -8,7 +8,7 @@ Layers, inner to outer; a module may import its own layer and the ones inside it
     oauth                  the login protocol (through core.http's transport seam)
     services, fake         I/O through injected seams; the fake Anthropic server
     ui                     Tk, pystray, Pillow, notifications
-    app, commands, wiring, cli, __main__   composition and entry points
+    app, desktop, commands, wiring, cli, __main__   composition and entry points
 
 `if TYPE_CHECKING:` imports count too: a type that lives in an outer layer is a dependency on it.
 """
@@ -34,7 +34,7 @@ LAYERS: dict[str, int] = {
     "oauth": 3,
     "services": 4, "fake": 4,
     "ui": 5,
-    "app": 6, "commands": 6, "wiring": 6, "cli": 6, "__main__": 6,
+    "app": 6, "desktop": 6, "commands": 6, "wiring": 6, "cli": 6, "__main__": 6,
 }
 
 

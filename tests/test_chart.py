@@ -1,4 +1,4 @@
-"""The usage chart (ui/chart.py), checked pixel by pixel where the lines must be."""
+"""The usage chart (ui/render/chart.py), checked pixel by pixel where the lines must be."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from claude_pulse.core.gauge import BACKGROUND, BLUE, ORANGE, Color
-from claude_pulse.ui.chart import PACE_COLOR, chart_layout, render_usage_chart
+from claude_pulse.ui.render.chart import PACE_COLOR, chart_layout, render_usage_chart
 
 UTC = timezone.utc
 START = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)

@@ -11,7 +11,6 @@ from claude_pulse.core.pace import (
     WEEK_WINDOW,
     elapsed_percent,
     is_over_budget,
-    time_left,
 )
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -55,8 +54,3 @@ def test_elapsed_unknown_without_reset_time() -> None:
 def test_over_budget(used: float | None, elapsed: float | None, over: bool) -> None:
     assert is_over_budget(used, elapsed) is over
 
-
-def test_time_left_never_negative() -> None:
-    assert time_left(NOW - timedelta(minutes=5), NOW) == timedelta(0)
-    assert time_left(NOW + timedelta(minutes=5), NOW) == timedelta(minutes=5)
-    assert time_left(None, NOW) is None

@@ -29,22 +29,21 @@ from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import ExtraUsage, Limit, Usage, Window, parse_usage
 from claude_pulse.core.viewmodel import DeepDiveView, TrayView, deep_dive_view, tray_view
-from claude_pulse.ui import fonts, render_tray
-from claude_pulse.ui.logo import draw_logo
-from claude_pulse.ui.render import (
+from claude_pulse.ui.render import fonts
+from claude_pulse.ui.render import tray as render_tray
+from claude_pulse.ui.render.card import (
     CARD_WIDTH,
     CHART_HEIGHT,
-    GAUGE_SIZE,
-    pace_bar_span,
     render_banner,
     render_card,
     render_card_layout,
-    render_gauge,
     render_header,
     render_limits,
-    render_pace_bar,
-    render_tray_icon,
 )
+from claude_pulse.ui.render.gauge import GAUGE_SIZE, render_gauge
+from claude_pulse.ui.render.logo import draw_logo
+from claude_pulse.ui.render.pace import pace_bar_span, render_pace_bar
+from claude_pulse.ui.render.tray import render_tray_icon
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -409,7 +408,7 @@ def test_fonts_fall_back_to_pillows_own(monkeypatch: pytest.MonkeyPatch) -> None
     ],
 )
 def test_committed_logo_matches_the_code(path: Path) -> None:
-    # Rerun scripts/make_logo.py after changing ui/logo.py.
+    # Rerun scripts/make_logo.py after changing ui/render/logo.py.
     with Image.open(path) as saved:
         committed = saved.convert("RGBA")
     fresh = draw_logo(committed.width)

@@ -209,20 +209,13 @@ def test_failures_are_typed(fake: FakeAnthropic, reply: Reply, error: type[ApiEr
         assert info.value.status == status
 
 
-def test_server_errors_are_retryable(fake: FakeAnthropic) -> None:
-    fake.queue("usage", Reply.server_error(502))
-    with pytest.raises(ServerError) as info:
-        client_for(fake, StubTokens(fake)).fetch_usage()
-    assert info.value.retryable
-
-
 def test_every_request_has_a_timeout(fake: FakeAnthropic) -> None:
     fake.queue("usage", Reply.slow(3))
     cfg = Config(**fake.config_overrides())
     client = UsageClient(UrllibTransport(), lambda: cfg, StubTokens(fake), timeout=0.5)
     with pytest.raises(NetworkError) as info:
         client.fetch_usage()
-    assert info.value.reason == "timeout" and info.value.retryable
+    assert info.value.reason == "timeout"
 
 
 def test_connection_refused_is_a_network_error(fake: FakeAnthropic) -> None:

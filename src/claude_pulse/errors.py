@@ -48,8 +48,6 @@ __all__ = [
 class PulseError(Exception):
     """Root of every error Claude Pulse raises on purpose."""
 
-    retryable = False
-
 
 class ConfigError(PulseError):
     """The config file cannot be used at all (it is left untouched)."""
@@ -97,8 +95,6 @@ class ApiError(PulseError):
 class RateLimited(ApiError):
     """HTTP 429. `retry_after` is the server's hint in seconds (None when absent or unusable)."""
 
-    retryable = True
-
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message, status=429)
         self.retry_after = retry_after
@@ -107,19 +103,13 @@ class RateLimited(ApiError):
 class ServerError(ApiError):
     """HTTP 5xx (or another status worth retrying later)."""
 
-    retryable = True
-
 
 class BadResponse(ApiError):
     """The body was not JSON, or not the shape we know."""
 
-    retryable = True
-
 
 class NetworkError(PulseError):
     """No usable answer: offline, DNS failure, refused, reset, or timed out."""
-
-    retryable = True
 
     def __init__(self, message: str, reason: str = "network") -> None:
         super().__init__(message)

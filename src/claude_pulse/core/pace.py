@@ -9,7 +9,6 @@ __all__ = [
     "WEEK_WINDOW",
     "elapsed_percent",
     "is_over_budget",
-    "time_left",
 ]
 
 SESSION_WINDOW = timedelta(hours=5)
@@ -40,9 +39,3 @@ def is_over_budget(used_percent: float | None, elapsed: float | None) -> bool:
         return used_percent > 0
     return used_percent / elapsed > 1.0
 
-
-def time_left(resets_at: datetime | None, now: datetime) -> timedelta | None:
-    """Time until the reset, never negative; None when unknown."""
-    if resets_at is None:
-        return None
-    return max(timedelta(0), resets_at - now)

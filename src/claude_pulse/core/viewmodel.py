@@ -73,7 +73,7 @@ class Banner:
 
 @dataclass(frozen=True)
 class ChartView:
-    """A window's usage over time, for `ui.chart.render_usage_chart`."""
+    """A window's usage over time, for `ui.render.chart.render_usage_chart`."""
 
     points: tuple[tuple[datetime, float], ...]
     start: datetime

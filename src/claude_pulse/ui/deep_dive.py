@@ -1,6 +1,6 @@
 """The Deep Dive window: the rendered card plus a few real Tk widgets.
 
-The header, banner, gauge and pace bar are one Pillow image (`ui.render.render_card_layout`)
+The header, banner, gauge and pace bar are one Pillow image (`ui.render.card.render_card_layout`)
 shown in a `Label`. The banner's button (Log in / Retry) is drawn in that image; the layout says
 where, and a click there runs the action. The footer is real Tk widgets: the Limit Alerts toggle,
 "Last refresh HH:MM" and the "Refresh Claude" button (spec §8.4).
@@ -61,7 +61,7 @@ CardRenderer = Callable[[DeepDiveView], tuple[Image.Image, Box | None]]
 
 
 def _default_renderer(view: DeepDiveView) -> tuple[Image.Image, Box | None]:
-    from claude_pulse.ui.render import render_card_layout
+    from claude_pulse.ui.render.card import render_card_layout
 
     card = render_card_layout(view, width=CARD_WIDTH)
     return card.image, card.action_box
@@ -215,12 +215,6 @@ class DeepDiveWindow:
         self._cancel_tick()
         self._top.withdraw()
         self._on_visibility(False)
-
-    def toggle(self, anchor: tuple[int, int] | None = None) -> None:
-        if self._visible:
-            self.hide()
-        else:
-            self.show(anchor)
 
     def destroy(self) -> None:
         self._cancel_tick()

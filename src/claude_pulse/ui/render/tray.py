@@ -13,8 +13,8 @@ from PIL import Image, ImageDraw
 
 from claude_pulse.core.gauge import GREY, Color, blend, level_color
 from claude_pulse.core.viewmodel import TrayView
-from claude_pulse.ui.fonts import Weight, font
-from claude_pulse.ui.render_shapes import rounded_rect
+from claude_pulse.ui.render.fonts import Weight, font
+from claude_pulse.ui.render.shapes import rounded_rect
 
 __all__ = ["TILE", "render_tray_icon"]
 

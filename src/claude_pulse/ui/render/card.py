@@ -27,12 +27,12 @@ from claude_pulse.core.gauge import (
     blend,
 )
 from claude_pulse.core.viewmodel import ChartView, DeepDiveView
-from claude_pulse.ui.chart import render_usage_chart
-from claude_pulse.ui.fonts import Weight, font
-from claude_pulse.ui.logo import draw_logo
-from claude_pulse.ui.render_gauge import GAUGE_SIZE, render_gauge
-from claude_pulse.ui.render_pace import pace_bar_span, render_pace_bar
-from claude_pulse.ui.render_shapes import (
+from claude_pulse.ui.render.chart import render_usage_chart
+from claude_pulse.ui.render.fonts import Weight, font
+from claude_pulse.ui.render.gauge import GAUGE_SIZE, render_gauge
+from claude_pulse.ui.render.logo import draw_logo
+from claude_pulse.ui.render.pace import render_pace_bar
+from claude_pulse.ui.render.shapes import (
     Box,
     caps,
     rounded_rect,
@@ -41,21 +41,16 @@ from claude_pulse.ui.render_shapes import (
     truncate,
     wrap,
 )
-from claude_pulse.ui.render_tray import render_tray_icon
 
 __all__ = [
     "CARD_WIDTH",
-    "GAUGE_SIZE",
+    "CHART_HEIGHT",
     "RenderedCard",
-    "pace_bar_span",
     "render_banner",
     "render_card",
     "render_card_layout",
-    "render_gauge",
     "render_header",
     "render_limits",
-    "render_pace_bar",
-    "render_tray_icon",
 ]
 
 CARD_WIDTH = 360

@@ -27,8 +27,8 @@ from claude_pulse.core.gauge import (
     overflow_sweep,
 )
 from claude_pulse.core.viewmodel import DeepDiveView
-from claude_pulse.ui.fonts import Weight, font
-from claude_pulse.ui.render_shapes import (
+from claude_pulse.ui.render.fonts import Weight, font
+from claude_pulse.ui.render.shapes import (
     DOT,
     SCALE,
     STALE_DIM,

@@ -34,7 +34,7 @@ from claude_pulse.core.gauge import (
     Color,
     blend,
 )
-from claude_pulse.ui.fonts import font
+from claude_pulse.ui.render.fonts import font
 
 __all__ = ["PACE_COLOR", "SCALE", "ChartLayout", "chart_layout", "render_usage_chart"]
 

@@ -20,8 +20,8 @@ from claude_pulse.core.gauge import (
     marker_x,
 )
 from claude_pulse.core.viewmodel import DeepDiveView
-from claude_pulse.ui.fonts import Weight, font
-from claude_pulse.ui.render_shapes import (
+from claude_pulse.ui.render.fonts import Weight, font
+from claude_pulse.ui.render.shapes import (
     DOT,
     SCALE,
     STALE_DIM,

@@ -11,7 +11,7 @@ import functools
 from PIL import Image, ImageDraw
 
 from claude_pulse.core.gauge import TEXT_DIM, Color
-from claude_pulse.ui.fonts import Font, Weight, font
+from claude_pulse.ui.render.fonts import Font, Weight, font
 
 __all__ = [
     "DOT",
@@ -23,7 +23,6 @@ __all__ = [
     "ink_centered",
     "rounded_rect",
     "spaced_text",
-    "spaced_width",
     "text_width",
     "truncate",
     "wrap",
@@ -79,10 +78,6 @@ def rounded_rect(
 
 def text_width(text: str, fnt: Font) -> float:
     return float(fnt.getlength(text))
-
-
-def spaced_width(text: str, fnt: Font, spacing: float) -> float:
-    return sum(text_width(ch, fnt) for ch in text) + spacing * max(0, len(text) - 1)
 
 
 def spaced_text(

@@ -1,0 +1,349 @@
+"""The tray app's decisions, without a display: toggles, login, log out, and what each part shows.
+
+`DesktopController` talks to the tray icon, the Deep Dive window and the poller through the small
+protocols below, so every decision is unit-tested with fakes (tests/test_desktop.py); `app.py`
+builds the Tk widgets, attaches them and runs the main loop. Every method runs on the UI thread;
+the only other thread is the browser login's, whose result comes back through `post`.
+
+The settings are the one source of truth for each toggle: a menu click or the window's switch
+asks `Settings.update`, and whatever the settings then say — changed, or refused with a message —
+is what the tray menu and the window show. A hand edit of config.json arrives the same way
+(`Settings` subscribers), and "Start at login" follows it on the system.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from claude_pulse.core.alerts import login_failed_alert
+from claude_pulse.core.status import AppStatus, Phase
+from claude_pulse.core.viewmodel import Action, TrayView, tray_view
+from claude_pulse.errors import ConfigError, PulseError
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from claude_pulse.config import Config
+    from claude_pulse.core.tokens import TokenSet
+    from claude_pulse.platform.autostart import Autostart
+    from claude_pulse.services.poller import Notifier
+    from claude_pulse.services.settings import Settings
+    from claude_pulse.ui.tray import MenuEntry
+
+__all__ = ["DesktopController", "LoginRun", "PollerControl", "TrayIcon", "WindowControl"]
+
+log = logging.getLogger(__name__)
+
+Post = Callable[[Callable[[], None]], None]
+# Makes the tray image for a view at a pixel size (Pillow; injected so this module needs none).
+IconRenderer = Callable[[TrayView], Callable[[int], Any]]
+
+
+class TrayIcon(Protocol):
+    def update(self, renderer: Callable[[int], Any], title: str) -> None: ...
+
+    def refresh_menu(self) -> None: ...
+
+
+class WindowControl(Protocol):
+    @property
+    def visible(self) -> bool: ...
+
+    def show(self, anchor: tuple[int, int] | None = None) -> None: ...
+
+    def set_status(self, status: AppStatus) -> None: ...
+
+    def settings_changed(self) -> None: ...
+
+    def set_problem(self, text: str | None) -> None: ...
+
+    def show_note(self, text: str) -> None: ...
+
+
+class PollerControl(Protocol):
+    @property
+    def status(self) -> AppStatus: ...
+
+    def refresh_now(self) -> str | None: ...
+
+    def set_window_visible(self, visible: bool) -> None: ...
+
+    def login_started(self) -> None: ...
+
+    def login_failed(self, message: str) -> None: ...
+
+    def logged_in(self) -> None: ...
+
+    def logged_out(self, message: str | None = None) -> None: ...
+
+
+class LoginRun(Protocol):
+    """`services.login.LoginSession`, as the controller uses it."""
+
+    def run(self) -> TokenSet: ...
+
+    def cancel(self) -> None: ...
+
+
+class Credentials(Protocol):
+    def clear(self) -> bool: ...
+
+
+class DesktopController:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        autostart: Autostart,
+        credentials: Credentials,
+        new_login: Callable[[], LoginRun],
+        clock: Callable[[], datetime],
+        post: Post,
+        quit: Callable[[], None],
+        icon_renderer: IconRenderer,
+        notifier: Notifier,
+        pointer: Callable[[], tuple[int, int] | None] = lambda: None,
+        spawn: Callable[[Callable[[], None]], None] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._autostart = autostart
+        self._credentials = credentials
+        self._new_login = new_login
+        self._clock = clock
+        self._post = post
+        self._quit = quit
+        self._icon_renderer = icon_renderer
+        self._notifier = notifier
+        self._pointer = pointer
+        self._spawn = spawn or _login_thread
+        self._status = AppStatus(Phase.LOADING)
+        self._login: LoginRun | None = None
+        self._tray: TrayIcon | None = None
+        self._window: WindowControl | None = None
+        self._poller: PollerControl | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # ---- wiring (app.py) ----
+
+    def attach(self, *, poller: PollerControl, tray: TrayIcon | None,
+               window: WindowControl | None) -> None:
+        self._poller, self._tray, self._window = poller, tray, window
+        self._unsubscribe = self._settings.subscribe(self._settings_changed)
+        if window is not None:
+            window.set_problem(self._config_problem())
+
+    def started(self) -> None:
+        """After the poller's first decision: a first run goes straight into the login."""
+        if self._poller is not None and self._poller.status.phase is Phase.SIGNED_OUT:
+            self.start_login()  # spec §5.1, and say so in the window
+            self.show_window()
+
+    def detach(self) -> None:
+        """Shutting down: cancel a login under way and stop listening to the settings."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._login is not None:
+            self._login.cancel()
+            self._login = None
+        self._tray = self._window = None
+
+    # ---- what the parts show ----
+
+    @property
+    def status(self) -> AppStatus:
+        return self._status
+
+    def tray_view(self) -> TrayView:
+        return tray_view(self._status, self._clock(), hour24=self._settings.current().hour24)
+
+    def icon(self) -> Callable[[int], Any]:
+        return self._icon_renderer(self.tray_view())
+
+    def on_status(self, status: AppStatus) -> None:
+        """The poller's every new state, to the tray icon and the window."""
+        self._status = status
+        self._show_tray()
+        if self._window is not None:
+            self._window.set_status(status)
+
+    def menu_entries(self) -> list[MenuEntry]:
+        from claude_pulse.ui.tray import MenuEntry
+
+        def current() -> Config:
+            return self._settings.current()
+
+        return [
+            MenuEntry("Open Deep Dive", self.show_window_at_pointer, default=True),
+            MenuEntry("Refresh now", self.refresh_now),
+            MenuEntry("Limit Alerts", lambda: self.set_alerts(not current().notifications_enabled),
+                      checked=lambda: current().notifications_enabled, separator_before=True),
+            MenuEntry("Start at login",
+                      lambda: self.set_autostart(not current().start_with_windows),
+                      checked=lambda: current().start_with_windows),
+            MenuEntry("Log out", self.log_out, separator_before=True),
+            MenuEntry("Quit", self._quit),
+        ]
+
+    # ---- user actions ----
+
+    def show_window(self) -> None:
+        if self._window is not None:
+            self._window.show()
+
+    def show_window_at_pointer(self) -> None:
+        # The click happened on the tray icon a moment ago: the pointer is still there.
+        if self._window is not None:
+            self._window.show(anchor=self._pointer())
+
+    def refresh_now(self) -> None:
+        if self._poller is None:
+            return
+        refused = self._poller.refresh_now()
+        if refused and self._window is not None:
+            self._window.show_note(refused)
+
+    def set_alerts(self, enabled: bool) -> None:
+        self._change(notifications_enabled=enabled)
+
+    def set_autostart(self, enabled: bool) -> None:
+        # The system entry first: a setting that says "on" must mean it is really installed.
+        try:
+            if enabled:
+                self._autostart.enable()
+            else:
+                self._autostart.disable()
+        except (PulseError, OSError) as exc:
+            self._report(str(exc))
+            self._show_settings()
+            return
+        self._change(start_with_windows=enabled)
+
+    def change_settings(self, **changes: Any) -> bool:
+        """Save and apply `changes` (the Preferences window); False, reported, when refused."""
+        if "start_with_windows" in changes:
+            wanted = bool(changes.pop("start_with_windows"))
+            if wanted != self._settings.current().start_with_windows:
+                self.set_autostart(wanted)
+                if self._settings.current().start_with_windows != wanted:
+                    return False
+        return self._change(**changes) if changes else True
+
+    def log_out(self) -> None:
+        if self._login is not None:
+            self._login.cancel()
+            self._login = None
+        try:
+            self._credentials.clear()
+        except OSError as exc:
+            self._report(f"could not remove the credentials: {exc}")
+            return
+        if self._poller is not None:
+            self._poller.logged_out()
+
+    def start_login(self) -> None:
+        """Run the browser login off the UI thread; the window shows "Waiting for login…"."""
+        if self._login is not None:
+            return
+        session = self._new_login()
+        self._login = session
+        if self._poller is not None:
+            self._poller.login_started()
+        post = self._post
+
+        def work() -> None:
+            error: PulseError | None = None
+            try:
+                session.run()
+            except PulseError as exc:
+                error = exc
+            except Exception as exc:  # a bug must still end "Waiting for login…"
+                log.exception("login failed unexpectedly")
+                error = PulseError(f"login failed: {exc.__class__.__name__}")
+            post(lambda: self._login_finished(session, error))
+
+        self._spawn(work)
+
+    def banner_action(self, action: Action) -> None:
+        if action in (Action.LOG_IN, Action.RETRY):
+            self.start_login()
+
+    def window_visibility(self, visible: bool) -> None:
+        if self._poller is not None:
+            self._poller.set_window_visible(visible)
+
+    # ---- internals ----
+
+    def _login_finished(self, session: LoginRun, error: PulseError | None) -> None:
+        if self._login is not session:
+            return  # cancelled (log out, quit) or replaced by a newer attempt
+        self._login = None
+        if self._poller is None:
+            return
+        if error is None:
+            log.info("login complete")
+            self._poller.logged_in()
+        else:
+            log.info("login failed: %s", error)
+            self._poller.login_failed(str(error))
+            if self._window is None or not self._window.visible:
+                # The window was closed while the browser waited: say so where it is seen.
+                self._notifier.notify(login_failed_alert(str(error)))
+
+    def _change(self, **changes: Any) -> bool:
+        try:
+            self._settings.update(**changes)
+            saved = True
+        except (ConfigError, OSError) as exc:
+            self._report(str(exc))
+            saved = False
+        # Whatever happened, show what the settings now say (nothing saved: the old value).
+        self._show_settings()
+        return saved
+
+    def _settings_changed(self, old: Config, new: Config) -> None:
+        # A hand edit of config.json (or the Preferences window) while we run.
+        if old.start_with_windows != new.start_with_windows and \
+                self._autostart_state() != new.start_with_windows:
+            from claude_pulse.platform.autostart import sync_autostart
+
+            sync_autostart(new.start_with_windows, self._autostart)
+        self._show_settings()
+
+    def _autostart_state(self) -> bool | None:
+        try:
+            return bool(self._autostart.is_enabled())
+        except (PulseError, OSError):
+            return None
+
+    def _show_settings(self) -> None:
+        if self._window is not None:
+            self._window.settings_changed()
+            self._window.set_problem(self._config_problem())
+        self._show_tray()  # the clock format shows in the tooltip
+        if self._tray is not None:
+            self._tray.refresh_menu()
+
+    def _show_tray(self) -> None:
+        if self._tray is not None:
+            view = self.tray_view()
+            self._tray.update(self._icon_renderer(view), view.tooltip)
+
+    def _config_problem(self) -> str | None:
+        settings = self._settings
+        if not settings.file_is_valid and settings.problems:
+            return settings.problems[0]
+        return None
+
+    def _report(self, message: str) -> None:
+        log.warning("%s", message)
+        if self._window is not None:
+            self._window.show_note(message)
+            self._window.show()
+
+
+def _login_thread(work: Callable[[], None]) -> None:
+    threading.Thread(target=work, name="pulse-login", daemon=True).start()

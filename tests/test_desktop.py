@@ -1,0 +1,313 @@
+"""The tray app's decisions (`desktop.DesktopController`) on fakes: no display, no threads.
+
+The tray, the window and the poller are recorders; the settings are real (`Settings` on a
+config.json in the test's folder); the login is a scripted stand-in run synchronously.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claude_pulse.core.alerts import Alert
+from claude_pulse.core.snapshot import Snapshot
+from claude_pulse.core.status import AppStatus, Phase
+from claude_pulse.core.tokens import TokenSet
+from claude_pulse.core.usage import Usage, Window
+from claude_pulse.core.viewmodel import Action, TrayView
+from claude_pulse.desktop import DesktopController
+from claude_pulse.errors import LoginTimeout, PulseError
+from claude_pulse.fake.demo import MemoryAutostart
+from claude_pulse.services.settings import Settings
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+
+
+class FakeTray:
+    def __init__(self) -> None:
+        self.tooltips: list[str] = []
+        self.menu_refreshes = 0
+
+    def update(self, renderer: Callable[[int], Any], title: str) -> None:
+        self.tooltips.append(title)
+        renderer(16)
+
+    def refresh_menu(self) -> None:
+        self.menu_refreshes += 1
+
+
+class FakeWindow:
+    def __init__(self) -> None:
+        self.visible = False
+        self.statuses: list[AppStatus] = []
+        self.notes: list[str] = []
+        self.problems: list[str | None] = []
+        self.settings_seen = 0
+        self.anchors: list[tuple[int, int] | None] = []
+
+    def show(self, anchor: tuple[int, int] | None = None) -> None:
+        self.visible = True
+        self.anchors.append(anchor)
+
+    def set_status(self, status: AppStatus) -> None:
+        self.statuses.append(status)
+
+    def settings_changed(self) -> None:
+        self.settings_seen += 1
+
+    def set_problem(self, text: str | None) -> None:
+        self.problems.append(text)
+
+    def show_note(self, text: str) -> None:
+        self.notes.append(text)
+
+
+class FakePoller:
+    def __init__(self, phase: Phase = Phase.OK, refused: str | None = None) -> None:
+        self.status = AppStatus(phase)
+        self.refused = refused
+        self.calls: list[str] = []
+
+    def refresh_now(self) -> str | None:
+        self.calls.append("refresh_now")
+        return self.refused
+
+    def set_window_visible(self, visible: bool) -> None:
+        self.calls.append(f"window_visible:{visible}")
+
+    def login_started(self) -> None:
+        self.calls.append("login_started")
+
+    def login_failed(self, message: str) -> None:
+        self.calls.append(f"login_failed:{message}")
+
+    def logged_in(self) -> None:
+        self.calls.append("logged_in")
+
+    def logged_out(self, message: str | None = None) -> None:
+        self.calls.append("logged_out")
+
+
+class FakeLogin:
+    def __init__(self, error: PulseError | None = None) -> None:
+        self.error = error
+        self.cancelled = False
+
+    def run(self) -> TokenSet:
+        if self.error is not None:
+            raise self.error
+        return TokenSet("sk-ant-oat01-x", "sk-ant-ort01-x", NOW + timedelta(hours=8))
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class FakeCredentials:
+    def __init__(self, fail: bool = False) -> None:
+        self.cleared = 0
+        self.fail = fail
+
+    def clear(self) -> bool:
+        if self.fail:
+            raise PermissionError(13, "Permission denied")
+        self.cleared += 1
+        return True
+
+
+class BrokenAutostart(MemoryAutostart):
+    def enable(self) -> None:
+        raise PulseError("the registry refused the Run entry")
+
+
+class Scene:
+    def __init__(self, tmp_path: Path, *, autostart: MemoryAutostart | None = None,
+                 poller: FakePoller | None = None, login: FakeLogin | None = None,
+                 credentials: FakeCredentials | None = None, deferred: bool = False) -> None:
+        self.config = tmp_path / "config.json"
+        self.settings = Settings(self.config)
+        self.autostart = autostart or MemoryAutostart()
+        self.tray, self.window = FakeTray(), FakeWindow()
+        self.poller = poller or FakePoller()
+        self.logins: list[FakeLogin] = []
+        self.next_login = login or FakeLogin()
+        self.credentials = credentials or FakeCredentials()
+        self.alerts: list[Alert] = []
+        self.quits = 0
+        self.posted: list[Callable[[], None]] = []
+        self.spawned: list[Callable[[], None]] = []
+        self.deferred = deferred
+
+        def new_login() -> FakeLogin:
+            self.logins.append(self.next_login)
+            return self.next_login
+
+        def spawn(work: Callable[[], None]) -> None:
+            self.spawned.append(work) if deferred else work()
+
+        self.controller = DesktopController(
+            settings=self.settings, autostart=self.autostart, credentials=self.credentials,
+            new_login=new_login, clock=lambda: NOW, post=self.post, quit=self.quit,
+            icon_renderer=lambda view: (lambda size: (view.text, size)),
+            notifier=self, pointer=lambda: (640, 12), spawn=spawn)
+        self.controller.attach(poller=self.poller, tray=self.tray, window=self.window)
+
+    def post(self, fn: Callable[[], None]) -> None:
+        fn()  # this test is "the UI thread"
+
+    def quit(self) -> None:
+        self.quits += 1
+
+    def notify(self, alert: Alert) -> None:
+        self.alerts.append(alert)
+
+    def on_disk(self) -> dict[str, Any]:
+        return dict(json.loads(self.config.read_text(encoding="utf-8")))
+
+
+@pytest.fixture
+def scene(tmp_path: Path) -> Scene:
+    return Scene(tmp_path)
+
+
+def test_a_status_goes_to_the_tray_and_the_window(scene: Scene) -> None:
+    snap = Snapshot(NOW, Usage(Window(42.0, NOW + timedelta(hours=2)), None), {})
+    status = AppStatus(Phase.OK, snap)
+    scene.controller.on_status(status)
+    assert scene.window.statuses == [status]
+    assert scene.tray.tooltips[-1].splitlines()[1] == "Session 42% · resets in 2h"
+    view = scene.controller.tray_view()
+    assert isinstance(view, TrayView) and view.text == "42"
+    assert scene.controller.icon()(24) == ("42", 24)
+
+
+def test_the_alerts_toggle_saves_and_every_part_shows_the_setting(scene: Scene) -> None:
+    entries = {e.label: e for e in scene.controller.menu_entries()}
+    assert entries["Limit Alerts"].checked is not None
+    assert entries["Limit Alerts"].checked() is True
+    entries["Limit Alerts"].action()  # the menu click
+    assert scene.on_disk() == {"notifications_enabled": False}
+    assert entries["Limit Alerts"].checked() is False
+    assert scene.window.settings_seen >= 1 and scene.tray.menu_refreshes >= 1
+    scene.controller.set_alerts(True)  # the window's switch
+    assert scene.on_disk() == {"notifications_enabled": True}
+
+
+def test_a_toggle_over_a_corrupt_config_is_refused_and_said(scene: Scene) -> None:
+    scene.config.write_text("{ not json", encoding="utf-8")
+    scene.controller.set_alerts(False)
+    assert scene.config.read_text(encoding="utf-8") == "{ not json"
+    assert scene.settings.current().notifications_enabled is True  # still what is shown
+    assert scene.window.visible and "not saving over it" in scene.window.notes[-1]
+
+
+def test_start_at_login_installs_first_and_saves_only_then(tmp_path: Path) -> None:
+    ok = Scene(tmp_path / "ok")
+    ok.controller.set_autostart(True)
+    assert ok.autostart.is_enabled() and ok.on_disk() == {"start_with_windows": True}
+    broken = Scene(tmp_path / "broken", autostart=BrokenAutostart())
+    broken.controller.set_autostart(True)
+    assert not broken.config.exists()  # nothing saved: the setting still says off
+    assert "registry refused" in broken.window.notes[-1]
+    entry = next(e for e in broken.controller.menu_entries() if e.label == "Start at login")
+    assert entry.checked is not None and entry.checked() is False
+
+
+def test_a_hand_edit_of_start_with_windows_is_applied_on_the_system(scene: Scene) -> None:
+    scene.config.write_text(json.dumps({"start_with_windows": True}), encoding="utf-8")
+    assert scene.settings.check()
+    assert scene.autostart.is_enabled()
+    scene.config.write_text(json.dumps({"start_with_windows": False}), encoding="utf-8")
+    scene.settings.check()
+    assert not scene.autostart.is_enabled()
+
+
+def test_a_hand_edit_that_breaks_the_file_shows_the_problem(scene: Scene) -> None:
+    scene.config.write_text("{", encoding="utf-8")
+    scene.settings.check()
+    assert scene.window.problems[-1] is not None and "cannot be read" in scene.window.problems[-1]
+    scene.config.write_text("{}", encoding="utf-8")
+    scene.settings.check()
+    assert scene.window.problems[-1] is None
+
+
+def test_a_first_run_goes_straight_into_the_login(tmp_path: Path) -> None:
+    scene = Scene(tmp_path, poller=FakePoller(Phase.SIGNED_OUT))
+    scene.controller.started()
+    assert scene.window.visible
+    assert scene.poller.calls == ["login_started", "logged_in"]
+
+
+def test_a_failed_login_is_said_and_notified_when_the_window_is_closed(tmp_path: Path) -> None:
+    scene = Scene(tmp_path, login=FakeLogin(LoginTimeout("No answer from the browser.")))
+    scene.controller.banner_action(Action.LOG_IN)
+    assert scene.poller.calls == ["login_started", "login_failed:No answer from the browser."]
+    (alert,) = scene.alerts
+    assert alert.kind == "login_failed" and "No answer" in alert.body
+    scene.window.visible = True
+    scene.controller.banner_action(Action.RETRY)
+    assert len(scene.alerts) == 1  # the window shows it; no notification on top
+
+
+def test_a_bug_in_the_login_still_ends_waiting(tmp_path: Path) -> None:
+    class Buggy(FakeLogin):
+        def run(self) -> TokenSet:
+            raise KeyError("oops")
+
+    scene = Scene(tmp_path, login=Buggy())
+    scene.controller.start_login()
+    assert scene.poller.calls[-1] == "login_failed:login failed: KeyError"
+
+
+def test_one_login_at_a_time_and_log_out_cancels_it(tmp_path: Path) -> None:
+    scene = Scene(tmp_path, deferred=True)
+    scene.controller.start_login()
+    scene.controller.start_login()  # a second click while the browser is open
+    assert len(scene.logins) == 1 and len(scene.spawned) == 1
+    scene.controller.log_out()
+    assert scene.logins[0].cancelled and scene.credentials.cleared == 1
+    scene.spawned[0]()  # the cancelled login's thread ends after all
+    assert scene.poller.calls == ["login_started", "logged_out"]  # its result is dropped
+
+
+def test_log_out_that_cannot_remove_the_file_says_so(tmp_path: Path) -> None:
+    scene = Scene(tmp_path, credentials=FakeCredentials(fail=True))
+    scene.controller.log_out()
+    assert "could not remove the credentials" in scene.window.notes[-1]
+    assert "logged_out" not in scene.poller.calls
+
+
+def test_refresh_refused_during_a_cooldown_is_a_note(tmp_path: Path) -> None:
+    scene = Scene(tmp_path, poller=FakePoller(refused="Rate-limited: next try at 14:05"))
+    scene.controller.refresh_now()
+    assert scene.window.notes == ["Rate-limited: next try at 14:05"]
+
+
+def test_the_menu(scene: Scene) -> None:
+    entries = scene.controller.menu_entries()
+    assert [e.label for e in entries] == ["Open Deep Dive", "Refresh now", "Limit Alerts",
+                                          "Start at login", "Log out", "Quit"]
+    assert [e.label for e in entries if e.default] == ["Open Deep Dive"]
+    entries[0].action()
+    assert scene.window.anchors == [(640, 12)]  # at the pointer, by the tray icon
+    entries[-1].action()
+    assert scene.quits == 1
+
+
+def test_window_visibility_reaches_the_poller(scene: Scene) -> None:
+    scene.controller.window_visibility(True)
+    assert scene.poller.calls == ["window_visible:True"]
+
+
+def test_detach_cancels_a_login_and_stops_listening(tmp_path: Path) -> None:
+    scene = Scene(tmp_path, deferred=True)
+    scene.controller.start_login()
+    scene.controller.detach()
+    assert scene.logins[0].cancelled
+    seen = scene.window.settings_seen
+    scene.settings.update(notifications_enabled=False)
+    assert scene.window.settings_seen == seen
