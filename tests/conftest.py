@@ -19,6 +19,9 @@ def pulse_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own empty CLAUDE_PULSE_HOME; nothing touches the real one."""
     home = tmp_path / "pulse-home"
     monkeypatch.setenv("CLAUDE_PULSE_HOME", str(home))
+    # Start at login and the app-menu entry write under these: never the developer's own.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     return home
 
 

@@ -29,9 +29,7 @@ from typing import Any
 import pytest
 
 from claude_pulse.core.gauge import GREEN, ORANGE, RED
-from claude_pulse.core.tokens import TokenSet
 from claude_pulse.fake.anthropic import FakeAnthropic
-from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.ui.tk_scheduler import TkScheduler
 from support.fixtures_display import (
     DockedIcon,
@@ -50,6 +48,8 @@ from support.fixtures_display import (
     wait_for_window,
     xdotool,
 )
+from support.fixtures_server import seed_credentials
+from support.helpers import wait_until
 
 WINDOW = "^Claude Pulse$"
 MENU = "^!menu$"  # Tk names the popup menu's window after its path
@@ -250,23 +250,6 @@ def usage_answer(session: float, weekly: float, *, session_elapsed: float = 0.6,
         "five_hour": {"utilization": session, "resets_at": session_reset.isoformat()},
         "seven_day": {"utilization": weekly, "resets_at": week_reset.isoformat()},
     }
-
-
-def seed_credentials(home: Path, fake: FakeAnthropic) -> None:
-    minted = fake.issue_tokens()
-    CredentialStore(home / "credentials.json").save(TokenSet(
-        access_token=minted["access_token"], refresh_token=minted["refresh_token"],
-        expires_at=datetime.now(timezone.utc) + timedelta(seconds=float(minted["expires_in"])),
-        scope=str(minted.get("scope", "")), email="pulse.user@example.com",
-    ))
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def new_icon(display: str, before: list[DockedIcon], timeout: float = 15.0) -> DockedIcon:

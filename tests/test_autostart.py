@@ -7,7 +7,6 @@ import plistlib
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,70 +20,9 @@ from claude_pulse.platform.autostart import (
 )
 from claude_pulse.platform.autostart._linux import exec_line
 from claude_pulse.platform.autostart._windows import APPROVED_KEY, RUN_KEY
+from support.fakes import FakeRegistry
 
 # --- fakes -----------------------------------------------------------------------------------
-
-
-class _Handle:
-    def __init__(self, path: str, access: int) -> None:
-        self.path, self.access = path, access
-
-    def __enter__(self) -> _Handle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-class FakeRegistry:
-    """The winreg calls WindowsAutostart makes, over a dict of keys → {name: (value, type)}."""
-
-    HKEY_CURRENT_USER = 0x80000001
-    KEY_READ = 0x20019
-    KEY_SET_VALUE = 0x0002
-    REG_SZ = 1
-    REG_BINARY = 3
-
-    def __init__(self) -> None:
-        self.keys: dict[str, dict[str, tuple[Any, int]]] = {}
-        self.log: list[tuple[Any, ...]] = []
-        self.refuse_writes = False
-
-    def OpenKey(self, key: int, sub_key: str, reserved: int = 0,
-                access: int = 0x20019) -> _Handle:
-        assert key == self.HKEY_CURRENT_USER and reserved == 0
-        if sub_key not in self.keys:
-            raise FileNotFoundError(2, "The system cannot find the file specified")
-        return _Handle(sub_key, access)
-
-    def CreateKeyEx(self, key: int, sub_key: str, reserved: int = 0,
-                    access: int = 0x20006) -> _Handle:
-        assert key == self.HKEY_CURRENT_USER and reserved == 0
-        self.keys.setdefault(sub_key, {})
-        return _Handle(sub_key, access)
-
-    def QueryValueEx(self, key: _Handle, name: str) -> tuple[Any, int]:
-        assert key.access & self.KEY_READ == self.KEY_READ
-        try:
-            return self.keys[key.path][name]
-        except KeyError:
-            raise FileNotFoundError(2, "The system cannot find the file specified") from None
-
-    def SetValueEx(self, key: _Handle, name: str, reserved: int, kind: int, value: str) -> None:
-        assert key.access & self.KEY_SET_VALUE and reserved == 0
-        if self.refuse_writes:
-            raise PermissionError(5, "Access is denied")
-        self.keys[key.path][name] = (value, kind)
-        self.log.append(("set", key.path, name, value, kind))
-
-    def DeleteValue(self, key: _Handle, name: str) -> None:
-        assert key.access & self.KEY_SET_VALUE
-        if self.refuse_writes:
-            raise PermissionError(5, "Access is denied")
-        if name not in self.keys[key.path]:
-            raise FileNotFoundError(2, "The system cannot find the file specified")
-        del self.keys[key.path][name]
-        self.log.append(("delete", key.path, name))
 
 
 class FakeRunner:

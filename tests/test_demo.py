@@ -8,7 +8,6 @@ from __future__ import annotations
 import signal
 import socket
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,16 +26,11 @@ from support.fixtures_display import (
     wait_for_window,
     xdotool,
 )
+from support.helpers import wait_until
 
 WINDOW = "^Claude Pulse$"
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def new_icon(display: str, before: list[DockedIcon]) -> DockedIcon:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
+import select
+import subprocess
 import sys
 import threading
 import time
+import types
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,8 +26,15 @@ from claude_pulse.core.alerts import (
     reauth_alert,
 )
 from claude_pulse.core.usage import Usage, Window
-from claude_pulse.ui.notify import DesktopNotifier, LazyNotifier, LogNotifier, make_notifier
+from claude_pulse.ui.notify import (
+    DesktopNotifier,
+    LazyNotifier,
+    LogNotifier,
+    make_notifier,
+    name_desktop_entry,
+)
 from support.fixtures_dbus import NotificationDaemon
+from support.helpers import require_program
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
@@ -76,6 +88,59 @@ def test_alert_arrives_at_dunst(
         "appname": "Claude Pulse",
         "urgency": urgency,
     }
+
+
+def _watch_notify_calls(address: str) -> subprocess.Popen[str]:
+    """dbus-monitor printing every Notify call on the bus, once it is listening."""
+    monitor = subprocess.Popen(
+        [require_program("dbus-monitor"), "--address", address,
+         "type='method_call',interface='org.freedesktop.Notifications',member='Notify'"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    assert monitor.stdout is not None
+    ready, _, _ = select.select([monitor.stdout], [], [], 10)
+    assert ready, "dbus-monitor did not start"
+    monitor.stdout.readline()  # its own NameAcquired signal: it is monitoring now
+    return monitor
+
+
+@pytest.mark.notify
+def test_notifications_name_our_desktop_entry(
+    notification_daemon: NotificationDaemon, desktop: DesktopNotifier
+) -> None:
+    monitor = _watch_notify_calls(notification_daemon.address)
+    try:
+        desktop.notify(_session_alert(82))
+        desktop.close()
+        notification_daemon.wait_for(1)
+    finally:
+        monitor.terminate()
+        seen, _ = monitor.communicate(timeout=5)
+    assert "You've used 80% of your session limit" in seen
+    # The hints dict (a{sv}) carries desktop-entry = "claude-pulse", beside the urgency.
+    assert re.search(r'string "desktop-entry"\s+variant\s+string "claude-pulse"', seen), seen
+
+
+def test_desktop_entry_hint_follows_an_old_servers_string_hints() -> None:
+    calls: list[tuple[object, ...]] = []
+
+    class Interface:
+        async def call_notify(self, *args: object) -> int:
+            calls.append(args)
+            return 1
+
+    class DBusBackend:
+        async def _init_dbus(self) -> Interface:
+            return Interface()
+
+    notifier = types.SimpleNamespace(_backend=DBusBackend())
+    assert name_desktop_entry(notifier, "claude-pulse")
+    interface = asyncio.run(notifier._backend._init_dbus())
+    asyncio.run(interface.call_notify("Claude Pulse", 0, "", "t", "m", [], {"urgency": "1"}, -1))
+    assert calls[0][6] == {"urgency": "1", "desktop-entry": "claude-pulse"}  # a{ss}
+    assert calls[0][:6] == ("Claude Pulse", 0, "", "t", "m", []) and calls[0][7] == -1
+    # Other backends (WinRT, macOS) have no _init_dbus: nothing to do.
+    assert not name_desktop_entry(types.SimpleNamespace(_backend=object()), "claude-pulse")
 
 
 @pytest.mark.notify

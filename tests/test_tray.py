@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw
 
 from claude_pulse.ui.tray import MenuEntry, Tray, build_tk_menu, icon_size_for
 from support.fixtures_display import DockedIcon, click, docked_icons, icon_pixels
+from support.helpers import wait_until
 
 ORANGE = (217, 119, 87)
 BLUE = (74, 158, 255)
@@ -56,12 +57,6 @@ class Recorder:
             job()
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out: {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture

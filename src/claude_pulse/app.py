@@ -93,9 +93,10 @@ class DesktopApp:
         return self._exit_code
 
     def _become_the_instance(self) -> bool:
-        from claude_pulse.platform.instance import SingleInstance
+        from claude_pulse.platform.instance import QUIT, SHOW, SingleInstance
 
-        instance = SingleInstance(self.services.home, self._on_instance_message)
+        instance = SingleInstance(self.services.home, self._on_instance_message,
+                                  messages=(SHOW, QUIT))
         if instance.acquire():
             self._instance = instance
             return True
@@ -109,11 +110,13 @@ class DesktopApp:
 
     def _build(self, root: tk.Tk) -> None:
         from claude_pulse.platform.autostart import sync_autostart
+        from claude_pulse.platform.dock import hide_dock_icon
         from claude_pulse.ui.render.logo import draw_logo
 
         services = self.services
         self._root = root
         root.withdraw()  # the root is only the anchor for the window and the popup menu
+        hide_dock_icon()  # macOS: a menu-bar app; Tk has just made us a Dock app
         root.title(f"{TITLE} (main)")
         scheduler = self._scheduler = TkScheduler(root)
         scheduler.handle_signals(self._on_signal)
@@ -221,8 +224,12 @@ class DesktopApp:
     def _on_instance_message(self, message: str) -> None:
         # The single-instance listener thread: hand over to the main thread.
         scheduler, controller = self._scheduler, self.controller
-        if message == "show" and scheduler is not None and controller is not None:
+        if scheduler is None or controller is None:
+            return
+        if message == "show":
             scheduler.post(controller.show_window)
+        elif message == "quit":  # `claude-pulse uninstall` is about to remove our files
+            scheduler.post(self.quit)
 
 
 def _icon_renderer(view: TrayView) -> Any:

@@ -1,4 +1,4 @@
-"""The command line: `claude-pulse [--demo] [login|logout|status|statusline]`.
+"""The command line: `claude-pulse [--demo] [login|logout|status|statusline|uninstall|...]`.
 
 Parsing only; each command lives in `claude_pulse.commands.<name>` and is imported when used, so
 `statusline` never pays for the GUI or HTTP imports it does not need. Expected failures
@@ -66,6 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
         "statusline",
         help="one short line for Claude Code's status line (reads its JSON on stdin if piped)",
     )
+
+    sub.add_parser("install-desktop-entry", help="add Claude Pulse to the Linux app menu")
+    uninstall = sub.add_parser(
+        "uninstall",
+        help="remove what Claude Pulse put on this computer (run before pip uninstall)",
+        description="Quits the tray app and removes start at login, the app-menu entry and the "
+        "notification registration. The home folder (settings, login, history) stays unless "
+        "--purge is given.",
+    )
+    uninstall.add_argument(
+        "--purge", action="store_true",
+        help="also delete the home folder, login tokens included (asks first)",
+    )
+    uninstall.add_argument("--yes", action="store_true", help="do not ask before --purge")
     return parser
 
 
@@ -112,14 +126,17 @@ def _run(argv: list[str], console: Console) -> int:
 
     if command == "tray":
         route_tk_errors()
-    module = importlib.import_module(f"claude_pulse.commands.{command}")
+    module = importlib.import_module(f"claude_pulse.commands.{command.replace('-', '_')}")
     try:
         if args.demo:
             # Before anything touches the user's home: the demo lives in a temporary one.
             from claude_pulse.commands.tray import run_demo
 
             return run_demo(verbose=args.verbose)
-        services = Services.from_environment(verbose=args.verbose, command=command)
+        if getattr(module, "CREATES_HOME", True):
+            services = Services.from_environment(verbose=args.verbose, command=command)
+        else:
+            services = Services.outside_home()
         code: int = module.run(args, services)
         return code
     except PulseError as exc:

@@ -7,6 +7,8 @@ app at a temporary folder through the environment.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,3 +97,31 @@ class Home:
 
             restrict_to_user(self.root)
         return self.root
+
+    def purge(self) -> list[Path]:
+        """Delete every file Claude Pulse keeps here, then the folder if nothing else is left.
+
+        Ours are the files named by this class's properties, with what their writers add to
+        the name (`.corrupt-<time>`, SQLite's `-wal`, atomic writes' `.<hex>.tmp`/`.pending`).
+        Anything else is kept, with the folder, and returned: `CLAUDE_PULSE_HOME` may point
+        at a folder the user shares with other files. Symlinks are removed, never followed.
+        """
+        ours = re.compile(
+            r"\.?(?:" + "|".join(re.escape(name) for name in self._own_names()) + r")(?:[.-].*)?"
+        )
+        foreign: list[Path] = []
+        for entry in sorted(self.root.iterdir()):
+            if not ours.fullmatch(entry.name):
+                foreign.append(entry)
+            elif entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        if not foreign:
+            self.root.rmdir()
+        return foreign
+
+    def _own_names(self) -> list[str]:
+        # One source of truth: a file added as a property here is known to purge() at once.
+        props = [name for name, attr in vars(Home).items() if isinstance(attr, property)]
+        return sorted({getattr(self, name).name for name in props})

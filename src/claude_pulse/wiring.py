@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from claude_pulse.core.status import AppStatus
     from claude_pulse.core.tokens import TokenSet
     from claude_pulse.core.usage import Usage, Window
-    from claude_pulse.platform.autostart import Autostart
+    from claude_pulse.platform.autostart import AppMenuEntry, Autostart
+    from claude_pulse.platform.footprint import Piece
     from claude_pulse.services.alert_memory import AlertMemoryStore
     from claude_pulse.services.credentials import CredentialStore
     from claude_pulse.services.fetch import UsageFetcher, UsageSource
@@ -106,6 +107,12 @@ class Services:
                 configure_logging()
         return cls(home, Settings(home.config), open_browser=open_browser, autostart=autostart,
                    notifier=notifier)
+
+    @classmethod
+    def outside_home(cls) -> Services:
+        """For commands that work outside the home folder (`uninstall` may delete it): the
+        folder is neither created nor logged into."""
+        return cls(Home.from_env())
 
     # ---- below the GUI ----
 
@@ -255,6 +262,22 @@ class Services:
         from claude_pulse.platform.autostart import autostart_for_platform
 
         return autostart_for_platform()
+
+    @cached_property
+    def app_menu(self) -> AppMenuEntry:
+        from claude_pulse.platform.autostart import app_menu_entry
+
+        return app_menu_entry()
+
+    @cached_property
+    def footprint(self) -> list[Piece]:
+        """What the app put outside its home folder (for `uninstall`)."""
+        from claude_pulse.platform.footprint import footprint_for_platform
+        from claude_pulse.ui.notify import APP_NAME
+
+        # The toast registration: "ClaudePulse" since 0.2, the display name in 0.1.0.
+        app_ids = ("".join(APP_NAME.split()), APP_NAME)
+        return footprint_for_platform(app_ids=app_ids)
 
     def poller(
         self,

@@ -2,20 +2,24 @@
 
 `fake_server` is a started `FakeAnthropic` (stopped after the test); script it with
 `fake_server.queue(...)`. `fake_config` writes `config.json` into the test's CLAUDE_PULSE_HOME with
-the fake's URLs and `callback_port: 0`, and returns its path.
+the fake's URLs and `callback_port: 0`, and returns its path. `seed_credentials` saves tokens the
+fake issued, as if the user had logged in.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from claude_pulse.core.tokens import TokenSet
 from claude_pulse.fake.anthropic import FakeAnthropic
+from claude_pulse.services.credentials import CredentialStore
 
-__all__ = ["fake_config", "fake_server"]
+__all__ = ["fake_config", "fake_server", "seed_credentials"]
 
 
 @pytest.fixture
@@ -36,3 +40,12 @@ def fake_config(pulse_home: Path, fake_server: FakeAnthropic) -> Path:
     config = {**existing, **fake_server.config_overrides(), "callback_port": 0}
     path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def seed_credentials(home: Path, fake: FakeAnthropic) -> None:
+    minted = fake.issue_tokens()
+    CredentialStore(home / "credentials.json").save(TokenSet(
+        access_token=minted["access_token"], refresh_token=minted["refresh_token"],
+        expires_at=datetime.now(timezone.utc) + timedelta(seconds=float(minted["expires_in"])),
+        scope=str(minted.get("scope", "")), email="pulse.user@example.com",
+    ))

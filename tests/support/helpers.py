@@ -1,10 +1,12 @@
-"""Small helpers for the fixture modules: find or require an external program."""
+"""Small helpers: find or require an external program, stop one, wait for a condition."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -33,3 +35,12 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `predicate` every 0.1 s; fail the test naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)

@@ -33,11 +33,12 @@ from filelock import FileLock, Timeout
 from claude_pulse.atomic import read_json, write_json_atomic
 from claude_pulse.home import Home
 
-__all__ = ["SHOW", "SingleInstance", "allow_foreground"]
+__all__ = ["QUIT", "SHOW", "SingleInstance", "allow_foreground"]
 
 logger = logging.getLogger(__name__)
 
 SHOW = "show"
+QUIT = "quit"  # from `claude-pulse uninstall`, before it removes the app's files
 NOTIFY_TIMEOUT_S = 2.0
 _MAX_LINE = 512
 
@@ -78,6 +79,18 @@ class SingleInstance:
             # Still the only copy; a second launch will just say that we run.
             logger.error("single instance: cannot listen for other launches: %s", exc)
         return True
+
+    def other_is_running(self) -> bool:
+        """Whether a running copy holds the lock (asked without becoming the instance)."""
+        if self._lock is not None or not self._home.instance_lock.exists():
+            return False
+        probe = FileLock(self._home.instance_lock, mode=0o600, thread_local=False)
+        try:
+            probe.acquire(blocking=False)
+        except Timeout:
+            return True
+        probe.release()
+        return False
 
     def notify_running(self, message: str = SHOW, timeout_s: float = NOTIFY_TIMEOUT_S) -> bool:
         """Send `message` to the running copy; False if it does not answer within `timeout_s`."""

@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from claude_pulse.core.alerts import Alert, Urgency
+from claude_pulse.platform.autostart._linux import DESKTOP_ID
 
-__all__ = ["DesktopNotifier", "LazyNotifier", "LogNotifier", "Notifier", "make_notifier"]
+__all__ = ["DesktopNotifier", "LazyNotifier", "LogNotifier", "Notifier", "make_notifier",
+           "name_desktop_entry"]
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +122,9 @@ class DesktopNotifier:
         self._loop.run_forever()
 
     def _new_backend(self) -> Any:
-        return self._dn.DesktopNotifier(app_name=self._app_name, app_icon=self._icon)
+        notifier = self._dn.DesktopNotifier(app_name=self._app_name, app_icon=self._icon)
+        name_desktop_entry(notifier, DESKTOP_ID)
+        return notifier
 
     async def _send(self, alert: Alert) -> None:
         dispatched = False
@@ -180,6 +184,43 @@ async def _disconnect(notifier: Any) -> None:
     with contextlib.suppress(Exception):
         bus.disconnect()
         await asyncio.wait_for(bus.wait_for_disconnect(), 1.0)
+
+
+def name_desktop_entry(notifier: Any, desktop_id: str) -> bool:
+    """DBus: add the ``desktop-entry`` hint (our app-menu entry's id) to every notification.
+
+    With it a desktop shows our alerts under the app's name and icon and groups them (GNOME and
+    KDE use it to find the app). desktop-notifier 6.x builds the hints inside its DBus backend
+    and has no way to add one, so we wrap ``call_notify`` on the proxy interface its
+    ``_init_dbus`` returns; the hints are argument 7 of Notify (``a{sv}``, or ``a{ss}`` for old
+    servers, which desktop-notifier picks and we follow). Returns False for other backends.
+    """
+    backend: Any = getattr(notifier, "_backend", None)
+    init_dbus = getattr(backend, "_init_dbus", None)
+    if init_dbus is None:
+        return False
+
+    async def init_with_hint() -> Any:
+        interface = await init_dbus()
+        call_notify = interface.call_notify
+
+        async def notify(*args: Any, **kwargs: Any) -> Any:
+            if len(args) > 6 and isinstance(args[6], dict) and args[6]:
+                hints = dict(args[6])
+                if isinstance(hints.get("urgency"), str):  # the a{ss} flavour
+                    hints["desktop-entry"] = desktop_id
+                else:
+                    from dbus_fast.signature import Variant
+
+                    hints["desktop-entry"] = Variant("s", desktop_id)
+                args = (*args[:6], hints, *args[7:])
+            return await call_notify(*args, **kwargs)
+
+        interface.call_notify = notify
+        return interface
+
+    backend._init_dbus = init_with_hint
+    return True
 
 
 class LazyNotifier:

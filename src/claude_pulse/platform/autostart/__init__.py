@@ -2,7 +2,8 @@
 
 =========  ==============================================================================
 Windows    value ``ClaudePulse`` under ``HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run``
-Linux      ``$XDG_CONFIG_HOME/autostart/claude-pulse.desktop`` (XDG Autostart spec)
+Linux      ``$XDG_CONFIG_HOME/autostart/claude-pulse.desktop`` (XDG Autostart spec), plus the
+           app-menu entry (`AppMenuEntry`), which turning it on installs too
 macOS      ``~/Library/LaunchAgents/com.claudepulse.tray.plist`` (a launchd LaunchAgent)
 =========  ==============================================================================
 
@@ -28,21 +29,26 @@ from pathlib import Path
 from typing import Protocol
 
 from claude_pulse.errors import PulseError
-from claude_pulse.platform.autostart._linux import XdgAutostart
-from claude_pulse.platform.autostart._macos import LaunchAgentAutostart, Runner
+from claude_pulse.platform.autostart._linux import AppMenuEntry, XdgAutostart
+from claude_pulse.platform.autostart._macos import PLIST_NAME, LaunchAgentAutostart, Runner
 from claude_pulse.platform.autostart._windows import WindowsAutostart, WinReg
 
 __all__ = [
+    "AppMenuEntry",
     "Autostart",
     "LaunchAgentAutostart",
     "WinReg",
     "WindowsAutostart",
     "XdgAutostart",
+    "app_menu_entry",
     "autostart_for_platform",
     "icon_path",
     "launch_argv",
     "script_dirs",
     "sync_autostart",
+    "written_files",
+    "xdg_config_home",
+    "xdg_data_home",
 ]
 
 logger = logging.getLogger(__name__)
@@ -78,20 +84,55 @@ def autostart_for_platform(
     Every argument is a seam for tests; the app calls it with none. `load_now` (macOS only)
     also runs ``launchctl bootstrap``/``bootout``; see `LaunchAgentAutostart` for why it is off.
     """
-    env = os.environ if environ is None else environ
-    home = Path.home() if user_home is None else user_home
-    exe = Path(sys.executable) if executable is None else executable
-    dirs = script_dirs(exe) if scripts is None else list(scripts)
-    argv = launch_argv(platform, exe, dirs)
+    env, home = _user(environ, user_home)
+    argv = _argv(platform, executable, scripts)
     if platform == "win32":
         return WindowsAutostart(_command_line(argv), registry=registry)
     if platform == "darwin":
         if uid is None:
             uid = _current_uid()
         return LaunchAgentAutostart(
-            home / "Library" / "LaunchAgents", argv, uid=uid, runner=runner, load_now=load_now,
+            _launch_agents(home), argv, uid=uid, runner=runner, load_now=load_now,
         )
-    return XdgAutostart(_xdg_config_home(env, home) / "autostart", argv, icon=icon_path())
+    return _xdg(env, home, argv)
+
+
+def app_menu_entry(
+    *,
+    environ: Mapping[str, str] | None = None,
+    user_home: Path | None = None,
+    executable: Path | None = None,
+    scripts: Sequence[Path] | None = None,
+) -> AppMenuEntry:
+    """The Linux app-menu entry; it starts the same command as start at login."""
+    env, home = _user(environ, user_home)
+    return _xdg(env, home, _argv("linux", executable, scripts)).menu
+
+
+def written_files(platform: str = sys.platform, *, environ: Mapping[str, str] | None = None,
+                  user_home: Path | None = None) -> list[tuple[str, Path]]:
+    """Every file start at login and the app menu may write on `platform`, with a label.
+
+    (On Windows they write registry values only.)
+    """
+    env, home = _user(environ, user_home)
+    if platform == "win32":
+        return []
+    if platform == "darwin":
+        return [("start at login", _launch_agents(home) / PLIST_NAME)]
+    xdg = _xdg(env, home, [CONSOLE_SCRIPT])
+    return [("start at login", xdg.path), ("app menu entry", xdg.menu.path),
+            ("app menu icon", xdg.menu.icon)]
+
+
+def _xdg(env: Mapping[str, str], home: Path, argv: Sequence[str]) -> XdgAutostart:
+    menu = AppMenuEntry(xdg_data_home(env, home), argv, logo=icon_path())
+    return XdgAutostart(xdg_config_home(env, home) / "autostart", argv, icon=icon_path(),
+                        menu=menu)
+
+
+def _launch_agents(home: Path) -> Path:
+    return home / "Library" / "LaunchAgents"
 
 
 def sync_autostart(config_value: bool, autostart: Autostart) -> bool:
@@ -157,6 +198,17 @@ def icon_path() -> Path | None:
     return logo if isinstance(logo, Path) else None
 
 
+def _user(environ: Mapping[str, str] | None, user_home: Path | None,
+          ) -> tuple[Mapping[str, str], Path]:
+    return (os.environ if environ is None else environ,
+            Path.home() if user_home is None else user_home)
+
+
+def _argv(platform: str, executable: Path | None, scripts: Sequence[Path] | None) -> list[str]:
+    exe = Path(sys.executable) if executable is None else executable
+    return launch_argv(platform, exe, script_dirs(exe) if scripts is None else list(scripts))
+
+
 def _command_line(argv: Sequence[str]) -> str:
     # The program is always quoted: an unquoted path with spaces in a Run value is both broken
     # and a known privilege-escalation pattern (CWE-428).
@@ -165,12 +217,20 @@ def _command_line(argv: Sequence[str]) -> str:
     return f"{line} {subprocess.list2cmdline(args)}" if args else line
 
 
-def _xdg_config_home(environ: Mapping[str, str], home: Path) -> Path:
+def xdg_config_home(environ: Mapping[str, str], home: Path) -> Path:
+    return _xdg_dir(environ, "XDG_CONFIG_HOME", home / ".config")
+
+
+def xdg_data_home(environ: Mapping[str, str], home: Path) -> Path:
+    return _xdg_dir(environ, "XDG_DATA_HOME", home / ".local" / "share")
+
+
+def _xdg_dir(environ: Mapping[str, str], name: str, default: Path) -> Path:
     # The XDG Base Directory spec says a relative value is invalid and must be ignored.
-    value = environ.get("XDG_CONFIG_HOME", "")
+    value = environ.get(name, "")
     if value and Path(value).is_absolute():
         return Path(value)
-    return home / ".config"
+    return default
 
 
 def _current_uid() -> int:

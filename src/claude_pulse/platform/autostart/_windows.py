@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from claude_pulse.errors import PulseError
 
-__all__ = ["APPROVED_KEY", "RUN_KEY", "VALUE_NAME", "WinReg", "WindowsAutostart"]
+__all__ = ["APPROVED_KEY", "RUN_KEY", "VALUE_NAME", "WinReg", "WindowsAutostart", "winreg_module"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +56,15 @@ class WinReg(Protocol):
 
     def DeleteValue(self, key: Any, value: str, /) -> None: ...
 
+    def DeleteKey(self, key: Any, sub_key: str, /) -> None: ...
+
 
 class WindowsAutostart:
     """Start at login through ``HKCU\\...\\Run``; `command` is the full, quoted command line."""
 
     def __init__(self, command: str, *, registry: WinReg | None = None) -> None:
         self.command = command
-        self._reg = _winreg() if registry is None else registry
+        self._reg = winreg_module() if registry is None else registry
 
     def __repr__(self) -> str:
         return f"WindowsAutostart(HKCU\\{RUN_KEY}\\{VALUE_NAME} = {self.command!r})"
@@ -116,7 +118,7 @@ class WindowsAutostart:
         return value
 
 
-def _winreg() -> WinReg:
+def winreg_module() -> WinReg:
     if sys.platform == "win32":
         import winreg
 
