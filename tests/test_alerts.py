@@ -507,3 +507,56 @@ def test_memory_json_round_trip(memory: AlertMemory) -> None:
 def test_memory_from_bad_json(raw: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         AlertMemory.from_json(raw)
+
+
+NOW = T0
+
+
+# ---- per-window thresholds, pace on/off, time-aware (the Preferences window's settings) ----
+
+def _week(used: float, elapsed_fraction: float) -> Window:
+    return Window(used, NOW + timedelta(days=7) * (1 - elapsed_fraction))
+
+
+def _session(used: float, elapsed_fraction: float) -> Window:
+    return Window(used, NOW + timedelta(hours=5) * (1 - elapsed_fraction))
+
+
+def test_the_weekly_window_can_have_its_own_thresholds() -> None:
+    usage = Usage(_session(72.0, 0.5), _week(72.0, 0.9))
+    settings = AlertSettings(thresholds=(80,), weekly_thresholds=(70,), pace=False)
+    alerts, memory = evaluate(usage, AlertMemory(), settings, NOW)
+    assert [a.key for a in alerts] == ["weekly:70"]
+    assert memory.session is not None and memory.session.fired == frozenset()
+
+
+def test_pace_alerts_can_be_switched_off() -> None:
+    usage = Usage(None, _week(60.0, 0.5))
+    assert [a.kind for a in evaluate(usage, AlertMemory(), AlertSettings(), NOW)[0]] == ["pace"]
+    assert evaluate(usage, AlertMemory(), AlertSettings(pace=False), NOW)[0] == []
+
+
+@pytest.mark.parametrize(("used", "elapsed", "keys"), [
+    pytest.param(82.0, 0.9, [], id="behind-time-no-80-alert"),
+    pytest.param(82.0, 0.5, ["session:80"], id="ahead-of-time-80-fires"),
+    pytest.param(91.0, 0.95, ["session:90"], id="90-always-fires"),
+])
+def test_time_aware_alerts_hold_back_low_thresholds_while_on_pace(
+        used: float, elapsed: float, keys: list[str]) -> None:
+    settings = AlertSettings(thresholds=(80, 90), time_aware=True, pace=False)
+    alerts, _ = evaluate(Usage(_session(used, elapsed), None), AlertMemory(), settings, NOW)
+    assert [a.key for a in alerts] == keys
+
+
+def test_a_held_back_threshold_fires_once_usage_gets_ahead_but_never_after_a_higher_one() -> None:
+    settings = AlertSettings(thresholds=(80, 90), time_aware=True, pace=False)
+    resets = NOW + timedelta(minutes=45)  # 85 % of the session gone
+    first, memory = evaluate(Usage(Window(82.0, resets), None), AlertMemory(), settings, NOW)
+    assert first == []
+    later = NOW + timedelta(minutes=5)  # 86.7 % gone, 88 % used: now ahead
+    second, memory = evaluate(Usage(Window(88.0, resets), None), memory, settings, later)
+    assert [a.key for a in second] == ["session:80"]
+    fresh, mem2 = evaluate(Usage(Window(91.0, resets), None), AlertMemory(), settings, NOW)
+    assert [a.key for a in fresh] == ["session:90"]
+    again, _ = evaluate(Usage(Window(95.0, resets), None), mem2, settings, later)
+    assert again == []  # 80 counts as fired below the 90 that fired

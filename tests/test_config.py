@@ -25,6 +25,9 @@ DESIGN_DEFAULTS = {
     "poll_interval_seconds": 60,
     "notifications_enabled": True,
     "notification_thresholds": [80, 90, 95],
+    "weekly_notification_thresholds": None,
+    "pace_alerts": True,
+    "time_aware_alerts": False,
     "show_opus_tracking": False,
     "start_with_windows": False,
     "callback_port": 19532,
@@ -154,6 +157,8 @@ def test_update_refuses_a_bad_value_and_writes_nothing(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("key", "value", "cleaned"), [
     pytest.param("login_source", "claude-code", "claude-code", id="source"),
+    pytest.param("weekly_notification_thresholds", None, None, id="weekly-same-as-session"),
+    pytest.param("weekly_notification_thresholds", [70], (70,), id="weekly-own"),
     pytest.param("notification_thresholds", [90.0, 80], (80, 90), id="thresholds-sorted"),
     pytest.param("user_agent", "  claude-cli/2.1 (external)  ", "claude-cli/2.1 (external)",
                  id="ua-stripped"),

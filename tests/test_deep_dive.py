@@ -356,3 +356,22 @@ def test_the_window_is_the_card_width_and_titled(root: tk.Tk, window: DeepDiveWi
     settle(root)
     assert window.toplevel.title() == TITLE
     assert window.toplevel.winfo_width() == CARD_WIDTH
+
+
+@pytest.mark.gui
+def test_the_gear_opens_the_preferences(display: str, root: tk.Tk) -> None:
+    opened: list[bool] = []
+    win = DeepDiveWindow(root, clock=lambda: NOW, on_refresh=lambda: None,
+                         on_alerts_toggled=lambda _on: None, on_action=lambda _a: None,
+                         on_preferences=lambda: opened.append(True), platform="linux")
+    try:
+        win.set_status(ok(40, 30))
+        win.show()
+        settle(root)
+        gear = win._gear
+        assert gear is not None and gear.winfo_ismapped()
+        click(display, gear.winfo_rootx() + gear.winfo_width() // 2,
+              gear.winfo_rooty() + gear.winfo_height() // 2)
+        pump_until(root, lambda: opened == [True])
+    finally:
+        win.destroy()

@@ -141,6 +141,7 @@ class Scene:
         self.posted: list[Callable[[], None]] = []
         self.spawned: list[Callable[[], None]] = []
         self.deferred = deferred
+        self.preferences_opened: list[bool] = []
 
         def new_login() -> FakeLogin:
             self.logins.append(self.next_login)
@@ -153,7 +154,8 @@ class Scene:
             settings=self.settings, autostart=self.autostart, credentials=self.credentials,
             new_login=new_login, clock=lambda: NOW, post=self.post, quit=self.quit,
             icon_renderer=lambda view: (lambda size: (view.text, size)),
-            notifier=self, pointer=lambda: (640, 12), spawn=spawn)
+            notifier=self, pointer=lambda: (640, 12), spawn=spawn,
+            preferences=lambda: self.preferences_opened.append(True))
         self.controller.attach(poller=self.poller, tray=self.tray, window=self.window)
 
     def post(self, fn: Callable[[], None]) -> None:
@@ -290,7 +292,7 @@ def test_refresh_refused_during_a_cooldown_is_a_note(tmp_path: Path) -> None:
 def test_the_menu(scene: Scene) -> None:
     entries = scene.controller.menu_entries()
     assert [e.label for e in entries] == ["Open Deep Dive", "Refresh now", "Limit Alerts",
-                                          "Start at login", "Log out", "Quit"]
+                                          "Start at login", "Preferences…", "Log out", "Quit"]
     assert [e.label for e in entries if e.default] == ["Open Deep Dive"]
     entries[0].action()
     assert scene.window.anchors == [(640, 12)]  # at the pointer, by the tray icon
@@ -311,3 +313,23 @@ def test_detach_cancels_a_login_and_stops_listening(tmp_path: Path) -> None:
     seen = scene.window.settings_seen
     scene.settings.update(notifications_enabled=False)
     assert scene.window.settings_seen == seen
+
+
+def test_preferences_save_together_and_a_refused_save_changes_nothing(scene: Scene) -> None:
+    problem = scene.controller.change_settings(poll_interval_seconds=120, start_with_windows=True,
+                                               user_agent="prefs/1")
+    assert problem is None
+    assert scene.on_disk() == {"poll_interval_seconds": 120, "start_with_windows": True,
+                               "user_agent": "prefs/1"}
+    assert scene.autostart.is_enabled()
+    scene.config.write_text("{ broken", encoding="utf-8")
+    problem = scene.controller.change_settings(start_with_windows=False)
+    assert problem is not None and "not saving over it" in problem
+    assert scene.autostart.is_enabled()  # put back: the setting still says on
+    assert scene.window.notes == []  # the Preferences window shows it, not the Deep Dive
+
+
+def test_the_menu_opens_the_preferences(scene: Scene) -> None:
+    entry = next(e for e in scene.controller.menu_entries() if e.label == "Preferences…")
+    entry.action()
+    assert scene.preferences_opened == [True]

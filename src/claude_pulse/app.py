@@ -39,6 +39,7 @@ from claude_pulse.ui.tray import Tray, build_tk_menu
 if TYPE_CHECKING:
     from claude_pulse.core.viewmodel import TrayView
     from claude_pulse.services.poller import Poller
+    from claude_pulse.ui.preferences import PreferencesWindow
     from claude_pulse.wiring import Services
 
 __all__ = ["DesktopApp"]
@@ -72,6 +73,7 @@ class DesktopApp:
         self._window: DeepDiveWindow | None = None
         self._poller: Poller | None = None
         self._instance: Any = None
+        self._preferences: PreferencesWindow | None = None
         self.controller: DesktopController | None = None
 
     # ---- lifecycle ----
@@ -134,6 +136,7 @@ class DesktopApp:
             icon_renderer=_icon_renderer,
             notifier=services.notifier,
             pointer=root.winfo_pointerxy,
+            preferences=self.show_preferences,
         )
         self._window = DeepDiveWindow(
             root,
@@ -142,6 +145,7 @@ class DesktopApp:
             on_alerts_toggled=controller.set_alerts,
             on_action=controller.banner_action,
             on_visibility=controller.window_visibility,
+            on_preferences=controller.open_preferences,
             settings=services.settings.current,
             logo=draw_logo(64),
         )
@@ -185,12 +189,14 @@ class DesktopApp:
         self._release_instance()
         if self._window is not None:
             self._window.destroy()
+        if self._preferences is not None:
+            self._preferences.destroy()
         if self._root is not None:
             with contextlib.suppress(tk.TclError):
                 self._root.destroy()
         # A worker that outlives us (a stuck fetch) still holds this app through its
         # callbacks; it must not hold Tk objects as well (see TkScheduler.close).
-        self._root = self._window = self._menu = None
+        self._root = self._window = self._menu = self._preferences = None
         # Tk widget trees are reference cycles, freed by the cyclic GC, which runs on whatever
         # thread allocates next; Tcl aborts the process when that is not this one. Collect here.
         gc.collect()
@@ -203,6 +209,20 @@ class DesktopApp:
             self._instance = None
 
     # ---- Tk-only parts ----
+
+    def show_preferences(self) -> None:
+        """The Preferences window, built on first use (most sessions never open it)."""
+        if self._root is None or self.controller is None:
+            return
+        if self._preferences is None:
+            from claude_pulse.ui.preferences import PreferencesWindow
+
+            controller = self.controller
+            self._preferences = PreferencesWindow(
+                self._root, settings=self.services.settings.current,
+                on_save=lambda changes: controller.change_settings(**changes))
+        self.services.settings.check()  # show a hand edit made since
+        self._preferences.show()
 
     def popup_menu(self, x: int, top: int, bottom: int) -> None:
         """xorg: show the Tk menu under the tray icon (above it when the tray is low)."""

@@ -52,6 +52,10 @@ class Config:
     poll_interval_seconds: int = 60
     notifications_enabled: bool = True
     notification_thresholds: tuple[int, ...] = (80, 90, 95)
+    # None: the same as notification_thresholds (which then covers both windows).
+    weekly_notification_thresholds: tuple[int, ...] | None = None
+    pace_alerts: bool = True
+    time_aware_alerts: bool = False
     show_opus_tracking: bool = False
     start_with_windows: bool = False
     callback_port: int = 19532
@@ -75,6 +79,12 @@ class Config:
                 value = getattr(self, f.name)
                 out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
+
+    @property
+    def weekly_thresholds(self) -> tuple[int, ...]:
+        if self.weekly_notification_thresholds is None:
+            return self.notification_thresholds
+        return self.weekly_notification_thresholds
 
 
 # What everything that reads settings takes: a call that returns the current ones (the tray app
@@ -122,6 +132,17 @@ def _thresholds(v: Any) -> Any:
     return tuple(sorted({int(x) for x in v}))
 
 
+# A validator's answer for a valid JSON null (a validator's plain None means "not allowed").
+_NULL = object()
+
+
+def _or_null(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def nullable(v: Any) -> Any:
+        return _NULL if v is None else check(v)
+
+    return nullable
+
+
 def _header_text(v: Any) -> Any:
     # Sent as an HTTP header: CR/LF would split it (http.client refuses, with a traceback per
     # request) and anything outside printable ASCII cannot be encoded reliably.
@@ -166,6 +187,12 @@ _RULES: dict[str, tuple[Callable[[Any], Any], str]] = {
     ),
     "notifications_enabled": (_bool, "true or false"),
     "notification_thresholds": (_thresholds, "a list of up to 10 percentages from 1 to 100"),
+    "weekly_notification_thresholds": (
+        _or_null(_thresholds),
+        "a list of up to 10 percentages from 1 to 100, or null for the session's",
+    ),
+    "pace_alerts": (_bool, "true or false"),
+    "time_aware_alerts": (_bool, "true or false"),
     "show_opus_tracking": (_bool, "true or false"),
     "start_with_windows": (_bool, "true or false"),
     "callback_port": (_port, "0 (any free port) or a port from 1024 to 65535"),
@@ -196,7 +223,7 @@ def check(key: str, value: Any) -> Any:
     cleaned = rule[0](value)
     if cleaned is None:
         raise ConfigError(f"{key} must be {rule[1]}")
-    return cleaned
+    return None if cleaned is _NULL else cleaned
 
 
 def parse(raw: Any, source: str = "config.json") -> LoadedConfig:
@@ -220,7 +247,7 @@ def parse(raw: Any, source: str = "config.json") -> LoadedConfig:
             shown = list(default) if isinstance(default, tuple) else default
             problems.append(f"{source}: {key} must be {what}; got {value!r:.60}, using {shown!r}")
         else:
-            values[key] = cleaned
+            values[key] = None if cleaned is _NULL else cleaned
     return LoadedConfig(Config(**values, extra=extra), tuple(problems))
 
 

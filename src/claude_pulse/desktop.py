@@ -106,6 +106,7 @@ class DesktopController:
         icon_renderer: IconRenderer,
         notifier: Notifier,
         pointer: Callable[[], tuple[int, int] | None] = lambda: None,
+        preferences: Callable[[], None] | None = None,
         spawn: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         self._settings = settings
@@ -118,6 +119,7 @@ class DesktopController:
         self._icon_renderer = icon_renderer
         self._notifier = notifier
         self._pointer = pointer
+        self._preferences = preferences
         self._spawn = spawn or _login_thread
         self._status = AppStatus(Phase.LOADING)
         self._login: LoginRun | None = None
@@ -184,6 +186,7 @@ class DesktopController:
             MenuEntry("Start at login",
                       lambda: self.set_autostart(not current().start_with_windows),
                       checked=lambda: current().start_with_windows),
+            MenuEntry("Preferences…", self.open_preferences),
             MenuEntry("Log out", self.log_out, separator_before=True),
             MenuEntry("Quit", self._quit),
         ]
@@ -210,27 +213,35 @@ class DesktopController:
         self._change(notifications_enabled=enabled)
 
     def set_autostart(self, enabled: bool) -> None:
-        # The system entry first: a setting that says "on" must mean it is really installed.
-        try:
-            if enabled:
-                self._autostart.enable()
-            else:
-                self._autostart.disable()
-        except (PulseError, OSError) as exc:
-            self._report(str(exc))
-            self._show_settings()
-            return
-        self._change(start_with_windows=enabled)
+        problem = self.change_settings(start_with_windows=enabled)
+        if problem:
+            self._report(problem)
 
-    def change_settings(self, **changes: Any) -> bool:
-        """Save and apply `changes` (the Preferences window); False, reported, when refused."""
-        if "start_with_windows" in changes:
-            wanted = bool(changes.pop("start_with_windows"))
-            if wanted != self._settings.current().start_with_windows:
-                self.set_autostart(wanted)
-                if self._settings.current().start_with_windows != wanted:
-                    return False
-        return self._change(**changes) if changes else True
+    def change_settings(self, **changes: Any) -> str | None:
+        """Save and apply `changes` together (the Preferences window, the toggles); the reason,
+        when they were refused and nothing changed."""
+        wanted = changes.get("start_with_windows")
+        installed = False
+        if wanted is not None and bool(wanted) != self._settings.current().start_with_windows:
+            # The system entry first: a setting that says "on" must mean it is really installed.
+            problem = self._install_autostart(bool(wanted))
+            if problem:
+                self._show_settings()
+                return problem
+            installed = True
+        try:
+            self._settings.update(**changes)
+        except (ConfigError, OSError) as exc:
+            if installed:  # nothing was saved: put the system entry back as it was
+                self._install_autostart(not wanted)
+            self._show_settings()
+            return str(exc)
+        self._show_settings()
+        return None
+
+    def open_preferences(self) -> None:
+        if self._preferences is not None:
+            self._preferences()
 
     def log_out(self) -> None:
         if self._login is not None:
@@ -293,16 +304,21 @@ class DesktopController:
                 # The window was closed while the browser waited: say so where it is seen.
                 self._notifier.notify(login_failed_alert(str(error)))
 
-    def _change(self, **changes: Any) -> bool:
+    def _change(self, **changes: Any) -> None:
+        # Whatever happens, every part then shows what the settings say (refused: the old value).
+        problem = self.change_settings(**changes)
+        if problem:
+            self._report(problem)
+
+    def _install_autostart(self, enabled: bool) -> str | None:
         try:
-            self._settings.update(**changes)
-            saved = True
-        except (ConfigError, OSError) as exc:
-            self._report(str(exc))
-            saved = False
-        # Whatever happened, show what the settings now say (nothing saved: the old value).
-        self._show_settings()
-        return saved
+            if enabled:
+                self._autostart.enable()
+            else:
+                self._autostart.disable()
+        except (PulseError, OSError) as exc:
+            return str(exc)
+        return None
 
     def _settings_changed(self, old: Config, new: Config) -> None:
         # A hand edit of config.json (or the Preferences window) while we run.

@@ -7,16 +7,19 @@ and hands the alerts to a notifier (ui/notify). The rules:
   microseconds to seconds between responses. So a *new* window is: `resets_at` moved later by more
   than `NEW_WINDOW_SHIFT` (30 min), or the remembered `resets_at` has passed. Otherwise it is the
   same window and the remembered value follows the server's latest one.
-* **Thresholds** (config, default 80/90/95) fire once per window, for the session and the weekly
-  window alike. When several are crossed at once only the highest one is shown (one notification,
-  not three) and the lower ones are marked fired too. Above 100% counts as above every threshold.
+* **Thresholds** (config, default 80/90/95; the weekly window may have its own) fire once per
+  window. When several are crossed at once only the highest one is shown (one notification, not
+  three) and the lower ones are marked fired too. Above 100% counts as above every threshold.
+* **Time-aware** (off by default): a threshold below `TIME_AWARE_BELOW` (90%) fires only while
+  usage runs ahead of the window's elapsed time (80% used with 85% of the window gone is fine);
+  it may fire later, when usage gets ahead. 90% and up always fire.
 * **Reset alert** when a new window replaces one that had crossed the lowest threshold, unless the
   new window is itself already at or above that threshold ("full capacity" would be false), or
   the old window ended more than a whole window length ago (a restart the next day is not news).
-* **Pace warning** when the week is over budget (`core.pace.is_over_budget`), at most once per
-  `PACE_REPEAT` (24 h), and never in the first `PACE_GRACE_PERCENT` (2%) of the week: by the
-  spec's formula one message right after the reset is "over budget" (1% used / 0.1% elapsed),
-  which is noise, not a pace.
+* **Pace warning** (can be switched off) when the week is over budget
+  (`core.pace.is_over_budget`), at most once per `PACE_REPEAT` (24 h), and never in the first
+  `PACE_GRACE_PERCENT` (2%) of the week: by the spec's formula one message right after the reset
+  is "over budget" (1% used / 0.1% elapsed), which is noise, not a pace.
 * **Disabled** settings show nothing, but the memory still advances, so switching alerts back on
   does not replay crossings that happened meanwhile.
 * Unknown utilization (`None`), a missing window, or a window whose `resets_at` has already passed
@@ -47,6 +50,7 @@ __all__ = [
     "NEW_WINDOW_SHIFT",
     "PACE_GRACE_PERCENT",
     "PACE_REPEAT",
+    "TIME_AWARE_BELOW",
     "Alert",
     "AlertMemory",
     "AlertSettings",
@@ -61,6 +65,7 @@ DEFAULT_THRESHOLDS: tuple[int, ...] = (80, 90, 95)
 NEW_WINDOW_SHIFT = timedelta(minutes=30)
 PACE_REPEAT = timedelta(hours=24)
 PACE_GRACE_PERCENT = 2.0
+TIME_AWARE_BELOW = 90
 # From this threshold up the alert is critical (spec: "Critical: Almost at session limit" at 95).
 CRITICAL_FROM = 95
 
@@ -92,10 +97,19 @@ class Alert:
 
 @dataclass(frozen=True)
 class AlertSettings:
-    """`enabled` is notifications_enabled AND the Limit Alerts toggle; thresholds in percent."""
+    """`enabled` is the Limit Alerts setting; thresholds in percent (`weekly_thresholds` None:
+    the same as the session's)."""
 
     enabled: bool = True
     thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
+    weekly_thresholds: tuple[int, ...] | None = None
+    pace: bool = True
+    time_aware: bool = False
+
+    def for_window(self, name: str) -> tuple[int, ...]:
+        if name == "weekly" and self.weekly_thresholds is not None:
+            return tuple(sorted(set(self.weekly_thresholds)))
+        return tuple(sorted(set(self.thresholds)))
 
 
 @dataclass(frozen=True)
@@ -165,20 +179,20 @@ def evaluate(
     usage: Usage, memory: AlertMemory, settings: AlertSettings, now: datetime
 ) -> tuple[list[Alert], AlertMemory]:
     """The alerts to show for this response, and the memory to keep for the next one."""
-    thresholds = tuple(sorted(set(settings.thresholds)))
     alerts: list[Alert] = []
     windows: dict[str, WindowMemory | None] = {}
     for name, length in _WINDOWS:
         window: Window | None = getattr(usage, name)
         found, windows[name] = _evaluate_window(
-            name, length, window, getattr(memory, name), thresholds, now
+            name, length, window, getattr(memory, name), settings.for_window(name),
+            settings.time_aware, now,
         )
         alerts.extend(found)
     # Resets first: they describe what already happened, thresholds what is happening now.
     alerts.sort(key=lambda a: a.kind != KIND_RESET)
 
     last_pace = memory.last_pace_warning
-    pace = _pace_alert(usage.weekly, last_pace, now)
+    pace = _pace_alert(usage.weekly, last_pace, now) if settings.pace else None
     if pace is not None:
         alerts.append(pace)
         last_pace = now
@@ -218,6 +232,7 @@ def _evaluate_window(
     window: Window | None,
     mem: WindowMemory | None,
     thresholds: tuple[int, ...],
+    time_aware: bool,
     now: datetime,
 ) -> tuple[list[Alert], WindowMemory | None]:
     if window is None or window.utilization is None:
@@ -240,12 +255,15 @@ def _evaluate_window(
         # Same window: follow the server's latest value so slow drift never looks like a reset.
         mem = replace(mem, resets_at=resets_at)
 
-    crossed = frozenset(t for t in thresholds if used >= t)
+    ahead = is_over_budget(used, elapsed_percent(resets_at, length, now))
+    crossed = frozenset(t for t in thresholds if used >= t
+                        and (not time_aware or t >= TIME_AWARE_BELOW or ahead))
     if crossed:
         top = max(crossed)
         if top not in mem.fired:
             alerts.append(_threshold(name, top, used, resets_at, now))
-        mem = replace(mem, fired=mem.fired | crossed)
+        # Lower thresholds count as fired too, also those time-awareness held back.
+        mem = replace(mem, fired=mem.fired | crossed | {t for t in thresholds if t <= top})
     return alerts, mem
 
 

@@ -287,6 +287,9 @@ class Poller:
         settings = AlertSettings(
             enabled=config.notifications_enabled,
             thresholds=config.notification_thresholds,
+            weekly_thresholds=config.weekly_notification_thresholds,
+            pace=config.pace_alerts,
+            time_aware=config.time_aware_alerts,
         )
         alerts, memory = evaluate(snapshot.usage, self._memory, settings, self._clock())
         if memory != self._memory:

@@ -3,7 +3,8 @@
 The header, banner, gauge and pace bar are one Pillow image (`ui.render.card.render_card_layout`)
 shown in a `Label`. The banner's button (Log in / Retry) is drawn in that image; the layout says
 where, and a click there runs the action. The footer is real Tk widgets: the Limit Alerts toggle,
-"Last refresh HH:MM" and the "Refresh Claude" button (spec §8.4).
+"Last refresh HH:MM", the gear that opens the Preferences and the "Refresh Claude" button
+(spec §8.4).
 
 Behaviour (issue 5): opens near the tray (X11: under the click, else top right; Windows: bottom
 right above the taskbar; macOS: top right under the menu bar), clamped to the screen; closes on
@@ -23,14 +24,13 @@ import time
 import tkinter as tk
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from PIL import Image, ImageDraw, ImageTk
+from PIL import Image, ImageTk
 
 from claude_pulse.config import Config, ConfigSource
-from claude_pulse.core.gauge import BACKGROUND, ORANGE, TEXT, TEXT_DIM
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.viewmodel import Action, DeepDiveView, deep_dive_view
+from claude_pulse.ui.theme import BG, FG, FG_DIM, WARN, button_style, switch_image, ui_font
 
 __all__ = ["TITLE", "DeepDiveWindow"]
 
@@ -43,17 +43,6 @@ _PANEL_GUESS = 40  # a top panel (X11) or menu bar (macOS) we should not cover
 _TASKBAR_GUESS = 56  # Windows taskbar height at 100-125 % scaling
 _POINTER_GAP = 24  # between the pointer on the tray icon and the window
 
-
-def _hex(color: tuple[int, int, int]) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*color)
-
-
-BG = _hex(BACKGROUND)
-FG = _hex(TEXT)
-FG_DIM = _hex(TEXT_DIM)
-ACCENT = _hex(ORANGE)
-ACCENT_ACTIVE = "#c4623f"
-WARN = "#E3B341"
 
 Box = tuple[int, int, int, int]
 # The card image and where its banner button is (None: no button).
@@ -77,6 +66,7 @@ class DeepDiveWindow:
         on_alerts_toggled: Callable[[bool], None],
         on_action: Callable[[Action], None],
         on_visibility: Callable[[bool], None] = lambda _v: None,
+        on_preferences: Callable[[], None] | None = None,
         settings: ConfigSource = Config,
         render: CardRenderer = _default_renderer,
         logo: Image.Image | None = None,
@@ -127,8 +117,8 @@ class DeepDiveWindow:
         footer = self._footer = tk.Frame(top, bg=BG, padx=16, pady=8)
         footer.pack(side="bottom", fill="x")
         footer.columnconfigure(0, weight=1)
-        self._switch_off = ImageTk.PhotoImage(_switch_image(on=False), master=top)
-        self._switch_on = ImageTk.PhotoImage(_switch_image(on=True), master=top)
+        self._switch_off = ImageTk.PhotoImage(switch_image(on=False), master=top)
+        self._switch_on = ImageTk.PhotoImage(switch_image(on=True), master=top)
         # The switch's own state; it follows the setting (`settings_changed`), never the other way.
         self._alerts = tk.BooleanVar(master=top, value=settings().notifications_enabled)
         self._toggle = tk.Checkbutton(
@@ -136,15 +126,23 @@ class DeepDiveWindow:
             image=self._switch_off, selectimage=self._switch_on, compound="left",
             indicatoron=False, bg=BG, fg=FG, activebackground=BG, activeforeground=FG,
             selectcolor=BG, bd=0, highlightthickness=0, relief="flat", offrelief="flat",
-            overrelief="flat", cursor="hand2", font=_font(10), padx=0, pady=0,
+            overrelief="flat", cursor="hand2", font=ui_font(10), padx=0, pady=0,
         )
         self._toggle.grid(row=0, column=0, sticky="w")
         self._last_refresh = tk.Label(footer, text="Last refresh –", bg=BG, fg=FG_DIM,
-                                      font=_font(9), padx=0, pady=0)
+                                      font=ui_font(9), padx=0, pady=0)
         self._last_refresh.grid(row=1, column=0, sticky="w", pady=(4, 0))
         self._refresh_button = tk.Button(footer, text="Refresh Claude",
-                                         command=self._refresh_clicked, **_button_style())
-        self._refresh_button.grid(row=0, column=1, rowspan=2, sticky="e")
+                                         command=self._refresh_clicked, **button_style())
+        self._refresh_button.grid(row=0, column=2, rowspan=2, sticky="e")
+        self._gear: tk.Button | None = None
+        if on_preferences is not None:
+            # The gear: the Preferences window (also in the tray menu).
+            self._gear = tk.Button(
+                footer, text="⚙", command=on_preferences, bg=BG, fg=FG_DIM,
+                activebackground=BG, activeforeground=FG, relief="flat", bd=0,
+                highlightthickness=0, cursor="hand2", font=(ui_font(14)[0], 14), padx=4, pady=0)
+            self._gear.grid(row=0, column=1, rowspan=2, sticky="e", padx=(0, 8))
         top.configure(width=CARD_WIDTH)
 
     # ---- state in ----
@@ -351,31 +349,3 @@ def place_window(
     x = max(0, min(max(_MARGIN, x), screen_w - width - _MARGIN))
     y = max(0, min(y, screen_h - height))
     return x, y
-
-
-def _font(size: int) -> tuple[str, int]:
-    return ("DejaVu Sans", size) if sys.platform.startswith("linux") else ("Segoe UI", size)
-
-
-def _button_style() -> dict[str, Any]:
-    return {
-        "bg": ACCENT, "fg": "#ffffff", "activebackground": ACCENT_ACTIVE,
-        "activeforeground": "#ffffff", "relief": "flat", "bd": 0, "highlightthickness": 0,
-        "padx": 12, "pady": 5, "cursor": "hand2", "font": (_font(10)[0], 10, "bold"),
-    }
-
-
-def _switch_image(*, on: bool, width: int = 34, height: int = 18) -> Image.Image:
-    """A pill switch drawn at 4x and downsampled (smooth edges on the dark footer)."""
-    scale = 4
-    w, h = width * scale, height * scale
-    image = Image.new("RGBA", (w, h), (*BACKGROUND, 255))
-    draw = ImageDraw.Draw(image)
-    track = ORANGE if on else (70, 70, 70)
-    draw.rounded_rectangle((0, 0, w - 1, h - 1), radius=h // 2, fill=(*track, 255))
-    pad = 2 * scale
-    knob = h - 2 * pad
-    left = w - pad - knob if on else pad
-    draw.ellipse((left, pad, left + knob, pad + knob),
-                 fill=(255, 255, 255, 255) if on else (190, 190, 190, 255))
-    return image.resize((width, height), Image.Resampling.LANCZOS)

@@ -76,8 +76,9 @@ def _logo(size: int) -> Image.Image:
 # --- header, banner, limits -------------------------------------------------------------------
 
 
-def render_header(width: int = CARD_WIDTH, *, bg: Color = BACKGROUND) -> Image.Image:
-    """Logo, "Claude" (white) + "Pulse" (orange), and the "USAGE MONITOR" subtitle."""
+def render_header(width: int = CARD_WIDTH, *, bg: Color = BACKGROUND,
+                  subtitle: str = "USAGE MONITOR") -> Image.Image:
+    """Logo, "Claude" (white) + "Pulse" (orange), and the subtitle in small caps."""
     image = Image.new("RGB", (width, HEADER_HEIGHT), bg)
     logo = _logo(36)
     image.paste(logo, (PAD, 14), logo)
@@ -86,7 +87,7 @@ def render_header(width: int = CARD_WIDTH, *, bg: Color = BACKGROUND) -> Image.I
     x = _TITLE_X
     draw.text((x, 30), "Claude", font=title, fill=TEXT, anchor="ls")
     draw.text((x + text_width("Claude", title), 30), "Pulse", font=title, fill=ORANGE, anchor="ls")
-    spaced_text(draw, (x + 1, 36), "USAGE MONITOR", font(9, Weight.BOLD), TEXT_FAINT, 1.8)
+    spaced_text(draw, (x + 1, 36), subtitle, font(9, Weight.BOLD), TEXT_FAINT, 1.8)
     return image
 
 
