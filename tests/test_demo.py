@@ -5,8 +5,12 @@ SIGTERM, and it leaves nothing behind — no process, no temporary home, nothing
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -127,6 +131,56 @@ def test_the_demo_ends_on_sigterm(tray_display: str, pulse_home: Path, demo_tmp:
         assert "Traceback" not in err
     finally:
         finish(proc, timeout=1)
+    assert demo_dirs(demo_tmp) == []
+
+
+# Runs the demo with shutil.rmtree wrapped: at the moment the temporary home is deleted, it
+# records which files under it this process still has open (Windows refuses to delete those).
+_OPEN_AT_REMOVAL = """
+import json, os, shutil, sys
+record, real_rmtree = sys.argv[1], shutil.rmtree
+def rmtree(path, *args, **kwargs):
+    folder = os.path.realpath(path)
+    open_files = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(folder + os.sep):
+            open_files.append(os.path.relpath(target, folder))
+    with open(record, "w", encoding="utf-8") as out:
+        json.dump(sorted(open_files), out)
+    return real_rmtree(path, *args, **kwargs)
+shutil.rmtree = rmtree
+from claude_pulse.cli import main
+sys.exit(main(["--demo"]))
+"""
+
+
+@pytest.mark.gui
+@pytest.mark.tray
+def test_the_demo_closes_its_files_before_deleting_its_home(
+        tray_display: str, pulse_home: Path, demo_tmp: Path, tmp_path: Path) -> None:
+    record = tmp_path / "open-at-removal.json"
+    environ = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    environ.update({"DISPLAY": tray_display, "NO_AT_BRIDGE": "1", "PYSTRAY_BACKEND": "xorg",
+                    "DBUS_SESSION_BUS_ADDRESS": "disabled:", "CLAUDE_PULSE_HOME": str(pulse_home),
+                    "TMPDIR": str(demo_tmp), "CLAUDE_PULSE_DEMO_SPEED": "600"})
+    proc = subprocess.Popen([sys.executable, "-c", _OPEN_AT_REMOVAL, str(record)], env=environ,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # Both kinds of file a Windows delete trips over are open: the history and the log.
+        wait_until(lambda: any((d / "history.sqlite3").exists()
+                               and (d / "logs" / "claude-pulse.log").exists()
+                               for d in demo_dirs(demo_tmp)), 30, "history and log files")
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        code, err = finish(proc, timeout=10)
+        assert code == 0, err
+    finally:
+        finish(proc, timeout=1)
+    assert json.loads(record.read_text(encoding="utf-8")) == []
     assert demo_dirs(demo_tmp) == []
 
 

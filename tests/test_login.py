@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from claude_pulse.config import Config
-from claude_pulse.errors import LoginError, LoginTimeout, PortInUse
+from claude_pulse.errors import LoginError, LoginTimeout
 from claude_pulse.fake.anthropic import FakeAnthropic
 from claude_pulse.oauth.loopback import SUCCESS_TITLE
 from claude_pulse.services.credentials import CredentialStore
@@ -142,16 +142,22 @@ def test_timeout_when_the_browser_never_comes_back(config: Config,
     assert time.monotonic() - started < 5
 
 
-def test_busy_port(fake_server: FakeAnthropic, store: CredentialStore) -> None:
+def test_busy_port_logs_in_on_a_free_one(fake_server: FakeAnthropic,
+                                         store: CredentialStore) -> None:
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", 0))
         blocker.listen(1)
         port = blocker.getsockname()[1]
         config = Config(**fake_server.config_overrides(), callback_port=port)
-        opened: list[str] = []
-        with pytest.raises(PortInUse, match=rf"{port}.*callback_port"):
-            run_login(config, store, lambda url: bool(opened.append(url)))
-        assert opened == []  # no browser opened for a login that cannot finish
+        urls: list[str] = []
+        browser = Browser()
+        tokens = run_login(config, store, browser, on_url=urls.append)
+    assert store.load() == tokens
+    redirect = urllib.parse.parse_qs(urllib.parse.urlsplit(urls[0]).query)["redirect_uri"][0]
+    chosen = urllib.parse.urlsplit(redirect).port
+    assert chosen is not None and chosen != port  # the redirect URI names the port in use
+    (status, page), = browser.pages
+    assert status == 200 and SUCCESS_TITLE in page
 
 
 def test_a_crashing_browser_opener_still_lets_the_user_open_the_url(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import socketserver
 import threading
 import time
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 
 from claude_pulse.core.http import HttpResponse
-from claude_pulse.errors import LoginError, LoginTimeout, PortInUse
+from claude_pulse.errors import LoginError, LoginTimeout
 from claude_pulse.oauth.loopback import SUCCESS_TITLE, LoopbackReceiver
 from claude_pulse.services.http import UrllibTransport
 
@@ -157,18 +158,51 @@ def test_cancel_from_another_thread_ends_the_wait_quickly() -> None:
         assert time.monotonic() - started < 2
 
 
-def test_busy_port_names_the_port_and_the_config_key() -> None:
-    blocker = socket.socket()
-    blocker.bind(("127.0.0.1", 0))
-    blocker.listen(1)
-    port = blocker.getsockname()[1]
-    try:
-        with pytest.raises(PortInUse) as info:
-            LoopbackReceiver(port)
-        message = str(info.value)
-        assert str(port) in message and "callback_port" in message and "\n" not in message
-    finally:
-        blocker.close()
+def test_a_busy_fixed_port_falls_back_to_a_free_one(
+        pool: ThreadPoolExecutor, caplog: pytest.LogCaptureFixture) -> None:
+    with socket.socket() as blocker:  # another program holds the configured port
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen(1)
+        port = blocker.getsockname()[1]
+        with caplog.at_level("WARNING"), LoopbackReceiver(port) as rx:
+            assert rx.port not in (0, port)
+            assert rx.redirect_uri == f"http://localhost:{rx.port}/callback"  # follows the port
+            rx.expect_state(STATE)
+            page = browse(pool, rx, f"code=C1&state={STATE}")
+            assert rx.wait(5) == {"code": "C1", "state": STATE}
+            rx.finish(True)
+            assert page.result(5).status == 200
+    assert f"callback port {port} is busy" in caplog.text
+
+
+@pytest.mark.parametrize("winerror", [pytest.param(10048, id="WSAEADDRINUSE-time-wait"),
+                                      pytest.param(10013, id="WSAEACCES-excluded-range")])
+def test_a_fixed_port_windows_refuses_falls_back(monkeypatch: pytest.MonkeyPatch,
+                                                 winerror: int) -> None:
+    """Windows refuses a port still in TIME_WAIT after the last login (our sockets are
+    exclusive there, so no SO_REUSEADDR), with WinError 10048; an excluded range gives 10013."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        fixed = probe.getsockname()[1]
+    real_bind = socketserver.TCPServer.server_bind
+
+    def windows_bind(server: socketserver.TCPServer) -> None:
+        if server.server_address[1] == fixed:
+            raise OSError(winerror, "Only one usage of each socket address is normally permitted")
+        real_bind(server)
+
+    monkeypatch.setattr(socketserver.TCPServer, "server_bind", windows_bind)
+    with LoopbackReceiver(fixed) as rx:
+        assert rx.port != fixed and rx.redirect_uri.endswith(f":{rx.port}/callback")
+
+
+def test_other_bind_errors_are_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(_server: socketserver.TCPServer) -> None:
+        raise OSError(99, "Cannot assign requested address")
+
+    monkeypatch.setattr(socketserver.TCPServer, "server_bind", broken)
+    with pytest.raises(LoginError, match=r"Cannot listen for the login answer on 127\.0\.0\.1"):
+        LoopbackReceiver(19532)
 
 
 def test_fixed_port_can_be_reused_right_after_a_login(pool: ThreadPoolExecutor) -> None:

@@ -286,3 +286,47 @@ def test_lazy_notifier_builds_nothing_until_the_first_alert() -> None:
     lazy.notify(_session_alert(91))
     assert lazy.built and len(built) == 1
     lazy.close()
+
+
+# ---- Windows: the AppUserModelID (desktop-notifier's winrt backend, simulated) ----------------
+
+
+def test_windows_toasts_use_an_app_id_without_spaces_and_the_display_name(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """desktop-notifier 6.x registers HKCU\\...\\AppUserModelId\\<app_name> with DisplayName
+    <app_name>; Microsoft says the id must not contain spaces."""
+    import types
+
+    made: list[str] = []
+    registered: list[tuple[str, str]] = []
+
+    class WinRTBackend:
+        def __init__(self, app_name: str) -> None:
+            self.app_id = app_name  # an unpackaged app: the given name is the id
+            registered.append((app_name, app_name))  # what register_hkey does in __init__
+
+    class FakeDesktopNotifier:
+        def __init__(self, app_name: str, app_icon: object = None) -> None:
+            made.append(app_name)
+            self._backend = WinRTBackend(app_name)
+
+    package = types.ModuleType("desktop_notifier")
+    package.DesktopNotifier = FakeDesktopNotifier  # type: ignore[attr-defined]
+    package.Icon = lambda path: path  # type: ignore[attr-defined]
+    winrt = types.ModuleType("desktop_notifier.backends.winrt")
+    winrt.register_hkey = (  # type: ignore[attr-defined]
+        lambda app_id, app_name, app_icon=None: registered.append((app_id, app_name)))
+    monkeypatch.setitem(sys.modules, "desktop_notifier", package)
+    monkeypatch.setitem(sys.modules, "desktop_notifier.backends",
+                        types.ModuleType("desktop_notifier.backends"))
+    monkeypatch.setitem(sys.modules, "desktop_notifier.backends.winrt", winrt)
+    monkeypatch.setattr(sys, "platform", "win32")
+    notifier = DesktopNotifier()
+    try:
+        assert made == ["ClaudePulse"]
+        # The key is named after the id; its DisplayName ends up "Claude Pulse".
+        assert registered[-1] == ("ClaudePulse", "Claude Pulse")
+        assert all(" " not in app_id for app_id, _ in registered)
+    finally:
+        monkeypatch.undo()
+        notifier.close()

@@ -10,8 +10,7 @@ only ever see these::
      │    ├── NotLoggedIn       no credentials at all
      │    ├── ReauthRequired    refresh token rejected (invalid_grant) or scope missing (403)
      │    └── LoginError        the browser login did not complete
-     │         ├── LoginTimeout
-     │         └── PortInUse
+     │         └── LoginTimeout
      ├── ApiError(status)       the server answered, but not with usable data
      │    ├── RateLimited(retry_after)
      │    ├── ServerError       5xx: retry later with back-off
@@ -37,7 +36,6 @@ __all__ = [
     "LoginTimeout",
     "NetworkError",
     "NotLoggedIn",
-    "PortInUse",
     "PulseError",
     "RateLimited",
     "ReauthRequired",
@@ -78,10 +76,6 @@ class LoginError(AuthError):
 
 class LoginTimeout(LoginError):
     """No callback arrived before the timeout."""
-
-
-class PortInUse(LoginError):
-    """The loopback callback port is taken by another program."""
 
 
 class ApiError(PulseError):

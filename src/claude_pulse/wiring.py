@@ -206,6 +206,12 @@ class Services:
         except Exception:
             logging.getLogger(__name__).warning("could not record usage history", exc_info=True)
 
+    def close(self) -> None:
+        """Close the files kept open (the history database), e.g. before the home is deleted."""
+        history = self.__dict__.get("history")  # only if it was ever opened
+        if history is not None:
+            history.close()
+
     def login_session(
         self,
         *,
@@ -338,12 +344,16 @@ def demo_services(folder: Path, *, speed: float) -> Iterator[Services]:
         config_mod.update(home.config, **fake.config_overrides(), callback_port=0)
         # Poll intervals are measured on the simulated clock but waited in real time.
         interval = max(DEMO_POLL_FLOOR_S, 3600.0 / (_DEMO_POLLS_PER_SIM_HOUR * speed))
-        yield Services(
+        services = Services(
             home, Settings(home.config), clock=clock,
             open_browser=follow_login_redirects,
             autostart=MemoryAutostart(),
             poll_policy=lambda config: PollPolicy(base_interval_s=interval),
         )
+        try:
+            yield services
+        finally:
+            services.close()  # the caller deletes `folder`: Windows refuses while files are open
     finally:
         fake.stop()
 

@@ -37,7 +37,12 @@ def run_demo(*, verbose: bool = False, speed: float | None = None) -> int:
     speed = speed or speed_from_env()
     with tempfile.TemporaryDirectory(prefix="claude-pulse-demo-") as folder:
         configure(Path(folder) / "logs", verbose=verbose)
-        with demo_services(Path(folder), speed=speed) as services:
-            print(f"claude-pulse: demo mode: a simulated account at {speed:g}x speed; "
-                  "nothing is read from or saved to your real home folder", file=sys.stderr)
-            return DesktopApp(services, show_window=True).run()
+        try:
+            with demo_services(Path(folder), speed=speed) as services:
+                print(f"claude-pulse: demo mode: a simulated account at {speed:g}x speed; "
+                      "nothing is read from or saved to your real home folder", file=sys.stderr)
+                return DesktopApp(services, show_window=True).run()
+        finally:
+            # Windows refuses to delete open files: the log files close before the temporary
+            # home goes (logging goes on to stderr only); demo_services closed the history.
+            configure(None, verbose=verbose)

@@ -3,8 +3,10 @@
 Design after MSAL's `oauth2cli/authcode.py` (style.md rule 10):
 
 * Binds 127.0.0.1 (and ::1 where the OS has it, since browsers may resolve `localhost` to either)
-  on `callback_port`; 0 lets the OS choose (RFC 8252 §7.3). The redirect URI says `localhost`,
-  as every working client does (protocol.md §1.4).
+  on `callback_port`; 0 lets the OS choose (RFC 8252 §7.3), and so does a fixed port that is
+  busy — another program's, or ours still in TIME_WAIT right after a login (Windows refuses to
+  reuse it). The redirect URI says `localhost` and the port actually bound, as every working
+  client does (protocol.md §1.4).
 * Only a request to `/callback` carrying `code` or `error` counts: the favicon and stray requests
   do not end the wait (feasibility.md §7 saw `/favicon.ico` right after the callback).
 * A wrong `state` gets an error page and is otherwise ignored (it may be a forged request, and
@@ -32,7 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from claude_pulse.errors import LoginError, LoginTimeout, PortInUse
+from claude_pulse.errors import LoginError, LoginTimeout
 from claude_pulse.oauth.constants import CALLBACK_PATH
 
 __all__ = ["SUCCESS_TITLE", "LoopbackReceiver"]
@@ -46,9 +48,10 @@ _OUTCOME_WAIT_S = 45.0
 # How long close() lets in-flight pages finish writing (a process may exit right after login).
 _DRAIN_S = 5.0
 _WAIT_SLICE_S = 0.5
-# Codes that mean "someone else has this port" (EACCES: Windows' excluded port ranges).
-_BUSY_ERRNOS = {errno.EADDRINUSE, errno.EACCES, getattr(errno, "WSAEADDRINUSE", -1),
-                getattr(errno, "WSAEACCES", -1)}
+# Codes that mean "this port is taken": EADDRINUSE, and on Windows WSAEADDRINUSE (10048: in
+# use, or in TIME_WAIT since our sockets are exclusive there) and WSAEACCES (10013: an excluded
+# port range, or another program's exclusive socket).
+_BUSY_ERRNOS = {errno.EADDRINUSE, errno.EACCES, 10048, 10013}
 _KEPT_PARAMS = ("code", "state", "error", "error_description")
 
 
@@ -263,36 +266,43 @@ p{{color:#bbb}}b{{color:#D97757}}</style></head>
 """
 
 
+class _Busy(Exception):
+    """The port is taken (another program, or a socket of ours still closing)."""
+
+
 def _bind(receiver: LoopbackReceiver, host: str, port: int, ipv6: bool) -> list[_Server]:
-    attempts = 1 if port else 5
-    for _ in range(attempts):
+    if port:
         try:
-            first = _Server((host, port), socket.AF_INET, receiver)
-        except OSError as exc:
-            if exc.errno in _BUSY_ERRNOS and port:
-                raise _busy(port) from None
-            raise LoginError(f"Cannot listen for the login answer on {host}: {exc}") from exc
-        servers = [first]
-        if not ipv6 or not socket.has_ipv6:
-            return servers
-        chosen = first.server_address[1]
+            return _bind_pair(receiver, host, port, ipv6)
+        except _Busy:
+            # The redirect URI follows the port, and any loopback port is a valid redirect
+            # (RFC 8252 §7.3), so a busy fixed port costs nothing but this line.
+            log.warning("login: callback port %d is busy (another program, or the last login's "
+                        "socket still closing); using a free port instead", port)
+    for _ in range(5):
         try:
-            servers.append(_Server(("::1", chosen), socket.AF_INET6, receiver))
-        except OSError as exc:
-            if exc.errno not in _BUSY_ERRNOS:
-                log.debug("no IPv6 loopback for the callback (%s)", exc.strerror or exc)
-                return servers
-            first.server_close()
-            if port:
-                raise _busy(port) from None
+            return _bind_pair(receiver, host, 0, ipv6)
+        except _Busy:
             continue  # the OS picked a v4 port that is busy on v6: pick again
-        return servers
     raise LoginError("Cannot find a free port for the login answer.")
 
 
-def _busy(port: int) -> PortInUse:
-    return PortInUse(
-        f"Port {port} is in use by another program, so the login cannot listen for its answer. "
-        'Close that program, or set "callback_port" in config.json to another port '
-        "(0 picks a free one)."
-    )
+def _bind_pair(receiver: LoopbackReceiver, host: str, port: int, ipv6: bool) -> list[_Server]:
+    """`host` on `port` (0: any) and, where the OS has it, ::1 on the same port."""
+    try:
+        first = _Server((host, port), socket.AF_INET, receiver)
+    except OSError as exc:
+        if exc.errno in _BUSY_ERRNOS:
+            raise _Busy() from None
+        raise LoginError(f"Cannot listen for the login answer on {host}: {exc}") from exc
+    if not ipv6 or not socket.has_ipv6:
+        return [first]
+    try:
+        second = _Server(("::1", first.server_address[1]), socket.AF_INET6, receiver)
+    except OSError as exc:
+        if exc.errno not in _BUSY_ERRNOS:
+            log.debug("no IPv6 loopback for the callback (%s)", exc.strerror or exc)
+            return [first]
+        first.server_close()
+        raise _Busy() from None
+    return [first, second]

@@ -8,6 +8,9 @@ idle, so there is no polling. A send that fails (no session bus, no notification
 that hangs) is logged with the alert's text and swallowed: notifications must never disturb
 polling. desktop-notifier swallows backend errors itself, so success is detected through its
 `on_dispatched` callback, which it calls only after the platform accepted the notification.
+
+On Windows toasts belong to an AppUserModelID, registered under
+``HKCU\\Software\\Classes\\AppUserModelId\\ClaudePulse`` with the display name "Claude Pulse".
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -24,8 +28,8 @@ from typing import Any, Protocol
 from claude_pulse.core.alerts import Alert, Urgency
 from claude_pulse.platform.autostart._linux import DESKTOP_ID
 
-__all__ = ["DesktopNotifier", "LazyNotifier", "LogNotifier", "Notifier", "make_notifier",
-           "name_desktop_entry"]
+__all__ = ["APP_NAME", "DesktopNotifier", "LazyNotifier", "LogNotifier", "Notifier",
+           "make_notifier", "name_desktop_entry", "windows_app_id"]
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +126,22 @@ class DesktopNotifier:
         self._loop.run_forever()
 
     def _new_backend(self) -> Any:
-        notifier = self._dn.DesktopNotifier(app_name=self._app_name, app_icon=self._icon)
-        name_desktop_entry(notifier, DESKTOP_ID)
+        if sys.platform != "win32":
+            notifier = self._dn.DesktopNotifier(app_name=self._app_name, app_icon=self._icon)
+            name_desktop_entry(notifier, DESKTOP_ID)
+            return notifier
+        # desktop-notifier files Windows toasts under its app_name as the AppUserModelID and
+        # registers that same string as the display name. Microsoft says an id must not contain
+        # spaces: use `ClaudePulse` as the id, then give it the display name "Claude Pulse".
+        app_id = windows_app_id(self._app_name)
+        notifier = self._dn.DesktopNotifier(app_name=app_id, app_icon=self._icon)
+        if getattr(notifier._backend, "app_id", None) == app_id:  # not a packaged app's own id
+            try:
+                from desktop_notifier.backends.winrt import register_hkey
+
+                register_hkey(app_id=app_id, app_name=self._app_name, app_icon=self._icon)
+            except Exception:
+                log.warning("could not register the notification display name", exc_info=True)
         return notifier
 
     async def _send(self, alert: Alert) -> None:
@@ -247,6 +265,11 @@ class LazyNotifier:
         close = getattr(self._real, "close", None)
         if close is not None:
             close()
+
+
+def windows_app_id(app_name: str) -> str:
+    """The AppUserModelID for a display name: no spaces (Microsoft's rule), e.g. ClaudePulse."""
+    return "".join(app_name.split())
 
 
 def make_notifier(icon: Path | None = None) -> Notifier:
