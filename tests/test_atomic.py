@@ -94,7 +94,7 @@ def test_finish_interrupted_write(tmp_path: Path, leftover: bytes, age_s: float,
     when = time.time() - target_age_s
     os.utime(target, (when, when))
     tmp = _leave_temp(target, leftover, age_s)
-    assert finish_interrupted_write(target, _is_json) is adopted
+    assert finish_interrupted_write(target, _is_json) == (target if adopted else None)
     assert read_json(target) == expected
     assert tmp.exists() is (age_s == 0)
 
@@ -102,5 +102,5 @@ def test_finish_interrupted_write(tmp_path: Path, leftover: bytes, age_s: float,
 def test_finish_interrupted_write_without_target(tmp_path: Path) -> None:
     target = tmp_path / "credentials.json"
     _leave_temp(target, b'{"v": 1}', 60)
-    assert finish_interrupted_write(target, _is_json)
+    assert finish_interrupted_write(target, _is_json) == target
     assert read_json(target) == {"v": 1} and leftover_temp_files(target) == []

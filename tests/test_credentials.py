@@ -102,9 +102,9 @@ def test_save_over_corrupt_file_replaces_it(store: CredentialStore) -> None:
 
 
 def test_clear(store: CredentialStore) -> None:
-    assert store.clear() is False
+    assert store.clear() == []
     store.save(TOKENS)
-    assert store.clear() is True
+    assert store.clear() == [store.path]
     assert store.load() is None
 
 

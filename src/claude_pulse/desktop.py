@@ -89,7 +89,7 @@ class LoginRun(Protocol):
 
 
 class Credentials(Protocol):
-    def clear(self) -> bool: ...
+    def clear(self) -> object: ...  # what it removed; unused here
 
 
 class DesktopController:

@@ -5,7 +5,7 @@ only ever see these::
 
     PulseError
      ├── ConfigError            config.json unreadable or not JSON (bad values only warn)
-     ├── CredentialsError       credentials.json unreadable; the file was set aside
+     ├── CredentialsError       credentials.json unusable (set aside only if it does not parse)
      ├── AuthError
      │    ├── NotLoggedIn       no credentials at all
      │    ├── ReauthRequired    refresh token rejected (invalid_grant) or scope missing (403)
@@ -16,6 +16,8 @@ only ever see these::
      │    ├── ServerError       5xx: retry later with back-off
      │    └── BadResponse       not JSON, or JSON of the wrong shape
      ├── NetworkError           no answer: offline, DNS, refused, reset, timed out
+     ├── StorageError           a file or folder of the home cannot be used (a FIFO, another
+     │                          user's, writable by others, a lock held too long)
      └── CooldownActive(until)  we chose not to call (429 cooldown or hourly ceiling)
 
 Every message is meant to be shown to the user as is: one line, no token values.
@@ -40,6 +42,7 @@ __all__ = [
     "RateLimited",
     "ReauthRequired",
     "ServerError",
+    "StorageError",
 ]
 
 
@@ -52,7 +55,7 @@ class ConfigError(PulseError):
 
 
 class CredentialsError(PulseError):
-    """The credentials file could not be read; it was kept aside and login is needed."""
+    """The credentials cannot be used (unreadable, or set aside as corrupt) or saved."""
 
 
 class AuthError(PulseError):
@@ -108,6 +111,10 @@ class NetworkError(PulseError):
     def __init__(self, message: str, reason: str = "network") -> None:
         super().__init__(message)
         self.reason = reason  # "dns", "refused", "reset", "timeout", "network"
+
+
+class StorageError(PulseError):
+    """A file or folder in the home cannot be used as it is; the message says how to fix it."""
 
 
 class CooldownActive(PulseError):

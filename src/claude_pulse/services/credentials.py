@@ -1,9 +1,14 @@
 """`credentials.json`: the token store (one JSON file, 0600, written atomically).
 
-A file we cannot read is never overwritten and never silently ignored: it is renamed aside to
+Only a file whose *content* does not parse is set aside: it is renamed to
 `credentials.json.corrupt-<UTC timestamp>` (so nothing is lost and the next start is clean) and
-`CredentialsError` says so in one line. Keys we do not know are kept on save, so a newer version's
-fields survive a round trip through an older one.
+`CredentialsError` says so in one line. A file that cannot be *read* — permissions, a sharing
+violation on Windows, an I/O error, a FIFO where the file should be — is left exactly where it
+is, and the error says why: it may well hold the only working refresh token.
+
+A save whose rename Windows keeps refusing (another process has the file open) keeps the new
+tokens in a `.pending` file beside it; every load adopts the newest such file first. Keys we do
+not know are kept on save, so a newer version's fields survive a round trip through an older one.
 """
 
 from __future__ import annotations
@@ -14,13 +19,17 @@ import logging
 import os
 from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
 from claude_pulse.atomic import (
+    NotRegularFile,
+    ReplaceBlocked,
     finish_interrupted_write,
     leftover_temp_files,
     read_json,
+    retry_sharing_violations,
     write_json_atomic,
 )
 from claude_pulse.core.tokens import TokenSet
@@ -36,7 +45,7 @@ class TokenStore(Protocol):
 
     def save(self, tokens: TokenSet) -> None: ...
 
-    def clear(self) -> bool: ...
+    def clear(self) -> list[Path]: ...
 
 
 def _utc_now() -> datetime:
@@ -52,58 +61,90 @@ class CredentialStore:
         return f"CredentialStore({str(self.path)!r})"
 
     def load(self) -> TokenSet | None:
-        """The saved tokens or None; CredentialsError if unreadable (the file is kept aside)."""
-        # A process killed after the server rotated the refresh token but before the rename
-        # leaves the only valid token in a temp file: finish that write instead of losing it.
-        if finish_interrupted_write(self.path, _holds_tokens):
-            log.warning("recovered credentials from an interrupted save")
+        """The saved tokens or None; CredentialsError if unusable (see the module docstring)."""
+        source = self._newest()
         try:
-            raw = read_json(self.path)
-            return TokenSet.from_json(raw)
+            raw = read_json(source)
         except FileNotFoundError:
             return None
-        except IsADirectoryError as exc:
-            raise CredentialsError(f"{self.path} is a folder, not a credentials file.") from exc
-        except (OSError, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _reason(exc)
-            aside = self._set_aside()
-            where = f"kept it as {aside.name}" if aside else "could not move it aside"
-            raise CredentialsError(
-                f"{self.path.name} was unreadable ({reason}); {where}. "
-                "Run `claude-pulse login` to log in again."
-            ) from None
+        except OSError as exc:
+            raise CredentialsError(_unreadable(self.path, exc)) from None
+        except ValueError as exc:
+            raise self._corrupt(exc) from None
+        try:
+            return TokenSet.from_json(raw)
+        except ValueError as exc:
+            raise self._corrupt(exc) from None
 
     def save(self, tokens: TokenSet) -> None:
         """Write atomically (0600), keeping unknown keys already in the file.
 
         Raises CredentialsError when the file cannot be written (the old one is left intact).
+        A rename Windows keeps refusing is no error: the tokens wait in a pending file that the
+        next load adopts.
         """
         data: dict[str, Any] = {}
         with contextlib.suppress(OSError, ValueError):
-            existing = read_json(self.path)
+            existing = read_json(self._newest())
             if isinstance(existing, dict):
                 data.update(existing)
         data.update(tokens.to_json())
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            write_json_atomic(self.path, data, mode=0o600)
+            write_json_atomic(self.path, data, mode=0o600, keep_if_blocked=True)
+        except ReplaceBlocked as exc:
+            log.warning("%s is in use by another program; the new tokens wait in %s",
+                        self.path.name, exc.kept.name)
+            return
         except OSError as exc:
             raise CredentialsError(
                 f"Could not save {self.path} ({exc.strerror or exc.__class__.__name__})."
-            ) from None
+            ) from exc  # the OSError says why, for callers that word it their own way
         log.debug("credentials saved to %s", self.path)
 
-    def clear(self) -> bool:
-        """Forget the tokens. Returns whether there was a file to delete."""
-        for leftover in leftover_temp_files(self.path):  # they hold tokens too
-            with contextlib.suppress(OSError):
-                leftover.unlink()
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            return False
-        log.info("credentials deleted: %s", self.path)
-        return True
+    def clear(self) -> list[Path]:
+        """Forget the tokens: remove every file that may hold one. Returns what was removed.
+
+        That is the file itself, its leftover temp and pending files, and the files set aside
+        as corrupt (a torn file can still hold a working refresh token). Raises OSError when
+        one of them cannot be removed; the others are removed all the same.
+        """
+        folder = self.path.parent
+        doomed = [*leftover_temp_files(self.path),
+                  *sorted(folder.glob(f"{self.path.name}.corrupt-*")), self.path]
+        removed: list[Path] = []
+        failed: OSError | None = None
+        for path in doomed:
+            try:
+                retry_sharing_violations(path.unlink)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                failed = failed or exc
+                continue
+            removed.append(path)
+        if removed:
+            log.info("credentials deleted: %s", ", ".join(p.name for p in removed))
+        if failed is not None:
+            raise failed
+        return removed
+
+    def _newest(self) -> Path:
+        # A process killed after the server rotated the refresh token but before the rename
+        # (or refused the rename, on Windows) leaves the only valid token in a temp file:
+        # finish that write instead of losing it.
+        recovered = finish_interrupted_write(self.path, _holds_tokens)
+        if recovered is not None:
+            log.warning("recovered credentials from an interrupted save")
+        return recovered or self.path
+
+    def _corrupt(self, exc: ValueError) -> CredentialsError:
+        aside = self._set_aside()
+        where = f"kept it as {aside.name}" if aside else "could not move it aside"
+        return CredentialsError(
+            f"{self.path.name} was unreadable ({_reason(exc)}); {where}. "
+            "Run `claude-pulse login` to log in again."
+        )
 
     def _set_aside(self) -> Path | None:
         stamp = self._clock().astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -113,7 +154,7 @@ class CredentialStore:
             n += 1
             target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
         try:
-            os.replace(self.path, target)
+            retry_sharing_violations(partial(os.replace, self.path, target))
         except OSError as exc:
             log.warning("could not move %s aside: %s", self.path, exc.strerror or exc)
             return None
@@ -127,6 +168,15 @@ def _holds_tokens(data: bytes) -> bool:
     except (ValueError, RecursionError):
         return False
     return True
+
+
+def _unreadable(path: Path, exc: OSError) -> str:
+    if isinstance(exc, NotRegularFile):
+        return (f"{path} is a {exc.kind}, not a credentials file: remove it, then run "
+                "`claude-pulse login`.")
+    reason = exc.strerror or exc.__class__.__name__
+    return (f"Could not read {path} ({reason}); it was left as it is. Check that you can read "
+            "it (and that no other program holds it), then try again.")
 
 
 def _reason(exc: BaseException) -> str:

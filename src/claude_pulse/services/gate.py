@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from claude_pulse.atomic import read_json, write_json_atomic
-from claude_pulse.errors import CooldownActive
+from claude_pulse.errors import CooldownActive, StorageError
 
 __all__ = [
     "COOLDOWN_MIN_S",
@@ -108,7 +109,7 @@ class RequestGate:
         cooldown or when the hourly ceiling is reached.
         """
         t = now.timestamp()
-        with self._lock:
+        with self._locked():
             state = self._read()
             if state.cooldown_until > t:
                 until = _dt(state.cooldown_until)
@@ -134,19 +135,45 @@ class RequestGate:
     def note_rate_limited(self, now: datetime, retry_after: float | None) -> datetime:
         """Start (or extend) the shared cooldown after a 429; returns when it ends."""
         until = now.timestamp() + cooldown_seconds(retry_after)
-        with self._lock:
-            state = self._read()
-            state.cooldown_until = max(state.cooldown_until, until)
-            self._write(state)
-            return _dt(state.cooldown_until)
+        try:
+            with self._locked():
+                state = self._read()
+                state.cooldown_until = max(state.cooldown_until, until)
+                self._write(state)
+                return _dt(state.cooldown_until)
+        except StorageError as exc:  # this process still honours the cooldown
+            log.warning("%s", exc)
+            return _dt(until)
 
     def clear_cooldown(self) -> None:
         """A new token gets a new rate-limit bucket (protocol.md §3.6): forget the cooldown."""
-        with self._lock:
-            state = self._read()
-            if state.cooldown_until:
-                state.cooldown_until = 0.0
-                self._write(state)
+        try:
+            with self._locked():
+                state = self._read()
+                if state.cooldown_until:
+                    state.cooldown_until = 0.0
+                    self._write(state)
+        except StorageError as exc:
+            log.warning("%s", exc)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise StorageError(
+                f"Another Claude Pulse process has held {self._lock.lock_file} for "
+                f"{self._lock.timeout:g} s; try again shortly (or end that process)."
+            ) from None
+        except OSError as exc:  # the lock file cannot be created (read-only home, …)
+            raise StorageError(
+                f"Cannot lock {self._lock.lock_file} ({exc.strerror or exc}); check that the "
+                "folder is writable."
+            ) from None
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def _read(self) -> GateState:
         try:
@@ -158,8 +185,14 @@ class RequestGate:
             return GateState()
 
     def _write(self, state: GateState) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.path, state.to_json())
+        # Best effort: a record we cannot save (disk full, a file in use) must not turn a
+        # request into an error; the next write catches up.
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.path, state.to_json())
+        except OSError as exc:
+            log.warning("could not save the request record %s (%s)", self.path,
+                        exc.strerror or exc)
 
 
 def _dt(epoch: float) -> datetime:

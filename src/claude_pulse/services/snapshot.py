@@ -40,6 +40,12 @@ class SnapshotStore:
             return None
 
     def save(self, snapshot: Snapshot) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.path, {"fetched_at": snapshot.fetched_at.isoformat(),
-                                      "source": snapshot.source, "usage": snapshot.raw})
+        """Share the snapshot with every process. A failed write (disk full, a file in use)
+        only logs: good numbers are shown regardless."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.path, {"fetched_at": snapshot.fetched_at.isoformat(),
+                                          "source": snapshot.source, "usage": snapshot.raw})
+        except OSError as exc:
+            log.warning("could not save the usage snapshot %s (%s)", self.path,
+                        exc.strerror or exc)

@@ -169,9 +169,15 @@ class TokenManager:
         try:
             self._store.save(tokens)
         except (OSError, CredentialsError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else str(exc).rstrip(".")
+            cause = exc if isinstance(exc, OSError) else exc.__cause__
+            reason = cause.strerror if isinstance(cause, OSError) and cause.strerror \
+                else str(exc).rstrip(".")
+            # The server has already retired the old refresh token: unless this process saves
+            # the new one on a later try, the login ends with it. Say so plainly.
             raise CredentialsError(
-                f"Could not save the refreshed login ({reason}); will try again."
+                f"Could not save the refreshed login ({reason}), so a new login is needed: "
+                "free disk space or fix the folder's permissions, then run "
+                "`claude-pulse login`."
             ) from None
         self._unsaved = None
 
