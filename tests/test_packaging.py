@@ -149,7 +149,7 @@ def test_sdist_is_a_complete_source_release(built: Built) -> None:
                    "scripts/test-min-versions", "assets/logo.png", "docs/reliability.md",
                    "docs/performance.md"):
         assert wanted in names
-    for folder in ("tests", "docs", "src", "assets", "scripts", "packaging"):
+    for folder in ("tests", "docs", "src", "assets", "scripts", "packaging", ".github"):
         if (ROOT / folder).is_dir():
             missing = _tracked_like(folder) - names
             assert not missing, f"not in the sdist: {sorted(missing)[:10]}"
