@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import select
 import subprocess
 import sys
@@ -83,9 +82,12 @@ def test_errors_on_a_pipe_are_utf8_too() -> None:
         "claude-pulse: Not logged in. Run `claude-pulse login`.")
 
 
+@pytest.mark.skipif(os.name != "posix", reason="pty is POSIX")
 def test_a_console_keeps_its_encoding_and_replaces_what_it_cannot_show(
         fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path) -> None:
     """A terminal gets its own encoding (here cp1252), `?` for what it lacks, never a crash."""
+    import pty
+
     log_in_over_budget(fake_server, pulse_home)
     main, child = pty.openpty()
     env = dict(os.environ, PYTHONIOENCODING="cp1252")
