@@ -17,13 +17,13 @@ from PIL import Image
 
 from claude_pulse.cli import build_parser
 from claude_pulse.platform.autostart import WINDOWS_GUI_SCRIPT
-from claude_pulse.ui.notify import APP_NAME
+from claude_pulse.ui.notify import APP_NAME, windows_app_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "packaging" / "windows" / "claude-pulse.spec"
 ISS = ROOT / "packaging" / "windows" / "claude-pulse.iss"
 WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
-APP_ID = "".join(APP_NAME.split())  # the notifications' AppUserModelID (wiring.footprint too)
+APP_ID = windows_app_id(APP_NAME)  # the notifications' AppUserModelID (wiring.footprint too)
 
 
 # --- the PyInstaller spec ---------------------------------------------------------------------

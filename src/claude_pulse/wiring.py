@@ -279,10 +279,10 @@ class Services:
     def footprint(self) -> list[Piece]:
         """What the app put outside its home folder (for `uninstall`)."""
         from claude_pulse.platform.footprint import footprint_for_platform
-        from claude_pulse.ui.notify import APP_NAME
+        from claude_pulse.ui.notify import APP_NAME, windows_app_id
 
-        # The toast registration: "ClaudePulse" since 0.2, the display name in 0.1.0.
-        app_ids = ("".join(APP_NAME.split()), APP_NAME)
+        # The toast registration: "ClaudePulse" now, the display name in 0.1.0.
+        app_ids = (windows_app_id(APP_NAME), APP_NAME)
         return footprint_for_platform(app_ids=app_ids)
 
     def poller(
