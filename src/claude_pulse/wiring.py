@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from claude_pulse.platform.autostart import AppMenuEntry, Autostart
     from claude_pulse.platform.footprint import Piece
     from claude_pulse.services.alert_memory import AlertMemoryStore
+    from claude_pulse.services.claude_code import ClaudeCodeLogin, SelectedLogin
     from claude_pulse.services.credentials import CredentialStore
     from claude_pulse.services.fetch import UsageFetcher, UsageSource
     from claude_pulse.services.gate import RequestGate
@@ -156,6 +157,21 @@ class Services:
         return manager
 
     @cached_property
+    def claude_code(self) -> ClaudeCodeLogin:
+        """Claude Code's own login, read-only (`login_source: "claude-code"`)."""
+        from claude_pulse.services.claude_code import ClaudeCodeLogin
+
+        return ClaudeCodeLogin.for_environment(self.clock)
+
+    @cached_property
+    def login(self) -> SelectedLogin:
+        """The login the settings choose: every usage and profile request uses it."""
+        from claude_pulse.services.claude_code import SelectedLogin
+
+        return SelectedLogin(self.settings.current, lambda: self.tokens, self.claude_code,
+                             clock=self.clock)
+
+    @cached_property
     def history(self) -> HistoryStore:
         from claude_pulse.services.history import HistoryStore
 
@@ -165,7 +181,7 @@ class Services:
     def usage_client(self) -> UsageClient:
         from claude_pulse.services.usage_client import UsageClient
 
-        return UsageClient(self.transport, self.settings.current, self.tokens)
+        return UsageClient(self.transport, self.settings.current, self.login)
 
     @cached_property
     def fetcher(self) -> UsageFetcher:
@@ -299,7 +315,7 @@ class Services:
 
         return Poller(
             fetcher=self.fetcher,
-            account=self.tokens,
+            account=self.login,
             settings=self.settings,
             trends=self.trends,
             clock=self.clock,

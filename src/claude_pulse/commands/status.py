@@ -14,7 +14,7 @@ from datetime import datetime
 
 from claude_pulse.core.report import status_json, status_text
 from claude_pulse.core.snapshot import Snapshot
-from claude_pulse.errors import CooldownActive, NotLoggedIn, PulseError
+from claude_pulse.errors import AuthError, CooldownActive, CredentialsError, PulseError
 from claude_pulse.wiring import Services
 
 __all__ = ["run"]
@@ -23,8 +23,13 @@ __all__ = ["run"]
 def run(args: argparse.Namespace, services: Services) -> int:
     for problem in services.settings.problems:
         print(f"claude-pulse: {problem}", file=sys.stderr)
-    if services.credentials.load() is None:
-        raise NotLoggedIn()
+    try:
+        services.login.check()
+    except (AuthError, CredentialsError) as exc:
+        if not services.login.uses_claude_code:
+            raise
+        # Claude Code's login is not ours to renew: say so, and show what we have.
+        return _print_cached(args, services, exc, None, exit_code=1)
     try:
         snapshot = services.fetcher.fetch()
     except CooldownActive as exc:
@@ -49,7 +54,7 @@ def _print_cached(args: argparse.Namespace, services: Services, exc: PulseError,
 def _print(args: argparse.Namespace, services: Services, snap: Snapshot,
            stale_reason: str | None, next_try: datetime | None) -> None:
     now = services.clock()
-    account = services.tokens.email
+    account = services.login.email
     session, weekly = services.trends(snap.usage, now)
     forecasts = (session.forecast, weekly.forecast)
     if args.json:

@@ -94,8 +94,7 @@ def statusline(services: Services, stdin_data: bytes | None) -> tuple[str, int]:
         return format_line(cached.usage, now), 0
 
     try:
-        if services.credentials.load() is None:
-            raise NotLoggedIn()
+        services.login.check()
         fresh = services.fetcher.fetch(min_spacing_s=interval.total_seconds())
     except CooldownActive as exc:
         if cached is None:
