@@ -29,6 +29,7 @@ DESIGN_DEFAULTS = {
     "pace_alerts": True,
     "time_aware_alerts": False,
     "show_opus_tracking": False,
+    "show_charts": True,
     "start_with_windows": False,
     "callback_port": 19532,
     "login_source": "pulse",

@@ -25,7 +25,14 @@ from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import parse_usage
 from claude_pulse.core.viewmodel import Action
-from claude_pulse.ui.deep_dive import CARD_WIDTH, TITLE, DeepDiveWindow, place_window
+from claude_pulse.ui.deep_dive import (
+    CARD_WIDTH,
+    TITLE,
+    DeepDiveWindow,
+    Placement,
+    place_window,
+    usable_area,
+)
 from support.fixtures_display import arc_coverage, click, count_near, grab, near, xdotool
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -51,26 +58,67 @@ def ok(session: float, weekly: float, **kw: Any) -> AppStatus:
 # ---- place_window (no display) ----------------------------------------------------------------
 
 
+SCREENS = [(1024, 768), (1280, 720), (1366, 768), (1920, 1080)]
+
+
 @pytest.mark.parametrize(
-    ("anchor", "platform", "expected"),
+    ("anchor", "platform", "area", "expected"),
     [
-        pytest.param((1011, 16), "linux", (652, 40), id="x11-tray-top-right-opens-below"),
-        pytest.param((1000, 750), "win32", (652, 226), id="taskbar-bottom-opens-above"),
-        pytest.param((400, 16), "linux", (220, 40), id="centred-under-the-pointer"),
-        pytest.param((10, 16), "linux", (12, 40), id="clamped-left"),
-        pytest.param(None, "linux", (652, 40), id="x11-no-anchor-top-right"),
-        pytest.param(None, "darwin", (652, 40), id="macos-under-menu-bar"),
-        pytest.param(None, "win32", (652, 212), id="windows-above-taskbar"),
+        # trayer-like panel 32 px at the top; the icon at the top right.
+        pytest.param((1011, 16), "linux", (0, 32, 1024, 768), Placement(652, 44, 500),
+                     id="x11-tray-top-right-opens-below"),
+        pytest.param((1000, 750), "win32", (0, 0, 1024, 720), Placement(652, 208, 500),
+                     id="taskbar-bottom-opens-above"),
+        pytest.param((400, 16), "linux", (0, 32, 1024, 768), Placement(220, 44, 500),
+                     id="centred-under-the-pointer"),
+        pytest.param((10, 16), "linux", (0, 32, 1024, 768), Placement(12, 44, 500),
+                     id="clamped-left"),
+        pytest.param(None, "linux", (0, 28, 1024, 768), Placement(652, 40, 500),
+                     id="x11-no-anchor-top-right"),
+        pytest.param(None, "win32", (0, 0, 1024, 720), Placement(652, 208, 500),
+                     id="windows-above-taskbar"),
     ],
 )
-def test_place_window_keeps_the_window_next_to_the_tray_and_on_screen(
-    anchor: tuple[int, int] | None, platform: str, expected: tuple[int, int]
+def test_place_window_keeps_the_window_next_to_the_tray_and_in_the_work_area(
+    anchor: tuple[int, int] | None, platform: str, area: tuple[int, int, int, int],
+    expected: Placement,
 ) -> None:
-    assert place_window(360, 500, 1024, 768, anchor, platform) == expected
+    assert place_window(360, 500, area, anchor, platform) == expected
 
 
-def test_a_window_taller_than_the_screen_starts_at_the_top() -> None:
-    assert place_window(360, 900, 1024, 768, (1000, 10), "linux")[1] == 0
+def test_the_guessed_area_keeps_clear_of_a_top_bar_or_the_taskbar() -> None:
+    assert usable_area(1024, 768, None, "linux") == (0, 28, 1024, 768)
+    assert usable_area(1024, 768, None, "win32") == (0, 0, 1024, 720)
+    assert usable_area(1024, 768, (0, 32, 1024, 768), "win32") == (0, 32, 1024, 768)
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("height", [300, 687, 863, 2000])
+@pytest.mark.parametrize("panel", ["top", "bottom"])
+def test_a_window_of_any_height_fits_the_work_area_and_never_covers_the_icon(
+    screen: tuple[int, int], height: int, panel: str
+) -> None:
+    w, h = screen
+    area = (0, 32, w, h) if panel == "top" else (0, 0, w, h - 40)
+    icon = (w - 20, 16) if panel == "top" else (w - 60, h - 20)
+    for platform in ("linux", "win32"):
+        for anchor in (icon, None):
+            place = place_window(360, height, area, anchor, platform)
+            assert area[0] + 12 <= place.x and place.x + 360 <= area[2] - 12
+            assert area[1] + 12 <= place.y and place.y + place.height <= area[3] - 12
+            # All of it when it fits; else nearly all the work area (the body scrolls).
+            room = area[3] - area[1] - 24
+            assert place.height == height if height <= room - 24 else place.height >= room - 24
+            # The pointer on the icon stays outside the window (it is in the panel).
+            assert not (place.y <= icon[1] < place.y + place.height)
+
+
+def test_an_icon_inside_the_work_area_is_not_covered_either() -> None:
+    # No panel reserves space (a WM without struts): the window opens below the pointer.
+    place = place_window(360, 2000, (0, 0, 1366, 768), (1340, 10), "linux")
+    assert place.y >= 10 + 24 and place.y + place.height <= 768 - 12
+    place = place_window(360, 2000, (0, 0, 1366, 768), (1340, 760), "linux")
+    assert place.y + place.height <= 760 - 24 and place.y >= 12
 
 
 # ---- the window on Xvfb -------------------------------------------------------------------

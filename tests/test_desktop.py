@@ -199,6 +199,15 @@ def test_the_alerts_toggle_saves_and_every_part_shows_the_setting(scene: Scene) 
     assert scene.on_disk() == {"notifications_enabled": True}
 
 
+def test_collapsing_the_charts_is_remembered_in_the_settings(scene: Scene) -> None:
+    scene.controller.set_charts(False)  # the window's "Hide charts"
+    assert scene.on_disk() == {"show_charts": False}
+    assert scene.settings.current().show_charts is False
+    assert scene.window.settings_seen >= 1
+    scene.controller.set_charts(True)
+    assert scene.on_disk() == {"show_charts": True}
+
+
 def test_a_toggle_over_a_corrupt_config_is_refused_and_said(scene: Scene) -> None:
     scene.config.write_text("{ not json", encoding="utf-8")
     scene.controller.set_alerts(False)

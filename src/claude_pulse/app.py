@@ -146,6 +146,7 @@ class DesktopApp:
             on_action=controller.banner_action,
             on_visibility=controller.window_visibility,
             on_preferences=controller.open_preferences,
+            on_charts_toggled=controller.set_charts,
             settings=services.settings.current,
             logo=draw_logo(64),
         )

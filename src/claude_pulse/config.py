@@ -57,6 +57,7 @@ class Config:
     pace_alerts: bool = True
     time_aware_alerts: bool = False
     show_opus_tracking: bool = False
+    show_charts: bool = True  # the Deep Dive's usage charts (collapsed from the window)
     start_with_windows: bool = False
     callback_port: int = 19532
     login_source: str = "pulse"
@@ -194,6 +195,7 @@ _RULES: dict[str, tuple[Callable[[Any], Any], str]] = {
     "pace_alerts": (_bool, "true or false"),
     "time_aware_alerts": (_bool, "true or false"),
     "show_opus_tracking": (_bool, "true or false"),
+    "show_charts": (_bool, "true or false"),
     "start_with_windows": (_bool, "true or false"),
     "callback_port": (_port, "0 (any free port) or a port from 1024 to 65535"),
     "login_source": (_choice(LOGIN_SOURCES), " or ".join(f'"{o}"' for o in LOGIN_SOURCES)),

@@ -212,6 +212,10 @@ class DesktopController:
     def set_alerts(self, enabled: bool) -> None:
         self._change(notifications_enabled=enabled)
 
+    def set_charts(self, shown: bool) -> None:
+        """The Deep Dive's "Hide charts" / "Show charts": remembered in `show_charts`."""
+        self._change(show_charts=shown)
+
     def set_autostart(self, enabled: bool) -> None:
         problem = self.change_settings(start_with_windows=enabled)
         if problem:

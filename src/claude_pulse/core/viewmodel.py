@@ -8,6 +8,7 @@ wording is tested without a display. Times are shown in the local zone; `tz` let
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 from dataclasses import dataclass
@@ -127,6 +128,9 @@ class DeepDiveView:
     limits: tuple[LimitRow, ...]  # empty unless model limits are switched on
     extra_usage_text: str | None  # "Extra usage $408.43 of $10.00"
     alerts_enabled: bool
+    # Whether there is history to chart; the charts themselves are None while collapsed.
+    has_charts: bool = False
+    charts_shown: bool = True
 
 
 @dataclass(frozen=True)
@@ -161,12 +165,18 @@ def deep_dive_view(
     show_model_limits: bool,
     tz: tzinfo | None = None,
     hour24: bool = True,
+    show_charts: bool = True,
 ) -> DeepDiveView:
-    """Everything the window shows for `status` at `now`."""
+    """Everything the window shows for `status` at `now`; `show_charts` False collapses the
+    usage charts (the `show_charts` setting)."""
     snap = status.snapshot
     usage = snap.usage if snap else None
     session = _session(usage.session if usage else None, status, now, tz, hour24)
     weekly = _weekly(usage.weekly if usage else None, status, now, tz, hour24)
+    has_charts = session.chart is not None or weekly.chart is not None
+    if not show_charts:
+        session = dataclasses.replace(session, chart=None)
+        weekly = dataclasses.replace(weekly, chart=None)
     limits: tuple[LimitRow, ...] = ()
     if usage and show_model_limits:
         limits = tuple(
@@ -186,6 +196,8 @@ def deep_dive_view(
         limits=limits,
         extra_usage_text=_extra_text(usage.extra if usage else None),
         alerts_enabled=alerts_enabled,
+        has_charts=has_charts,
+        charts_shown=show_charts,
     )
 
 

@@ -7,10 +7,17 @@ where, and a click there runs the action. The footer is real Tk widgets: the Lim
 (spec §8.4).
 
 Behaviour (issue 5): opens near the tray (X11: under the click, else top right; Windows: bottom
-right above the taskbar; macOS: top right under the menu bar), clamped to the screen; closes on
-Escape, on its close button and when the app loses the focus. It re-renders only when what it
-shows changes (the view model is a frozen value; an equal view is not re-rendered) and, while
-visible, once a minute for the countdowns. A hidden window costs nothing: no timer runs.
+right above the taskbar; macOS: top right under the menu bar), inside the work area (the screen
+minus panels and the taskbar, `platform.screen.work_area`) and never over the tray icon it was
+opened from; closes on Escape, on its close button and when the app loses the focus.
+
+It always fits (issue 15): the header with the banner and the footer are pinned, the sections in
+between scroll (mouse wheel, Up/Down, Page Up/Down, Home/End) when the work area is too short.
+The usage charts collapse from the footer; the choice is the `show_charts` setting.
+
+It re-renders only when what it shows changes (the view model is a frozen value; an equal view
+is not re-rendered) and, while visible, once a minute for the countdowns. A hidden window costs
+nothing: no timer runs.
 
 All methods run on the Tk main thread.
 """
@@ -23,37 +30,46 @@ import sys
 import time
 import tkinter as tk
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Literal
 
 from PIL import Image, ImageTk
 
 from claude_pulse.config import Config, ConfigSource
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.viewmodel import Action, DeepDiveView, deep_dive_view
+from claude_pulse.platform.screen import work_area
 from claude_pulse.ui.theme import BG, FG, FG_DIM, WARN, button_style, switch_image, ui_font
 
-__all__ = ["TITLE", "DeepDiveWindow"]
+if TYPE_CHECKING:
+    from claude_pulse.ui.render.card import RenderedCard
+
+__all__ = ["TITLE", "DeepDiveWindow", "Placement", "place_window", "usable_area"]
 
 log = logging.getLogger(__name__)
 
 TITLE = "Claude Pulse"
 CARD_WIDTH = 360
-_MARGIN = 12  # from the screen edge
-_PANEL_GUESS = 40  # a top panel (X11) or menu bar (macOS) we should not cover
-_TASKBAR_GUESS = 56  # Windows taskbar height at 100-125 % scaling
+_MARGIN = 12  # from the work area's edge
+# When the desktop does not say where its panels are: a top bar (X11, macOS menu bar) or the
+# Windows taskbar, each about this tall at 100 %.
+_PANEL_GUESS = 28
+_TASKBAR_GUESS = 48
 _POINTER_GAP = 24  # between the pointer on the tray icon and the window
-
+# Less room than this beside the tray icon: use the whole work area (covering the icon) instead.
+_MIN_ROOM = 240
+_WHEEL_UNITS = 3  # scroll lines per wheel notch
 
 Box = tuple[int, int, int, int]
-# The card image and where its banner button is (None: no button).
-CardRenderer = Callable[[DeepDiveView], tuple[Image.Image, Box | None]]
+# The card image, where its banner button is and how tall its pinned header is.
+CardRenderer = Callable[[DeepDiveView], "RenderedCard"]
 
 
-def _default_renderer(view: DeepDiveView) -> tuple[Image.Image, Box | None]:
+def _default_renderer(view: DeepDiveView) -> RenderedCard:
     from claude_pulse.ui.render.card import render_card_layout
 
-    card = render_card_layout(view, width=CARD_WIDTH)
-    return card.image, card.action_box
+    return render_card_layout(view, width=CARD_WIDTH)
 
 
 class DeepDiveWindow:
@@ -67,6 +83,7 @@ class DeepDiveWindow:
         on_action: Callable[[Action], None],
         on_visibility: Callable[[bool], None] = lambda _v: None,
         on_preferences: Callable[[], None] | None = None,
+        on_charts_toggled: Callable[[bool], None] | None = None,
         settings: ConfigSource = Config,
         render: CardRenderer = _default_renderer,
         logo: Image.Image | None = None,
@@ -83,8 +100,12 @@ class DeepDiveWindow:
         self._platform = platform
         self._status = AppStatus(Phase.LOADING)
         self._view: DeepDiveView | None = None
-        self._photo: ImageTk.PhotoImage | None = None
+        self._head_photo: ImageTk.PhotoImage | None = None
+        self._body_photo: ImageTk.PhotoImage | None = None
+        self._body_height = 0  # the sections' full height (the canvas may show less)
         self._action_box: Box | None = None
+        self._anchor: tuple[int, int] | None = None
+        self._on_charts_toggled = on_charts_toggled
         self._note: str | None = None
         self._problem: str | None = None
         self._visible = False
@@ -98,6 +119,16 @@ class DeepDiveWindow:
         top.resizable(False, False)
         top.protocol("WM_DELETE_WINDOW", self.hide)
         top.bind("<Escape>", lambda _e: self.hide())
+        # Scrolling the sections: the wheel anywhere over the window, and the keys.
+        top.bind("<MouseWheel>", self._wheel)  # Windows, macOS (and Tk 8.7+ on X11)
+        top.bind("<Button-4>", lambda _e: self._scroll(-_WHEEL_UNITS, "units"))  # X11, Tk 8.6
+        top.bind("<Button-5>", lambda _e: self._scroll(_WHEEL_UNITS, "units"))
+        top.bind("<Up>", lambda _e: self._scroll(-1, "units"))
+        top.bind("<Down>", lambda _e: self._scroll(1, "units"))
+        top.bind("<Prior>", lambda _e: self._scroll(-1, "pages"))
+        top.bind("<Next>", lambda _e: self._scroll(1, "pages"))
+        top.bind("<Home>", lambda _e: self._scroll_to(0.0))
+        top.bind("<End>", lambda _e: self._scroll_to(1.0))
         top.bind("<FocusIn>", self._focus_in)
         top.bind("<FocusOut>", self._focus_out)
         if logo is not None:
@@ -105,15 +136,28 @@ class DeepDiveWindow:
                                               master=top) for s in (64, 32, 16)]
             top.iconphoto(False, *(str(icon) for icon in self._icons))
 
+        # Pinned at the top: the header and the banner (with its button).
         self._card = tk.Label(top, bd=0, bg=BG, highlightthickness=0, padx=0, pady=0)
         self._card.pack(side="top")
         self._card.bind("<Button-1>", self._card_clicked)
         self._card.bind("<Motion>", self._card_hover)
         self._note_label = tk.Label(top, text="", bg=BG, fg=WARN, justify="left",
                                     wraplength=CARD_WIDTH - 24, anchor="w", padx=12)
-        # Two rows, so the three footer items fit the 360 px card at any font size:
-        #   [switch] Limit Alerts          [Refresh Claude]
-        #   Last refresh 14:05
+        # The sections, in a canvas that scrolls when the window cannot show them all.
+        body = self._body = tk.Frame(top, bg=BG, bd=0, highlightthickness=0)
+        self._canvas = tk.Canvas(body, bg=BG, bd=0, highlightthickness=0, width=CARD_WIDTH,
+                                 height=1, yscrollincrement=20)
+        self._canvas.pack(side="left", fill="both", expand=True)
+        self._canvas_image = self._canvas.create_image(0, 0, anchor="nw")
+        # Drawn over the card's right margin (PAD), so it takes no width from the sections.
+        self._scrollbar = tk.Scrollbar(body, orient="vertical", command=self._canvas.yview,
+                                       width=8, bd=0, highlightthickness=0, relief="flat",
+                                       elementborderwidth=0, bg="#3a3a3a", troughcolor=BG,
+                                       activebackground="#5a5a5a")
+        self._canvas.configure(yscrollcommand=self._scrollbar.set)
+        # Two rows, so the footer items fit the 360 px card at any font size:
+        #   [switch] Limit Alerts      ⚙  [Refresh Claude]
+        #   Last refresh 14:05             Hide charts
         footer = self._footer = tk.Frame(top, bg=BG, padx=16, pady=8)
         footer.pack(side="bottom", fill="x")
         footer.columnconfigure(0, weight=1)
@@ -132,9 +176,14 @@ class DeepDiveWindow:
         self._last_refresh = tk.Label(footer, text="Last refresh –", bg=BG, fg=FG_DIM,
                                       font=ui_font(9), padx=0, pady=0)
         self._last_refresh.grid(row=1, column=0, sticky="w", pady=(4, 0))
+        # "Hide charts" / "Show charts", under the button: only when there is history to chart.
+        self._charts_link = tk.Button(
+            footer, text="Hide charts", command=self._charts_clicked, bg=BG, fg=FG_DIM,
+            activebackground=BG, activeforeground=FG, relief="flat", bd=0, highlightthickness=0,
+            cursor="hand2", font=(*ui_font(9), "underline"), padx=0, pady=0)
         self._refresh_button = tk.Button(footer, text="Refresh Claude",
                                          command=self._refresh_clicked, **button_style())
-        self._refresh_button.grid(row=0, column=2, rowspan=2, sticky="e")
+        self._refresh_button.grid(row=0, column=2, sticky="e")
         self._gear: tk.Button | None = None
         if on_preferences is not None:
             # The gear: the Preferences window (also in the tray menu).
@@ -142,7 +191,8 @@ class DeepDiveWindow:
                 footer, text="⚙", command=on_preferences, bg=BG, fg=FG_DIM,
                 activebackground=BG, activeforeground=FG, relief="flat", bd=0,
                 highlightthickness=0, cursor="hand2", font=(ui_font(14)[0], 14), padx=4, pady=0)
-            self._gear.grid(row=0, column=1, rowspan=2, sticky="e", padx=(0, 8))
+            self._gear.grid(row=0, column=1, sticky="e", padx=(0, 8))
+        self._body.pack(side="top", fill="both", expand=True)
         top.configure(width=CARD_WIDTH)
 
     # ---- state in ----
@@ -192,11 +242,10 @@ class DeepDiveWindow:
         log.debug("showing the window (anchor %s)", anchor)
         self._visible = True
         self._had_focus = False
+        self._anchor = anchor
         self._redraw()
         top = self._top
-        top.update_idletasks()
-        x, y = self._position(anchor, top.winfo_reqwidth(), top.winfo_reqheight())
-        top.geometry(f"+{x}+{y}")
+        self._fit()
         top.deiconify()
         top.lift()
         with contextlib.suppress(tk.TclError):
@@ -226,14 +275,28 @@ class DeepDiveWindow:
         view = deep_dive_view(self._status, self._clock(),
                               alerts_enabled=settings.notifications_enabled,
                               show_model_limits=settings.show_opus_tracking,
-                              hour24=settings.hour24)
+                              hour24=settings.hour24, show_charts=settings.show_charts)
         if view != self._view:
             self._view = view
-            image, self._action_box = self._render(view)
-            self._photo = ImageTk.PhotoImage(image, master=self._top)
-            self._card.configure(image=self._photo)
+            card = self._render(view)
+            self._action_box = card.action_box
+            split = min(card.header_height, card.image.height)
+            image = card.image
+            self._head_photo = ImageTk.PhotoImage(image.crop((0, 0, image.width, split)),
+                                                  master=self._top)
+            self._card.configure(image=self._head_photo)
+            body = image.crop((0, split, image.width, image.height))
+            self._body_photo = ImageTk.PhotoImage(body, master=self._top)
+            self._canvas.itemconfigure(self._canvas_image, image=self._body_photo)
+            self._canvas.configure(scrollregion=(0, 0, body.width, body.height))
+            self._body_height = body.height
             self.renders += 1
         self._last_refresh.configure(text=view.last_refresh_text)
+        if view.has_charts and self._on_charts_toggled is not None:
+            self._charts_link.configure(text="Hide charts" if view.charts_shown else "Show charts")
+            self._charts_link.grid(row=1, column=1, columnspan=2, sticky="e", pady=(4, 0))
+        else:
+            self._charts_link.grid_remove()
         note = " · ".join(t for t in (self._problem, self._note) if t)
         if note:
             self._note_label.configure(text=note)
@@ -241,16 +304,54 @@ class DeepDiveWindow:
         else:
             self._note_label.pack_forget()
         if self._visible and self._top.winfo_ismapped():
-            self._keep_on_screen()
+            self._fit()
 
-    def _keep_on_screen(self) -> None:
-        # A banner appearing makes the window taller; never let it run off the screen.
+    def _fit(self) -> None:
+        """Size and place the window: all of it if the work area allows, else the sections
+        scroll between the pinned header and footer."""
         top = self._top
+        self._canvas.configure(height=self._body_height)
         top.update_idletasks()
-        height, y = top.winfo_reqheight(), top.winfo_rooty()
-        bottom = top.winfo_screenheight()
-        if y + height > bottom:
-            top.geometry(f"+{top.winfo_rootx()}+{max(0, bottom - height)}")
+        pinned = top.winfo_reqheight() - self._body_height
+        wanted = pinned + self._body_height
+        place = place_window(CARD_WIDTH, wanted, self._area(), self._anchor, self._platform)
+        shown = max(1, place.height - pinned)
+        self._canvas.configure(height=shown)
+        if shown < self._body_height:
+            self._scrollbar.place(relx=1.0, x=-3, rely=0.0, relheight=1.0, anchor="ne")
+        else:
+            self._scrollbar.place_forget()
+            self._canvas.yview_moveto(0.0)
+        top.geometry(f"+{place.x}+{place.y}")
+        top.update_idletasks()
+
+    def _area(self) -> Box:
+        top = self._top
+        work = None
+        with contextlib.suppress(tk.TclError):
+            work = work_area(top.winfo_screen(), self._anchor or top.winfo_pointerxy(),
+                             self._platform)
+        return usable_area(top.winfo_screenwidth(), top.winfo_screenheight(), work,
+                           self._platform)
+
+    @property
+    def scrolls(self) -> bool:
+        """Whether the sections are taller than the room the window has for them."""
+        return int(self._canvas.cget("height")) < self._body_height
+
+    def _scroll(self, amount: int, what: Literal["units", "pages"]) -> None:
+        if self.scrolls:
+            self._canvas.yview_scroll(amount, what)
+
+    def _scroll_to(self, fraction: float) -> None:
+        if self.scrolls:
+            self._canvas.yview_moveto(fraction)
+
+    def _wheel(self, event: tk.Event[tk.Misc]) -> None:
+        # Windows sends multiples of 120 per notch; macOS small deltas. Down is negative.
+        delta = event.delta
+        steps = delta // 120 if abs(delta) >= 120 else (1 if delta > 0 else -1 if delta else 0)
+        self._scroll(-steps * _WHEEL_UNITS, "units")
 
     def _arm_tick(self) -> None:
         # Once a minute, on the minute, while visible: the countdowns ("Resets in 2h 13m").
@@ -270,11 +371,6 @@ class DeepDiveWindow:
                 self._top.after_cancel(self._tick)
             self._tick = None
 
-    def _position(self, anchor: tuple[int, int] | None, width: int, height: int) -> tuple[int, int]:
-        screen_w = self._top.winfo_screenwidth()
-        screen_h = self._top.winfo_screenheight()
-        return place_window(width, height, screen_w, screen_h, anchor, self._platform)
-
     # ---- user input ----
 
     def _alerts_clicked(self) -> None:
@@ -282,6 +378,11 @@ class DeepDiveWindow:
         wanted = bool(self._alerts.get())
         self._alerts.set(not wanted)
         self._on_alerts_toggled(wanted)
+
+    def _charts_clicked(self) -> None:
+        view = self._view
+        if self._on_charts_toggled is not None and view is not None:
+            self._on_charts_toggled(not view.charts_shown)
 
     def _refresh_clicked(self) -> None:
         self._on_refresh()
@@ -331,21 +432,54 @@ class DeepDiveWindow:
             self.hide()
 
 
-def place_window(
-    width: int, height: int, screen_w: int, screen_h: int,
-    anchor: tuple[int, int] | None, platform: str,
-) -> tuple[int, int]:
-    """Top-left corner for the window: next to the tray, always fully on the screen."""
+@dataclass(frozen=True)
+class Placement:
+    x: int
+    y: int
+    height: int  # the window's height: the wanted one, or less when the sections must scroll
+
+
+def usable_area(screen_w: int, screen_h: int, work: Box | None, platform: str) -> Box:
+    """The work area, or the screen minus a guessed panel when the desktop does not say."""
+    if work is not None:
+        return work
+    if platform == "win32":
+        return 0, 0, screen_w, screen_h - _TASKBAR_GUESS
+    return 0, _PANEL_GUESS, screen_w, screen_h
+
+
+def place_window(width: int, height: int, area: Box, anchor: tuple[int, int] | None,
+                 platform: str) -> Placement:
+    """Where the window goes and how tall it may be: inside `area` (the work area) with a
+    margin, next to the tray icon at `anchor` and never over it; shorter than `height` when
+    there is not room for all of it."""
+    left, top, right, bottom = area
+    margin = _MARGIN if bottom - top > 4 * _MARGIN else 0
+    low, high = top + margin, bottom - margin
+    y: int
     if anchor is not None:
         ax, ay = anchor
-        x = ax - width // 2
-        # A tray in the top half opens downwards, one in the bottom half upwards.
-        y = ay + _POINTER_GAP if ay < screen_h // 2 else ay - height - _POINTER_GAP
-    elif platform == "win32":
-        x, y = screen_w - width - _MARGIN, screen_h - height - _TASKBAR_GUESS
-    else:
-        x, y = screen_w - width - _MARGIN, _PANEL_GUESS
-    # Keep a small margin from the screen's edges when there is room for it.
-    x = max(0, min(max(_MARGIN, x), screen_w - width - _MARGIN))
-    y = max(0, min(y, screen_h - height))
-    return x, y
+        below = max(low, ay + _POINTER_GAP)  # the top edge when opening downwards
+        above = min(high, ay - _POINTER_GAP)  # the bottom edge when opening upwards
+        room_below, room_above = high - below, above - low
+        # A tray in the top half opens downwards, one in the bottom half upwards, unless only
+        # the other side has room for the whole window.
+        downwards = ay < (top + bottom) // 2
+        if height > (room_below if downwards else room_above) and height <= max(room_below,
+                                                                                 room_above):
+            downwards = not downwards
+        room = room_below if downwards else room_above
+        if room >= min(height, _MIN_ROOM):
+            h = min(height, room)
+            y = below if downwards else above - h
+            x = ax - width // 2
+            return Placement(_clamp_x(x, width, left, right), y, h)
+    h = min(height, high - low)
+    x = right - width - _MARGIN
+    y = high - h if platform == "win32" else low
+    return Placement(_clamp_x(x, width, left, right), y, h)
+
+
+def _clamp_x(x: int, width: int, left: int, right: int) -> int:
+    # A small margin from the area's edges when there is room for it.
+    return max(left, min(max(left + _MARGIN, x), right - width - _MARGIN))

@@ -66,6 +66,8 @@ _TITLE_X = PAD + 36 + 11
 class RenderedCard:
     image: Image.Image
     action_box: Box | None  # where the banner's button is, in image pixels
+    # Rows above this are the header and banner (the window pins them); below, the sections.
+    header_height: int = HEADER_HEIGHT
 
 
 @functools.lru_cache(maxsize=4)
@@ -238,12 +240,13 @@ def render_card_layout(view: DeepDiveView, width: int = CARD_WIDTH) -> RenderedC
     if banner_h:
         action_box = _draw_banner(view, image, PAD, y, width - 2 * PAD)
         y += banner_h + GAP
+    header_height = y
     for section in sections:
         box = (PAD, y, width - PAD, y + section.height + 2 * INSET)
         rounded_rect(image, box, RADIUS, CARD, outline=CARD_EDGE)
         image.paste(section, (PAD + INSET, y + INSET))
         y = box[3] + GAP
-    return RenderedCard(image, action_box)
+    return RenderedCard(image, action_box, header_height)
 
 
 def render_card(view: DeepDiveView, width: int = CARD_WIDTH) -> Image.Image:

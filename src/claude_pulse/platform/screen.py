@@ -1,0 +1,116 @@
+"""What the desktop gives a window: the work area (the screen minus panels and the taskbar).
+
+* X11: the window manager's `_NET_WORKAREA` on the root window (EWMH), for the current desktop.
+  With no window manager (or one that does not set it) the answer is None.
+* Windows: the work area of the monitor under the given point (`MonitorFromPoint` +
+  `GetMonitorInfoW`), else the primary one (`SystemParametersInfoW(SPI_GETWORKAREA)`). In a
+  per-monitor DPI-aware process (`ui.scale.enable_dpi_awareness`) these are physical pixels, the
+  same ones Tk uses.
+* macOS: Tk gives no work area; None (the window keeps clear of the menu bar by a guess).
+
+A box is (left, top, right, bottom), right and bottom exclusive, in root-window pixels. Every
+failure is None: the caller falls back to the whole screen with a guessed panel.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import sys
+from typing import Any
+
+__all__ = ["Box", "win32_work_area", "work_area", "x11_work_area"]
+
+log = logging.getLogger(__name__)
+
+Box = tuple[int, int, int, int]
+
+_MONITOR_DEFAULTTONEAREST = 2
+_SPI_GETWORKAREA = 0x0030
+
+
+def work_area(screen: str, point: tuple[int, int] | None = None,
+              platform: str = sys.platform) -> Box | None:
+    """The work area on `screen` (Tk's `winfo_screen()`, e.g. ":0.0") near `point`; None when
+    the desktop does not say."""
+    if platform == "win32":
+        if sys.platform != "win32":
+            return None
+        return win32_work_area(ctypes.windll.user32, point)
+    if platform.startswith("linux") or "bsd" in platform:
+        return x11_work_area(screen)
+    return None
+
+
+def x11_work_area(screen: str) -> Box | None:
+    """`_NET_WORKAREA` of the current desktop on X display `screen`."""
+    try:
+        from Xlib import X
+        from Xlib import display as xdisplay
+        from Xlib.error import DisplayError, XError
+    except ImportError:  # python-xlib comes with pystray on Linux; be safe without it
+        return None
+    try:
+        d = xdisplay.Display(screen)
+    except (DisplayError, OSError, ValueError) as exc:
+        log.debug("work area: cannot open %s: %s", screen, exc)
+        return None
+    try:
+        root = d.screen().root
+        prop = root.get_full_property(d.intern_atom("_NET_WORKAREA"), X.AnyPropertyType)
+        if prop is None or len(prop.value) < 4:
+            return None
+        current = root.get_full_property(d.intern_atom("_NET_CURRENT_DESKTOP"),
+                                         X.AnyPropertyType)
+        desktop = int(current.value[0]) if current is not None and len(current.value) else 0
+        values = [int(v) for v in prop.value]
+        if len(values) < 4 * (desktop + 1):
+            desktop = 0
+        x, y, w, h = values[4 * desktop: 4 * desktop + 4]
+        return _sane(x, y, x + w, y + h)
+    except (XError, OSError, ValueError) as exc:
+        log.debug("work area: _NET_WORKAREA unreadable: %s", exc)
+        return None
+    finally:
+        d.close()
+
+
+def win32_work_area(user32: Any, point: tuple[int, int] | None) -> Box | None:
+    """The work area of the monitor nearest `point` (None: the primary monitor's), through
+    `user32` (ctypes.windll.user32; tests pass a stand-in)."""
+    from ctypes import wintypes
+
+    class MonitorInfo(ctypes.Structure):
+        _fields_ = [("cbSize", wintypes.DWORD), ("rcMonitor", wintypes.RECT),
+                    ("rcWork", wintypes.RECT), ("dwFlags", wintypes.DWORD)]
+
+    try:
+        if point is not None:
+            monitor_from_point = user32.MonitorFromPoint
+            monitor_from_point.argtypes = (wintypes.POINT, wintypes.DWORD)
+            monitor_from_point.restype = wintypes.HMONITOR
+            get_info = user32.GetMonitorInfoW
+            get_info.argtypes = (wintypes.HMONITOR, ctypes.c_void_p)
+            get_info.restype = wintypes.BOOL
+            monitor = monitor_from_point(wintypes.POINT(*point), _MONITOR_DEFAULTTONEAREST)
+            info = MonitorInfo()
+            info.cbSize = ctypes.sizeof(MonitorInfo)
+            if monitor and get_info(monitor, ctypes.byref(info)):
+                r = info.rcWork
+                return _sane(r.left, r.top, r.right, r.bottom)
+        rect = wintypes.RECT()
+        spi = user32.SystemParametersInfoW
+        spi.argtypes = (wintypes.UINT, wintypes.UINT, ctypes.c_void_p, wintypes.UINT)
+        spi.restype = wintypes.BOOL
+        if spi(_SPI_GETWORKAREA, 0, ctypes.byref(rect), 0):
+            return _sane(rect.left, rect.top, rect.right, rect.bottom)
+    except (AttributeError, OSError, TypeError, ValueError) as exc:
+        log.debug("work area: user32 refused: %s", exc)
+    return None
+
+
+def _sane(left: int, top: int, right: int, bottom: int) -> Box | None:
+    # A panel-sized or inverted area is a broken hint, not a place to squeeze a window into.
+    if right - left < 200 or bottom - top < 200:
+        return None
+    return left, top, right, bottom
