@@ -79,6 +79,8 @@ FIELDS: tuple[Field, ...] = (
           choices=(("pulse", "Claude Pulse"), ("claude-code", "Claude Code"))),
     Field("show_opus_tracking", "Per-model limits", "switch", "Display",
           "Show the per-model weekly limits and extra usage in the window"),
+    Field("show_charts", "Usage charts", "switch", "Display",
+          "Show each window's usage chart in the Deep Dive"),
     Field("clock_format", "Clock", "choice", "Display", "How times are shown",
           choices=(("24h", "24-hour (14:05)"), ("12h", "12-hour (2:05 PM)"))),
     Field("start_with_windows", "Start at login", "switch", "Display",
