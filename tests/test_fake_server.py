@@ -29,6 +29,7 @@ from claude_pulse.core.usage import parse_usage, parse_usage_body
 from claude_pulse.errors import NetworkError
 from claude_pulse.fake import samples
 from claude_pulse.fake.anthropic import FakeAnthropic, Reply
+from claude_pulse.fake.replies import FORBIDDEN_LOGIN, FORBIDDEN_NOT_LOGIN
 from claude_pulse.oauth.constants import CLIENT_ID, MANUAL_REDIRECT_URI, OAUTH_BETA, SCOPES
 from claude_pulse.services.http import UrllibTransport
 
@@ -462,6 +463,139 @@ def test_refresh_gives_a_working_access_token(fake: FakeAnthropic) -> None:
     assert get(fake.usage_url, usage_headers(old["access_token"])).status == 401
     new = refresh(fake, old["refresh_token"]).json()
     assert get(fake.usage_url, usage_headers(new["access_token"])).status == 200
+
+
+# -- the login's own lifetime (refresh_token_expires_in) -----------------------------------------
+
+
+def test_token_responses_say_how_long_the_login_lives(fake: FakeAnthropic, clock: Clock) -> None:
+    first = exchange(fake, start_login(fake)).json()
+    assert first["refresh_token_expires_in"] == 29 * 86400
+    clock.now += 10 * 86400
+    # Refreshing rotates the tokens but does not extend the login.
+    second = refresh(fake, first["refresh_token"]).json()
+    assert second["refresh_token_expires_in"] == 19 * 86400
+    assert fake.issue_tokens()["refresh_token_expires_in"] == 29 * 86400  # a new login
+
+
+def test_refresh_after_the_login_expired_is_invalid_grant(fake: FakeAnthropic,
+                                                          clock: Clock) -> None:
+    tokens = fake.issue_tokens()
+    clock.now += 29 * 86400
+    resp = refresh(fake, tokens["refresh_token"])
+    assert resp.status == 400
+    assert resp.json() == {"error": "invalid_grant",
+                           "error_description": "Refresh token has expired"}
+
+
+def test_a_server_without_login_lifetime_omits_the_field(clock: Clock) -> None:
+    with FakeAnthropic(clock=clock, login_ttl=None) as fake:
+        tokens = fake.issue_tokens()
+        assert "refresh_token_expires_in" not in tokens
+        clock.now += 400 * 86400
+        assert "refresh_token_expires_in" not in refresh(fake, tokens["refresh_token"]).json()
+
+
+# -- the two 429 regimes --------------------------------------------------------------------------
+
+
+def assert_edge_429(resp: HttpResponse, retry_after: str) -> None:
+    assert resp.status == 429
+    assert resp.header("retry-after") == retry_after
+    assert resp.json() == samples.EDGE_429
+
+
+def test_per_token_block_holds_the_token_not_a_fresh_one(fake: FakeAnthropic,
+                                                         clock: Clock) -> None:
+    old = fake.issue_tokens()
+    fake.rate_limit("token")
+    assert_edge_429(get(fake.usage_url, usage_headers(old["access_token"])), "0")
+    fresh = refresh(fake, old["refresh_token"]).json()
+    assert get(fake.usage_url, usage_headers(fresh["access_token"])).status == 200
+    clock.now += 1199
+    other = fake.issue_tokens()["access_token"]
+    assert get(fake.usage_url, usage_headers(other)).status == 200
+    # The old token is still refused until the block lapses (20 min by default).
+    old_again = fake.issue_tokens()
+    fake.rate_limit("token", duration=60)
+    assert_edge_429(get(fake.usage_url, usage_headers(old_again["access_token"])), "0")
+    clock.now += 61
+    assert get(fake.usage_url, usage_headers(old_again["access_token"])).status == 200
+    assert fake.rate_limits.refused == 2
+
+
+def test_per_account_block_holds_every_token_for_an_hour(fake: FakeAnthropic,
+                                                         clock: Clock) -> None:
+    old = fake.issue_tokens()
+    fake.rate_limit("account")
+    assert_edge_429(get(fake.usage_url, usage_headers(old["access_token"])), "3600")
+    clock.now += 135
+    fresh = refresh(fake, old["refresh_token"]).json()  # a fresh token does not escape it
+    assert_edge_429(get(fake.usage_url, usage_headers(fresh["access_token"])), "3600")
+    clock.now += 3600 - 135
+    assert get(fake.usage_url, usage_headers(fresh["access_token"])).status == 200
+
+
+def test_blocks_answer_only_valid_tokens_and_can_be_cleared(fake: FakeAnthropic) -> None:
+    token = fake.issue_tokens()["access_token"]
+    fake.rate_limit("account")
+    assert get(fake.usage_url, usage_headers("sk-ant-oat01-not-issued")).status == 401
+    fake.clear_rate_limits()
+    assert get(fake.usage_url, usage_headers(token)).status == 200
+    with pytest.raises(ValueError, match="regime"):
+        fake.rate_limit("region")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("regime", "retry_after"), [("token", "0"), ("account", "3600")])
+def test_hourly_budget_starts_a_block_by_itself(fake: FakeAnthropic, clock: Clock,
+                                                regime: Any, retry_after: str) -> None:
+    fake.limit_usage(per_hour=3, regime=regime)
+    token = fake.issue_tokens()["access_token"]
+    for _ in range(3):
+        assert get(fake.usage_url, usage_headers(token)).status == 200
+        clock.now += 60
+    assert_edge_429(get(fake.usage_url, usage_headers(token)), retry_after)
+    # The budget is the account's: a fresh token is over it too, until the hour has passed.
+    later = fake.issue_tokens()["access_token"]
+    assert_edge_429(get(fake.usage_url, usage_headers(later)), retry_after)
+    clock.now += 3600
+    assert get(fake.usage_url, usage_headers(token)).status == 200
+
+
+def test_hourly_budget_counts_a_trailing_hour(fake: FakeAnthropic, clock: Clock) -> None:
+    fake.limit_usage(per_hour=2)
+    token = fake.issue_tokens()["access_token"]
+    for _ in range(6):  # one every 31 min: never more than 2 in any hour
+        assert get(fake.usage_url, usage_headers(token)).status == 200
+        clock.now += 31 * 60
+    fake.limit_usage(None)
+    for _ in range(5):
+        assert get(fake.usage_url, usage_headers(token)).status == 200
+
+
+# -- 403 variants ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(FORBIDDEN_LOGIN))
+def test_login_403s_say_so_in_json(fake: FakeAnthropic, name: str) -> None:
+    fake.queue("usage", FORBIDDEN_LOGIN[name]())
+    resp = get(fake.usage_url)
+    assert resp.status == 403
+    body = resp.json()
+    kind = body["error"]["type"] if isinstance(body["error"], dict) else body["error"]
+    assert kind == name
+
+
+@pytest.mark.parametrize("name", sorted(FORBIDDEN_NOT_LOGIN))
+def test_other_403s_are_not_about_the_login(fake: FakeAnthropic, name: str) -> None:
+    fake.queue("usage", FORBIDDEN_NOT_LOGIN[name]())
+    resp = get(fake.usage_url)
+    assert resp.status == 403
+    if name.endswith("_html"):
+        assert (resp.header("content-type") or "").startswith("text/html")
+        assert b"<html" in resp.body.lower()
+    else:
+        assert resp.json()["error"] == {"type": "forbidden", "message": "Request not allowed"}
 
 
 # -- scripted replies -----------------------------------------------------------------------------

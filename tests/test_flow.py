@@ -16,6 +16,7 @@ from claude_pulse.errors import (
     ReauthRequired,
     ServerError,
 )
+from claude_pulse.fake import samples
 from claude_pulse.fake.anthropic import FakeAnthropic, Reply
 from claude_pulse.oauth.constants import CLIENT_ID, MANUAL_REDIRECT_URI
 from claude_pulse.oauth.flow import (
@@ -227,9 +228,8 @@ def test_refresh_rotates_and_kills_the_old_refresh_token(fake_server: FakeAnthro
     pytest.param(Reply.rate_limited(30), RateLimited, id="429"),
     pytest.param(Reply.truncated_json(), BadResponse, id="truncated"),
     pytest.param(Reply(200, json={"access_token": "x"}), BadResponse, id="no-expiry"),
-    pytest.param(Reply(400, json={"type": "error", "error": {"type": "invalid_request_error",
-                                                             "message": "Invalid request format"}}),
-                 ApiError, id="400-invalid-request"),
+    pytest.param(Reply(400, json=samples.TOKEN_BAD_REQUEST), ApiError,
+                 id="400-invalid-request-real-body"),
     pytest.param(Reply(401, json={"error": "invalid_grant"}), ReauthRequired, id="401-grant"),
     pytest.param(Reply(401, json={"error": "invalid_client"}), ReauthRequired,
                  id="401-other-error"),

@@ -25,6 +25,7 @@ from claude_pulse.core.statusline import (
 )
 from claude_pulse.core.tokens import TokenSet
 from claude_pulse.core.usage import Usage, Window, parse_usage
+from claude_pulse.fake import samples
 from claude_pulse.fake.anthropic import FakeAnthropic, Reply
 from claude_pulse.home import Home
 from claude_pulse.services.credentials import CredentialStore
@@ -103,6 +104,15 @@ def feed(five: Any = None, seven: Any = None, **extra: Any) -> str:
 )
 def test_from_claude_code(text: str | bytes, expected: dict[str, Any] | None) -> None:
     assert from_claude_code(text) == expected
+
+
+def test_from_claude_code_real_capture() -> None:
+    # Irrlicht #309: an integer and a float with binary noise, epoch-second resets.
+    assert from_claude_code(samples.STATUSLINE_CAPTURE) == {
+        "five_hour": {"utilization": 16.0, "resets_at": "2026-05-14T12:30:00+00:00"},
+        "seven_day": {"utilization": 14.000000000000002,
+                      "resets_at": "2026-05-19T11:00:00+00:00"},
+    }
 
 
 def w(percent: float | None, resets_in: timedelta | None) -> Window:

@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 
 from claude_pulse.core.usage import Usage, parse_timestamp, parse_usage, parse_usage_body
 from claude_pulse.errors import BadResponse, PulseError
-from claude_pulse.fake.samples import JULY_2026, MARCH_2026
+from claude_pulse.fake.samples import (
+    BINDING_FABLE,
+    EUR_OVER_CAP,
+    JULY_2026,
+    MARCH_2026,
+)
+from claude_pulse.fake.samples import (
+    SEPT_2026 as SEPT_2026_REAL,
+)
 
 UTC = timezone.utc
 
@@ -49,6 +57,13 @@ def t(text: str) -> datetime:
                      ["weekly_scoped:Opus"], id="spec-2025-opus-null-reset"),
         pytest.param(SEPT_2026, (3.0, t("2026-09-20T10:00:00+00:00")),
                      (21.0, t("2026-09-24T10:00:00+00:00")), [], id="sept-2026-Z-and-breakdown"),
+        pytest.param(SEPT_2026_REAL, (51.0, t("2026-09-07T16:30:00.961652+00:00")),
+                     (9.0, t("2026-09-11T14:00:00.961672+00:00")), ["session"],
+                     id="sept-2026-locked-reason-and-codenames"),
+        pytest.param(EUR_OVER_CAP, (0.0, None), (90.0, t("2026-07-27T16:00:00.081713+00:00")),
+                     ["session", "weekly_all", "weekly_scoped:Fable"], id="eur-over-spend-cap"),
+        pytest.param(BINDING_FABLE, (2.0, None), (61.0, None),
+                     ["session", "weekly_all", "weekly_scoped:Fable"], id="binding-fable-cap"),
         pytest.param({"five_hour": None, "seven_day": None}, None, None, [], id="all-null"),
         pytest.param({}, None, None, [], id="empty-object"),
         pytest.param({"five_hour": {"utilization": 104.0, "resets_at": None}},
@@ -182,3 +197,18 @@ def test_arbitrary_bytes_raise_only_bad_response(body: bytes) -> None:
         parse_usage_body(body)
     except PulseError as exc:
         assert isinstance(exc, BadResponse)
+
+
+def test_real_fixtures_keep_what_each_surface_needs() -> None:
+    eur = parse_usage(EUR_OVER_CAP)
+    fable = eur.limits[-1]
+    assert (fable.label, fable.utilization, fable.active, fable.severity) == (
+        "Fable (weekly)", 100.0, True, "critical")
+    assert eur.extra is not None
+    assert (eur.extra.currency, eur.extra.used_cents, eur.extra.monthly_limit_cents) == (
+        "EUR", 4001.0, 4000.0)
+    binding = parse_usage(BINDING_FABLE)
+    assert [(lim.utilization, lim.active) for lim in binding.limits] == [
+        (2.0, False), (61.0, False), (100.0, True)]
+    sept = parse_usage(SEPT_2026_REAL)
+    assert sept.extra is not None and sept.extra.monthly_limit_cents == 10000.0

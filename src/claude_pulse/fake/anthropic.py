@@ -4,10 +4,14 @@
 servers as documented in protocol.md §1-§4: auto-consenting authorize page (or the `code#state`
 page of the manual flow), a token endpoint that checks PKCE S256, state, redirect_uri and
 single-use codes and rotates refresh tokens, and usage/profile endpoints with the real 401/403
-bodies. Tests script failures with `queue(endpoint, Reply...)`.
+bodies. Tests script one-off failures with `queue(endpoint, Reply...)`, and the two real 429
+regimes with `rate_limit(...)` or a server-side hourly budget with `limit_usage(...)`:
 
     with FakeAnthropic() as fake:
         fake.queue("usage", Reply.rate_limited(retry_after=0))
+        fake.rate_limit("token")      # live tokens: 429 Retry-After 0 for 20 min; new ones pass
+        fake.rate_limit("account")    # every token: 429 Retry-After 3600 for an hour
+        fake.limit_usage(per_hour=28, regime="account")  # the 29th request in an hour blocks
         tokens = fake.issue_tokens()
 
 Run `python -m claude_pulse.fake.anthropic [--port N]` to serve it in the foreground.
@@ -32,6 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
 from claude_pulse.fake import samples
+from claude_pulse.fake.ratelimit import RateLimits, Regime
 from claude_pulse.fake.replies import (
     NO_OAUTH_MESSAGE,
     Reply,
@@ -40,7 +45,7 @@ from claude_pulse.fake.replies import (
     invalid_grant,
     invalid_request,
 )
-from claude_pulse.fake.tokens import GrantError, TokenAuthority
+from claude_pulse.fake.tokens import LOGIN_TTL_S, GrantError, TokenAuthority
 from claude_pulse.oauth.constants import CLIENT_ID, MANUAL_REDIRECT_URI, OAUTH_BETA, SCOPES
 
 __all__ = ["SCOPES", "FakeAnthropic", "RecordedRequest", "Reply", "main"]
@@ -109,6 +114,7 @@ class FakeAnthropic:
         self,
         *,
         access_token_ttl: float = 28800.0,
+        login_ttl: float | None = LOGIN_TTL_S,
         email: str = "pulse.user@example.com",
         usage: UsageSource | None = None,
         clock: Callable[[], float] = time.time,
@@ -120,7 +126,9 @@ class FakeAnthropic:
         self._port = port
         self.deny_consent = deny_consent
         self.strict_redirect_uri = strict_redirect_uri
-        self.tokens = TokenAuthority(access_token_ttl=access_token_ttl, email=email, clock=clock)
+        self.tokens = TokenAuthority(access_token_ttl=access_token_ttl, email=email, clock=clock,
+                                     login_ttl=login_ttl)
+        self.rate_limits = RateLimits(clock)
         self._lock = threading.Lock()
         self._usage: UsageSource = usage if usage is not None else self._default_usage
         self._queues: dict[str, deque[Reply]] = {name: deque() for name in PATHS}
@@ -241,6 +249,24 @@ class FakeAnthropic:
 
     def expire_access_tokens(self) -> None:
         self.tokens.expire_access_tokens()
+
+    def rate_limit(self, regime: Regime, *, retry_after: float | None = None,
+                   duration: float | None = None) -> None:
+        """Start a 429 block on the usage endpoint (fake-clock seconds).
+
+        "token": the access tokens live now get 429 with `Retry-After` (default 0) for `duration`
+        (default 1200 s); a token minted later (a refresh) passes. "account": every token gets
+        429 with `Retry-After` (default 3600) for `duration` (default: the Retry-After)."""
+        self.rate_limits.block(regime, self.tokens.live_access_tokens(),
+                               retry_after=retry_after, duration=duration)
+
+    def limit_usage(self, per_hour: int | None, regime: Regime = "token") -> None:
+        """Let the server block by itself: the usage request beyond `per_hour` in a trailing
+        hour starts a `regime` block (None: no budget)."""
+        self.rate_limits.set_budget(per_hour, regime)
+
+    def clear_rate_limits(self) -> None:
+        self.rate_limits.clear()
 
     def revoke_refresh_tokens(self) -> None:
         self.tokens.revoke_refresh_tokens()
@@ -375,6 +401,10 @@ class FakeAnthropic:
         denied = self._bearer_check(req, needs_beta=True)
         if denied is not None:
             return denied
+        token = req.headers.get("authorization", "").partition(" ")[2].strip()
+        block = self.rate_limits.check(token, self.tokens.live_access_tokens)
+        if block is not None:
+            return _answer_from(Reply.rate_limited(retry_after=block.retry_after))
         try:
             return _json_answer(200, self.current_usage())
         except Exception as exc:  # a broken usage source is a 500, not a dead handler

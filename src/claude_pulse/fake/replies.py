@@ -6,14 +6,17 @@ shapes it will meet. A `Reply` queued on an endpoint is served once, before norm
 
 from __future__ import annotations
 
+import copy
 import json as _json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from claude_pulse.fake.samples import JULY_2026
+from claude_pulse.fake.samples import EDGE_429, JULY_2026
 
 __all__ = [
+    "FORBIDDEN_LOGIN",
+    "FORBIDDEN_NOT_LOGIN",
     "Reply",
     "api_error",
     "auth_error_body",
@@ -29,6 +32,7 @@ EXPIRED_MESSAGE = (
 INVALID_BEARER_MESSAGE = "Invalid bearer token"
 NO_OAUTH_MESSAGE = "OAuth authentication is currently not supported."
 SCOPE_MESSAGE = "OAuth token does not meet scope requirement user:profile"
+REGION_MESSAGE = "Request not allowed"
 
 
 def request_id() -> str:
@@ -64,6 +68,16 @@ _HTML_ERROR = """<!DOCTYPE html>
 <meta charset="UTF-8"></head>
 <body><div id="cf-wrapper"><h1><span class="cf-error-type">Error</span>
 <span class="cf-error-code">{status}</span></h1><h2>{reason}</h2>
+<p>Cloudflare Ray ID: <strong>{ray}</strong></p></div></body></html>
+"""
+
+_CLOUDFLARE_1010 = """<!DOCTYPE html>
+<html lang="en-US"><head><title>Access denied | api.anthropic.com used Cloudflare to restrict \
+access</title><meta charset="UTF-8"></head>
+<body><div id="cf-wrapper"><h1><span class="cf-error-type">Error</span>
+<span class="cf-error-code">1010</span></h1>
+<h2 class="cf-subheadline">The owner of this website (api.anthropic.com) has banned your access
+based on your browser's signature.</h2>
 <p>Cloudflare Ray ID: <strong>{ray}</strong></p></div></body></html>
 """
 
@@ -106,8 +120,7 @@ class Reply:
         if retry_after is not None:
             value = int(retry_after) if float(retry_after).is_integer() else retry_after
             headers["retry-after"] = str(value)
-        body = {"error": {"type": "rate_limit_error", "message": RATE_LIMIT_MESSAGE}}
-        return cls(429, json=body, headers=headers)
+        return cls(429, json=copy.deepcopy(EDGE_429), headers=headers)
 
     @classmethod
     def server_error(cls, status: int = 503, html: bool = True) -> Reply:
@@ -138,6 +151,32 @@ class Reply:
                                        {"error_visibility": "user_facing"}))
 
     @classmethod
+    def forbidden_scope_insufficient(cls) -> Reply:
+        """403 naming the missing scope in the OAuth error shape: also a login problem."""
+        return cls(403, json={"error": "oauth_scope_insufficient",
+                              "error_description": "The access token lacks scope user:profile"})
+
+    @classmethod
+    def forbidden_cloudflare(cls) -> Reply:
+        """403 from Cloudflare's edge (error 1010, a refused browser signature): HTML, not JSON,
+        and nothing to do with the login."""
+        page = _CLOUDFLARE_1010.format(ray=secrets.token_hex(8))
+        return cls(403, body=page.encode("utf-8"),
+                   headers={"content-type": "text/html; charset=UTF-8"})
+
+    @classmethod
+    def forbidden_region(cls) -> Reply:
+        """403 for a request from an unsupported region: a short HTML page."""
+        page = f"<html><head><title>403 Forbidden</title></head><body>{REGION_MESSAGE}</body>" \
+               "</html>"
+        return cls(403, body=page.encode("utf-8"), headers={"content-type": "text/html"})
+
+    @classmethod
+    def forbidden_json(cls) -> Reply:
+        """403 JSON of another type than permission_error (Anthropic's "forbidden")."""
+        return cls(403, json=api_error("forbidden", REGION_MESSAGE))
+
+    @classmethod
     def slow(cls, seconds: float) -> Reply:
         """The endpoint's normal answer, after `seconds`."""
         return cls(200, delay=seconds, passthrough=True)
@@ -146,3 +185,11 @@ class Reply:
     def reset(cls, json: Any = None) -> Reply:
         """A 200 whose body is cut in half by a closed connection."""
         return cls(200, json=JULY_2026 if json is None else json, cut_body=True)
+
+
+# The 403s by what they mean for the login (item 3 of issue #18): test parameter sets.
+FORBIDDEN_LOGIN = {"permission_error": Reply.forbidden_scope,
+                   "oauth_scope_insufficient": Reply.forbidden_scope_insufficient}
+FORBIDDEN_NOT_LOGIN = {"cloudflare_html": Reply.forbidden_cloudflare,
+                       "regional_html": Reply.forbidden_region,
+                       "other_json": Reply.forbidden_json}

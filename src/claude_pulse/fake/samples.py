@@ -2,8 +2,11 @@
 
 `JULY_2026` is the verbatim live capture; the others are the documented variants: the March 2026
 legacy shape, the September 2026 shape with `seven_day_breakdown`, a null weekly window, and an
-account in overage (utilization above 100). `default_usage(now)` builds a plausible answer whose
-reset times follow the clock, which is what the fake server serves unless told otherwise.
+account in overage (utilization above 100). The `SEPT_2026`, `EUR_OVER_CAP`, `BINDING_FABLE`,
+statusline and error-body constants are the real-world payloads quoted in
+research/protocol-2026-update.md (keys real; values as their sources published them).
+`default_usage(now)` builds a plausible answer whose reset times follow the clock, which is what
+the fake server serves unless told otherwise.
 
 Every constant is a fresh-looking dict, but shared: copy before mutating (`copy.deepcopy`).
 """
@@ -14,12 +17,19 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 __all__ = [
+    "BINDING_FABLE",
+    "EDGE_429",
+    "EUR_OVER_CAP",
     "JULY_2026",
     "MARCH_2026",
     "OVER_100",
     "PROFILE",
+    "SEPT_2026",
     "SEPT_2026_BREAKDOWN",
     "SEVEN_DAY_NULL",
+    "STATUSLINE_BROKEN",
+    "STATUSLINE_CAPTURE",
+    "TOKEN_BAD_REQUEST",
     "default_usage",
     "profile",
 ]
@@ -118,6 +128,96 @@ OVER_100: dict[str, Any] = {
         {"kind": "weekly_all", "group": "weekly", "percent": 97, "severity": "warning",
          "resets_at": "2026-09-18T14:59:59.000Z", "scope": None, "is_active": False},
     ],
+}
+
+# September 2026 schema (mlcousek docs/data-sources.md, probed on Claude Code 2.1.224; the author
+# says the values are synthetic): per-window locked_reason, codename keys, a real-looking
+# nimbus_quill window, extra_usage.decimal_places & co., and the `spend` block with exponents.
+_NO_DOLLARS_UNLOCKED: dict[str, Any] = {**_NO_DOLLARS, "locked_reason": None}
+SEPT_2026: dict[str, Any] = {
+    "five_hour": {"utilization": 51.0, "resets_at": "2026-09-07T16:30:00.961652+00:00",
+                  **_NO_DOLLARS_UNLOCKED},
+    "seven_day": {"utilization": 9.0, "resets_at": "2026-09-11T14:00:00.961672+00:00",
+                  **_NO_DOLLARS_UNLOCKED},
+    "seven_day_opus": None, "seven_day_sonnet": None, "seven_day_oauth_apps": None,
+    "seven_day_cowork": None, "seven_day_omelette": None,
+    "tangelo": None, "iguana_necktie": None, "omelette_promotional": None, "cinder_cove": None,
+    "copper_kite": None, "amber_ladder": None, "juniper_tide": None,
+    "nimbus_quill": {"utilization": 0.0, "resets_at": None, **_NO_DOLLARS_UNLOCKED},
+    "extra_usage": {"is_enabled": True, "monthly_limit": 10000, "used_credits": 0.0,
+                    "utilization": None, "currency": "USD", "decimal_places": 2,
+                    "disabled_reason": None, "user_disabled": False,
+                    "spend_limit_reached": False, "credits_ever_enabled": True,
+                    "daily": None, "weekly": None},
+    "limits": [{"kind": "session", "group": "session", "percent": 51, "severity": "warning",
+                "resets_at": "2026-09-07T16:30:00.961652+00:00", "scope": None,
+                "is_active": True}],
+    "spend": {"used": {"amount_minor": 0, "currency": "USD", "exponent": 2},
+              "limit": {"amount_minor": 10000, "currency": "USD", "exponent": 2},
+              "percent": 0, "severity": "normal", "enabled": True, "disabled_reason": None,
+              "cap": {"money": None, "credits": {"amount_minor": 10000, "exponent": 2}},
+              "balance": None, "auto_reload": None, "can_purchase_credits": False,
+              "can_toggle": False},
+    "member_dashboard_available": False,
+}
+
+# A EUR account over its spend cap (wus-technik design doc, 2026-07-27, from Claude Code's
+# cache): only the limits/money part was published, so no five_hour/seven_day keys. The
+# weekly_scoped Fable cap is at 100 % and active while weekly_all shows 90 %.
+EUR_OVER_CAP: dict[str, Any] = {
+    "limits": [
+        {"kind": "session", "group": "session", "percent": 0, "severity": "normal",
+         "resets_at": None, "scope": None, "is_active": False},
+        {"kind": "weekly_all", "group": "weekly", "percent": 90, "severity": "critical",
+         "resets_at": "2026-07-27T16:00:00.081713+00:00", "scope": None, "is_active": False},
+        {"kind": "weekly_scoped", "group": "weekly", "percent": 100, "severity": "critical",
+         "resets_at": "2026-07-27T16:00:00.081947+00:00", "is_active": True,
+         "scope": {"model": {"id": None, "display_name": "Fable"}, "surface": None}},
+    ],
+    "spend": {"used": {"amount_minor": 4001, "currency": "EUR", "exponent": 2},
+              "limit": {"amount_minor": 4000, "currency": "EUR", "exponent": 2},
+              "percent": 100, "severity": "critical", "enabled": True, "disabled_reason": None,
+              "cap": {"money": {"amount_minor": 4000, "currency": "EUR", "exponent": 2},
+                      "credits": None},
+              "balance": None, "auto_reload": None, "can_purchase_credits": False,
+              "can_toggle": False},
+    "extra_usage": {"is_enabled": True, "monthly_limit": 4000, "used_credits": 4001,
+                    "utilization": 100, "currency": "EUR", "decimal_places": 2,
+                    "disabled_reason": None, "user_disabled": False,
+                    "spend_limit_reached": False, "credits_ever_enabled": True,
+                    "daily": None, "weekly": None},
+}
+
+# A binding per-model cap while the weekly looks fine (CCSwitcher PR #34, 2026-09-04, trimmed by
+# its author): Fable at 100 % and active, the weekly window at 61 %.
+BINDING_FABLE: dict[str, Any] = {
+    "limits": [
+        {"kind": "session", "percent": 2, "is_active": False, "scope": None},
+        {"kind": "weekly_all", "percent": 61, "is_active": False, "scope": None},
+        {"kind": "weekly_scoped", "percent": 100, "is_active": True,
+         "scope": {"model": {"display_name": "Fable"}}},
+    ],
+}
+
+# Claude Code's statusline stdin: a real capture (Irrlicht #309, 2026-05-14; note the float
+# noise), and the release that put the epoch time into used_percentage (claude-code #52326).
+STATUSLINE_CAPTURE = (
+    '{"rate_limits":{"five_hour":{"used_percentage":16,"resets_at":1778761800},'
+    '"seven_day":{"used_percentage":14.000000000000002,"resets_at":1779188400}}}'
+)
+STATUSLINE_BROKEN = (
+    '{"rate_limits":{"five_hour":{"used_percentage":1776950400,"resets_at":1776950400}}}'
+)
+
+# Error bodies: the token endpoint's bad request (hermes #96561, 2026-08-27) and the usage
+# endpoint's edge 429 (SuperIsland #95), sent with `Retry-After: 0` or `Retry-After: 3600`.
+TOKEN_BAD_REQUEST: dict[str, Any] = {
+    "type": "error",
+    "error": {"type": "invalid_request_error", "message": "Invalid request format"},
+    "request_id": "req_011CeTfSeR9YpmKhVGUGfXR2",
+}
+EDGE_429: dict[str, Any] = {
+    "error": {"type": "rate_limit_error", "message": "Rate limited. Please try again later."},
 }
 
 # Profile shape (protocol.md §4.1); note `account.email` here vs `email_address` in tokens.

@@ -2,7 +2,10 @@
 
 Rules follow RFC 6749/7636 and what Anthropic is observed to do (protocol.md §2): codes are
 single-use and burned on the first exchange attempt even if it fails; PKCE is S256 only; every
-refresh rotates the refresh token and the old one is dead. All random values come from
+refresh rotates the refresh token and the old one is dead. A login (one exchange or `mint`) lives
+`login_ttl` seconds: token responses say how long is left in `refresh_token_expires_in`,
+refreshing does not extend it, and a refresh after it is `invalid_grant`
+(protocol-2026-update.md: observed 27-30 days). All random values come from
 `secrets`; all expiry uses the injected clock. Thread-safe: one lock guards everything.
 """
 
@@ -24,6 +27,8 @@ from claude_pulse.oauth.constants import SCOPES
 __all__ = ["AccessCheck", "GrantError", "TokenAuthority", "pkce_challenge"]
 
 CODE_TTL_S = 600.0
+# The middle of the observed 27-30 days.
+LOGIN_TTL_S = 29 * 86400.0
 # RFC 7636 §4.1: 43-128 characters from the unreserved set.
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
@@ -58,6 +63,12 @@ class _Access:
     expires_at: float
 
 
+@dataclass
+class _Refresh:
+    scope: str
+    login_expires_at: float  # the whole login's end; refreshing keeps it
+
+
 @dataclass(frozen=True)
 class AccessCheck:
     """Result of looking up a bearer token: `status` is "ok", "expired" or "unknown"."""
@@ -71,8 +82,9 @@ class AccessCheck:
 
 class TokenAuthority:
     def __init__(self, *, access_token_ttl: float, email: str,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], login_ttl: float | None = LOGIN_TTL_S) -> None:
         self.access_token_ttl = access_token_ttl
+        self.login_ttl = login_ttl  # None: responses carry no refresh_token_expires_in
         self.email = email
         self.account_uuid = _uuid()
         self.org_uuid = _uuid()
@@ -80,7 +92,7 @@ class TokenAuthority:
         self._lock = threading.Lock()
         self._codes: dict[str, _Code] = {}
         self._access: dict[str, _Access] = {}
-        self._refresh: dict[str, str] = {}  # live refresh token -> scope
+        self._refresh: dict[str, _Refresh] = {}  # live refresh token -> its grant
         self.refresh_count = 0
         self.exchange_count = 0
 
@@ -125,23 +137,33 @@ class TokenAuthority:
             granted = self._refresh.pop(refresh_token, None)
             if granted is None:
                 raise GrantError("Refresh token not found or invalid")
+            if self._clock() >= granted.login_expires_at:
+                raise GrantError("Refresh token has expired")
             self.refresh_count += 1
             # The real backend allows scope changes on refresh (protocol.md §1.3).
-            return self._mint_locked(scope or granted)
+            return self._mint_locked(scope or granted.scope, granted.login_expires_at)
 
     def mint(self, scope: str = SCOPES) -> dict[str, Any]:
         with self._lock:
             return self._mint_locked(scope)
 
-    def _mint_locked(self, scope: str) -> dict[str, Any]:
+    def _mint_locked(self, scope: str, login_expires_at: float | None = None) -> dict[str, Any]:
         access = "sk-ant-oat01-fake-" + secrets.token_urlsafe(32)
         refresh = "sk-ant-ort01-fake-" + secrets.token_urlsafe(32)
-        self._access[access] = _Access(scope, self._clock() + self.access_token_ttl)
-        self._refresh[refresh] = scope
+        now = self._clock()
+        if login_expires_at is None:  # a new login
+            login_expires_at = now + (self.login_ttl if self.login_ttl is not None
+                                      else float("inf"))
+        self._access[access] = _Access(scope, now + self.access_token_ttl)
+        self._refresh[refresh] = _Refresh(scope, login_expires_at)
+        lifetime: dict[str, Any] = {}
+        if self.login_ttl is not None:
+            lifetime["refresh_token_expires_in"] = max(0, int(login_expires_at - now))
         return {
             "access_token": access,
             "refresh_token": refresh,
             "expires_in": int(self.access_token_ttl),
+            **lifetime,
             "token_type": "Bearer",
             "scope": scope,
             "account": {"uuid": self.account_uuid, "email_address": self.email},
@@ -160,6 +182,12 @@ class TokenAuthority:
             return AccessCheck("ok", found.scope)
 
     # -- test controls --------------------------------------------------------------------------
+
+    def live_access_tokens(self) -> set[str]:
+        """Every access token issued and not expired yet (for a per-token 429 block)."""
+        with self._lock:
+            now = self._clock()
+            return {token for token, grant in self._access.items() if now < grant.expires_at}
 
     def expire_access_tokens(self) -> None:
         with self._lock:
