@@ -37,6 +37,9 @@ def run(args: argparse.Namespace, services: Services) -> int:
     except PulseError as exc:
         return _print_cached(args, services, exc, None, exit_code=1)
     assert snapshot is not None
+    if snapshot.usage.problems:
+        print(f"claude-pulse: ignored an impossible value in the usage answer: "
+              f"{'; '.join(snapshot.usage.problems)}", file=sys.stderr)
     _print(args, services, snapshot, None, None)
     return 0
 

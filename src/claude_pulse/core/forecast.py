@@ -94,10 +94,11 @@ def forecast(
     if rate <= 0.0:
         return Forecast(None, rate)
     last_t, last_value = current[-1]
-    reaches = last_t + timedelta(hours=(LIMIT - last_value) / rate)
-    if reaches >= window.resets_at:
+    hours = (LIMIT - last_value) / rate
+    # Compared as hours first: a very slow burn would overflow a timedelta (issue #16 item 2).
+    if hours >= (window.resets_at - last_t).total_seconds() / 3600:
         return Forecast(None, rate)
-    return Forecast(max(reaches, now), rate)
+    return Forecast(max(last_t + timedelta(hours=hours), now), rate)
 
 
 def current_window_points(points: Sequence[Point], start: datetime, now: datetime) -> list[Point]:

@@ -3,13 +3,21 @@
 Real responses vary: every window is optional and may be null, `utilization` may be null or above
 100, `resets_at` may be null or use `Z`, `+00:00`, fractions or none, and new keys appear often.
 The parser therefore accepts any valid JSON object without crashing, keeps what it recognises and
-ignores the rest. Only a body that is not JSON, or values of the wrong type where we need them,
-raise `BadResponse` with a message naming what was wrong.
+ignores the rest. Only a body that is not JSON, values of the wrong type where we need them, or
+numbers no server would send (non-finite, beyond `MAX_PERCENT` / `MAX_AMOUNT`), raise
+`BadResponse` with a message naming what was wrong.
+
+One bad value must never poison the shared cache (issue #16 item 2): a time outside
+`EARLIEST`..`LATEST` (year 1, say, whose window start `resets_at - 7 days` has no date) is
+treated as unknown, logged, and listed in `Usage.problems` so the fetcher does not share an answer
+that needed repairs. Every time that survives the parser leaves room for any date arithmetic the
+surfaces do (a window's start, a countdown, a forecast).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,6 +26,10 @@ from typing import Any
 from claude_pulse.errors import BadResponse
 
 __all__ = [
+    "EARLIEST",
+    "LATEST",
+    "MAX_AMOUNT",
+    "MAX_PERCENT",
     "ExtraUsage",
     "Limit",
     "Usage",
@@ -26,6 +38,16 @@ __all__ = [
     "parse_usage",
     "parse_usage_body",
 ]
+
+log = logging.getLogger(__name__)
+
+# The sane range for any time the server sends: wide enough for every real reset, narrow enough
+# that date arithmetic on it never overflows (and `timestamp()` works on Windows too).
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+# A percentage beyond this, or an amount in minor units beyond that, is not a server's number.
+MAX_PERCENT = 1e6
+MAX_AMOUNT = 1e15
 
 # Legacy per-model weekly windows and the label each maps to (protocol.md §3.2-3.3).
 _SCOPED_WINDOWS = {
@@ -76,6 +98,9 @@ class Usage:
     weekly: Window | None
     limits: tuple[Limit, ...] = ()
     extra: ExtraUsage | None = None
+    # Values the parser had to drop (an impossible time), one short phrase each: such an answer is
+    # shown but not shared (services.fetch).
+    problems: tuple[str, ...] = ()
 
 
 def parse_usage_body(body: bytes | str) -> Usage:
@@ -100,25 +125,28 @@ def parse_usage(payload: Any) -> Usage:
     """Turn a decoded usage response into a `Usage`. Raises only BadResponse."""
     if not isinstance(payload, dict):
         raise BadResponse(f"usage response is a JSON {_kind(payload)}, expected an object")
-    session = _window(payload, "five_hour")
-    weekly = _window(payload, "seven_day")
-    limits = _limits(payload.get("limits"))
+    problems: list[str] = []
+    session = _window(payload, "five_hour", problems)
+    weekly = _window(payload, "seven_day", problems)
+    limits = _limits(payload.get("limits"), problems)
     if not limits:
-        limits = _legacy_scoped(payload)
+        limits = _legacy_scoped(payload, problems)
     # Newer responses may carry the session/weekly values only in limits[].
     by_kind = {lim.kind: lim for lim in limits}
     if session is None and "session" in by_kind:
         session = Window(by_kind["session"].utilization, by_kind["session"].resets_at)
     if weekly is None and "weekly_all" in by_kind:
         weekly = Window(by_kind["weekly_all"].utilization, by_kind["weekly_all"].resets_at)
-    return Usage(session, weekly, limits, _extra(payload.get("extra_usage")))
+    return Usage(session, weekly, limits, _extra(payload.get("extra_usage")), tuple(problems))
 
 
-def parse_timestamp(value: Any, where: str = "resets_at") -> datetime | None:
+def parse_timestamp(value: Any, where: str = "resets_at",
+                    problems: list[str] | None = None) -> datetime | None:
     """ISO 8601 with `Z` or an offset, with or without a fraction; null gives None.
 
     A naive time is taken as UTC. Fractions longer than microseconds are cut, because Python
-    3.10's `fromisoformat` accepts only 3 or 6 digits.
+    3.10's `fromisoformat` accepts only 3 or 6 digits. A time outside EARLIEST..LATEST gives None
+    too, with a log line and a phrase added to `problems`.
     """
     if value is None:
         return None
@@ -136,28 +164,35 @@ def parse_timestamp(value: Any, where: str = "resets_at") -> datetime | None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     try:
         # Normalised to UTC here, once: a time at the edge of the calendar ("0001-01-01T00:00
-        # +14:00") has no UTC value and must fail now, not later in the window's countdown.
-        return parsed.astimezone(timezone.utc)
-    except OverflowError as exc:
-        raise BadResponse(f"{where} is out of range: {value[:40]!r}") from exc
+        # +14:00") has no UTC value and must be caught now, not later in the window's countdown.
+        utc = parsed.astimezone(timezone.utc)
+    except OverflowError:
+        utc = None
+    if utc is not None and EARLIEST <= utc < LATEST:
+        return utc
+    problem = f"{where} is out of range ({value[:40]!r})"
+    log.warning("usage: %s; treated as unknown", problem)
+    if problems is not None:
+        problems.append(problem)
+    return None
 
 
 _FRACTION = re.compile(r"\.(\d+)(?=[+-]\d\d:?\d\d$|$)")
 
 
-def _window(payload: dict[str, Any], key: str) -> Window | None:
+def _window(payload: dict[str, Any], key: str, problems: list[str]) -> Window | None:
     raw = payload.get(key)
     if raw is None:
         return None
     if not isinstance(raw, dict):
         raise BadResponse(f"{key} is a JSON {_kind(raw)}, expected an object or null")
     return Window(
-        _number(raw.get("utilization"), f"{key}.utilization"),
-        parse_timestamp(raw.get("resets_at"), f"{key}.resets_at"),
+        _number(raw.get("utilization"), f"{key}.utilization", MAX_PERCENT),
+        parse_timestamp(raw.get("resets_at"), f"{key}.resets_at", problems),
     )
 
 
-def _limits(raw: Any) -> tuple[Limit, ...]:
+def _limits(raw: Any, problems: list[str]) -> tuple[Limit, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -178,8 +213,9 @@ def _limits(raw: Any) -> tuple[Limit, ...]:
                 id=f"{kind}:{model}" if model else kind,
                 kind=kind,
                 label=_label(kind, model),
-                utilization=_number(percent, f"{where}.percent"),
-                resets_at=parse_timestamp(item.get("resets_at"), f"{where}.resets_at"),
+                utilization=_number(percent, f"{where}.percent", MAX_PERCENT),
+                resets_at=parse_timestamp(item.get("resets_at"), f"{where}.resets_at",
+                                          problems),
                 active=item.get("is_active") is True,
                 severity=severity if isinstance(severity, str) else None,
             )
@@ -187,10 +223,10 @@ def _limits(raw: Any) -> tuple[Limit, ...]:
     return tuple(out)
 
 
-def _legacy_scoped(payload: dict[str, Any]) -> tuple[Limit, ...]:
+def _legacy_scoped(payload: dict[str, Any], problems: list[str]) -> tuple[Limit, ...]:
     out = []
     for key, model in _SCOPED_WINDOWS.items():
-        window = _window(payload, key)
+        window = _window(payload, key, problems)
         if window is not None:
             out.append(
                 Limit(
@@ -238,22 +274,32 @@ def _extra(raw: Any) -> ExtraUsage | None:
     currency = raw.get("currency")
     return ExtraUsage(
         enabled=raw.get("is_enabled") is True,
-        used_cents=_number(raw.get("used_credits"), "extra_usage.used_credits"),
-        monthly_limit_cents=_number(raw.get("monthly_limit"), "extra_usage.monthly_limit"),
-        utilization=_number(raw.get("utilization"), "extra_usage.utilization"),
+        used_cents=_number(raw.get("used_credits"), "extra_usage.used_credits", MAX_AMOUNT),
+        monthly_limit_cents=_number(raw.get("monthly_limit"), "extra_usage.monthly_limit",
+                                    MAX_AMOUNT),
+        utilization=_number(raw.get("utilization"), "extra_usage.utilization", MAX_PERCENT),
         currency=currency if isinstance(currency, str) and currency else "USD",
     )
 
 
-def _number(value: Any, where: str) -> float | None:
+def _number(value: Any, where: str, bound: float) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadResponse(f"{where} is a {_kind(value)}, expected a number or null")
+    if isinstance(value, int) and abs(value) > bound:  # before float(): 10**400 overflows it
+        raise BadResponse(f"{where} is out of range ({_digits(value)})")
     number = float(value)
     if number != number or number in (float("inf"), float("-inf")):
         raise BadResponse(f"{where} is not a finite number")
+    if abs(number) > bound:
+        raise BadResponse(f"{where} is out of range ({number:.3g})")
     return number
+
+
+def _digits(value: int) -> str:
+    # str() of a huge int is slow and may be refused (sys.set_int_max_str_digits): estimate.
+    return f"a {value.bit_length() * 30103 // 100000 + 1}-digit integer"
 
 
 def _kind(value: Any) -> str:

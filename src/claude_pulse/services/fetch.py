@@ -72,6 +72,10 @@ class UsageFetcher:
                 f"rate-limited by Anthropic; next try at {until.astimezone():%H:%M}", until
             ) from exc
         snapshot = Snapshot(self._clock(), usage, raw)
+        if usage.problems:
+            # Shown here, but never shared: the last clean snapshot stays (issue #16 item 2).
+            log.warning("usage answer not saved: %s", "; ".join(usage.problems))
+            return snapshot
         self._snapshots.save(snapshot)
         self._on_snapshot(snapshot)
         return snapshot
