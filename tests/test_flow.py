@@ -231,8 +231,9 @@ def test_refresh_rotates_and_kills_the_old_refresh_token(fake_server: FakeAnthro
     pytest.param(Reply(400, json=samples.TOKEN_BAD_REQUEST), ApiError,
                  id="400-invalid-request-real-body"),
     pytest.param(Reply(401, json={"error": "invalid_grant"}), ReauthRequired, id="401-grant"),
-    pytest.param(Reply(401, json={"error": "invalid_client"}), ReauthRequired,
-                 id="401-other-error"),
+    # Only invalid_grant ends the login (issue #18 item 3).
+    pytest.param(Reply(401, json={"error": "invalid_client"}), ApiError, id="401-other-error"),
+    pytest.param(Reply.forbidden_cloudflare(), ServerError, id="403-cloudflare-html"),
 ])
 def test_refresh_failures_are_typed(fake_server: FakeAnthropic, reply: Reply,
                                     error: type[Exception]) -> None:

@@ -7,8 +7,9 @@ brings the code back — the loopback receiver or a pasted `code#state` — hand
 body (not the spec's form body), `state` also sent in the exchange.
 
 Token-endpoint failures map onto the error tree: `invalid_grant` on refresh → ReauthRequired,
-on exchange → LoginError; 429 → RateLimited; 5xx → ServerError; anything unreadable →
-BadResponse; no answer → NetworkError (from the transport).
+on exchange → LoginError — and nothing else ends a login (issue #18 item 3); 429 → RateLimited;
+5xx and a 403 (Cloudflare, a regional block) → ServerError; other 4xx → ApiError; anything
+unreadable → BadResponse; no answer → NetworkError (from the transport).
 """
 
 from __future__ import annotations
@@ -167,10 +168,9 @@ def refresh_tokens(
         "client_id": CLIENT_ID,
     }
     resp = _post(transport, token_url, body, timeout, "refresh_token")
-    error = _oauth_error(resp)
-    if error == "invalid_grant" or (resp.status == 401 and error is not None):
+    if _oauth_error(resp) == "invalid_grant":
         raise ReauthRequired(
-            f"Your Claude login is no longer valid ({error}). Run `claude-pulse login` again."
+            "Your Claude login is no longer valid (invalid_grant). Run `claude-pulse login` again."
         )
     now = clock()
     return token_set_from_response(_payload(resp, token_url, now), now, previous=current)
@@ -228,6 +228,11 @@ def _payload(resp: HttpResponse, url: str, now: datetime) -> Any:
         )
     if resp.status >= 500:
         raise ServerError(f"{host} failed (HTTP {resp.status}); try again later.", resp.status)
+    if resp.status == 403 and _oauth_error(resp) is None:
+        raise ServerError(
+            f"{host} refused the token request (HTTP 403, not a login problem); try again later.",
+            resp.status,
+        )
     if resp.status != 200:
         error = _oauth_error(resp)
         detail = f" ({error})" if error else ""

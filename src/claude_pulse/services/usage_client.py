@@ -23,13 +23,17 @@ from claude_pulse.core.usage import Usage, parse_usage
 from claude_pulse.errors import ApiError, BadResponse, RateLimited, ReauthRequired, ServerError
 from claude_pulse.oauth.constants import OAUTH_BETA
 
-__all__ = ["REQUEST_TIMEOUT_S", "Profile", "TokenSource", "UsageClient", "plan_label"]
+__all__ = ["REFUSED_NOT_LOGIN", "REQUEST_TIMEOUT_S", "Profile", "TokenSource", "UsageClient",
+           "plan_label"]
 
 log = logging.getLogger(__name__)
 
 # Per request. Claude Code allows 5 s for usage and 10 s for profile (protocol.md §3.1, §4.1);
 # 10 s for both tolerates a slow link without ever stalling a poll for long.
 REQUEST_TIMEOUT_S = 10.0
+
+# Surfaces that schedule a retry add when ("; retrying at 17:30" in the window's banner).
+REFUSED_NOT_LOGIN = "Anthropic refused the request (HTTP 403, not a login problem)."
 
 # organization_type → plan (Claude Code's fetchProfileInfo, protocol.md §4.1).
 _PLANS = {
@@ -158,10 +162,16 @@ class UsageClient:
                 f"{host} rejected the login even after a refresh. Run `claude-pulse login` again."
             )
         if status == 403:
-            raise ReauthRequired(
-                f"{host} refused access to {what} (HTTP 403: the login lacks the user:profile "
-                "permission). Run `claude-pulse login` again."
-            )
+            if _is_login_refusal(resp):
+                raise ReauthRequired(
+                    f"{host} refused access to {what} (HTTP 403: the login lacks the "
+                    "user:profile permission). Run `claude-pulse login` again."
+                )
+            # Cloudflare, a regional block, another JSON error: nothing a new login would fix
+            # (protocol-2026-update.md), so the login is kept and we retry like after a 5xx.
+            log.warning("%s: HTTP 403 that is not about the login (%s, %d bytes)", what,
+                        resp.header("content-type") or "no content type", len(resp.body))
+            raise ServerError(REFUSED_NOT_LOGIN, status)
         if status == 429:
             retry_after = parse_retry_after(resp.header("retry-after"), self._tokens.clock())
             hint = f" (Retry-After {retry_after:.0f} s)" if retry_after is not None else ""
@@ -169,6 +179,24 @@ class UsageClient:
         if status >= 500:
             raise ServerError(f"{host} failed to answer ({what}: HTTP {status}).", status)
         raise ApiError(f"{host} answered the {what} request with HTTP {status}.", status)
+
+
+def _is_login_refusal(resp: HttpResponse) -> bool:
+    """Whether a 403's JSON says the login lacks a permission (issue #18 item 3)."""
+    try:
+        payload = resp.json()
+    except ValueError:
+        return False  # HTML (Cloudflare, a regional page) or nothing
+    if not isinstance(payload, dict):
+        return False
+    error = payload.get("error")
+    if isinstance(error, dict):
+        kind, message = error.get("type"), error.get("message")
+    else:
+        kind, message = error, payload.get("error_description")
+    if kind in ("permission_error", "oauth_scope_insufficient"):
+        return True
+    return isinstance(message, str) and "scope" in message.lower()
 
 
 def _host(url: str) -> str:
