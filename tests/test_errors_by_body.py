@@ -125,7 +125,7 @@ def test_the_tray_backs_off_like_a_5xx_and_says_when_it_retries() -> None:
     snap = Snapshot(now - timedelta(minutes=5), parse_usage(served(42.0)), {})
     model = PollModel(AppStatus(Phase.OK, snap))
     error = ServerError(f"{NOT_LOGIN}.", 403)
-    new, effects = step(model, FetchFailed(error, 0.5), now, PollPolicy())
+    new, _ = step(model, FetchFailed(error, 0.5), now, PollPolicy())
     five_xx, _ = step(model, FetchFailed(ServerError("x failed (HTTP 503).", 503), 0.5), now,
                         PollPolicy())
     assert new.status.phase is Phase.SERVER_ERROR and new.status.snapshot is snap
