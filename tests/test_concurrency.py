@@ -45,7 +45,7 @@ from claude_pulse.core.tokens import REFRESH_MARGIN, TokenSet
 from claude_pulse.fake.anthropic import FakeAnthropic, RecordedRequest, Reply
 from claude_pulse.home import Home
 from claude_pulse.services.credentials import CredentialStore
-from claude_pulse.services.gate import RequestGate, hourly_ceiling
+from claude_pulse.services.gate import RequestGate
 from claude_pulse.services.http import UrllibTransport
 from claude_pulse.services.snapshot import SnapshotStore
 from claude_pulse.services.tokens import TokenManager
@@ -53,9 +53,10 @@ from claude_pulse.services.tokens import TokenManager
 TRAY = Path(__file__).parent / "support" / "crash_tray.py"
 STATUS_LOOPS = 3
 
-POLL_INTERVAL_S = 30
-# Every process reads the same config, so they all enforce this ceiling (140 at 30 s).
-CEILING = hourly_ceiling(POLL_INTERVAL_S)
+POLL_INTERVAL_S = 60  # the shortest allowed
+# Every process reads the same config, so they all enforce this hourly budget (the largest
+# allowed, so that a run of seconds has requests to make).
+CEILING = config_mod.MAX_REQUESTS_PER_HOUR
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def _everyone_at_once(home: Home, *, fresh_s: float, budget: int, seconds: float
     fake = FakeAnthropic(access_token_ttl=REFRESH_MARGIN.total_seconds() + fresh_s).start()
     try:
         settings = {**fake.config_overrides(), "callback_port": 0,
-                    "poll_interval_seconds": POLL_INTERVAL_S}
+                    "poll_interval_seconds": POLL_INTERVAL_S, "max_requests_per_hour": CEILING}
         home.config.write_text(json.dumps(settings), encoding="utf-8")
         config_bytes = home.config.read_bytes()
         tok = fake.issue_tokens()
@@ -114,7 +115,7 @@ def _everyone_at_once(home: Home, *, fresh_s: float, budget: int, seconds: float
             tok["access_token"], tok["refresh_token"],
             _now() + timedelta(seconds=tok["expires_in"]), scope=tok["scope"],
             email=tok["account"]["email_address"]))
-        gate = RequestGate(home.gate, home.gate_lock)
+        gate = RequestGate(home.gate, home.gate_lock, lambda: CEILING)
         earlier = _now() - timedelta(minutes=30)
         for _ in range(CEILING - budget):  # the hour already used most of its budget
             gate.acquire(earlier)
@@ -221,7 +222,8 @@ def test_one_refresh_per_expiry_and_the_hourly_ceiling_hold(pulse_home: Path) ->
     # milliseconds of the first; a token is due `fresh_s` (less the stored rounding) after it.
     assert all(gap >= fresh_s - 1.0 for gap in gaps), gaps
     assert len(out.usage) <= budget
-    assert any("ceiling" in r.stderr for r in out.statuses), "the run never reached the ceiling"
+    assert any("request budget" in r.stderr for r in out.statuses), \
+        "the run never reached the ceiling"
     assert out.history_rows == len(out.usage)  # one row per good answer
 
 

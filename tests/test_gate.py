@@ -1,4 +1,4 @@
-"""The shared request gate: 429 cooldown and hourly ceiling, across processes."""
+"""The shared request gate: 429 cooldown and the hourly request budget, across processes."""
 
 from __future__ import annotations
 
@@ -10,18 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from claude_pulse.errors import CooldownActive
+from claude_pulse.errors import BudgetExhausted, CooldownActive
 from claude_pulse.services.gate import (
-    HOURLY_CEILING,
+    DEFAULT_BUDGET,
     RequestGate,
     cooldown_seconds,
-    hourly_ceiling,
 )
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
 
-def gate(tmp_path: Path, ceiling: int = HOURLY_CEILING) -> RequestGate:
+def gate(tmp_path: Path, ceiling: int = DEFAULT_BUDGET) -> RequestGate:
     return RequestGate(tmp_path / "gate.json", tmp_path / "gate.lock", lambda: ceiling)
 
 
@@ -46,7 +45,7 @@ def test_cooldown_blocks_every_caller_until_it_ends(tmp_path: Path) -> None:
     with pytest.raises(CooldownActive) as info:
         other.acquire(NOW + timedelta(seconds=299))
     assert info.value.until == until
-    assert "next try at" in str(info.value)
+    assert "next request at" in str(info.value)
     assert other.acquire(NOW + timedelta(seconds=301))
 
 
@@ -57,15 +56,46 @@ def test_clear_cooldown_after_new_token(tmp_path: Path) -> None:
     assert g.acquire(NOW)
 
 
-def test_hourly_ceiling(tmp_path: Path) -> None:
+def test_hourly_budget(tmp_path: Path) -> None:
     g = gate(tmp_path, ceiling=5)
     for i in range(5):
         assert g.acquire(NOW + timedelta(minutes=i))
-    with pytest.raises(CooldownActive) as info:
+    with pytest.raises(BudgetExhausted) as info:
         g.acquire(NOW + timedelta(minutes=10))
-    assert "ceiling (5)" in str(info.value)
+    assert "request budget (5 per hour) used up; next request at" in str(info.value)
     assert info.value.until == NOW + timedelta(hours=1)
+    assert g.next_allowed(NOW + timedelta(minutes=10)) == NOW + timedelta(hours=1)
     assert g.acquire(NOW + timedelta(hours=1, seconds=1))  # the oldest has aged out
+
+
+def test_the_default_budget_is_20_per_rolling_hour_of_every_caller(tmp_path: Path) -> None:
+    tray, status = gate(tmp_path), gate(tmp_path)  # two processes, one record
+    granted = []
+    for second in range(0, 2 * 3600, 30):  # someone asks every 30 s for two hours
+        caller = tray if second % 60 else status
+        try:
+            caller.acquire(NOW + timedelta(seconds=second))
+            granted.append(second)
+        except BudgetExhausted:
+            pass
+    assert granted[:20] == list(range(0, 600, 30)) and len(granted) == 40
+    for first in granted:
+        assert sum(1 for g in granted if first <= g < first + 3600) <= DEFAULT_BUDGET
+
+
+def test_a_lowered_budget_counts_the_requests_already_made(tmp_path: Path) -> None:
+    budget = [20]
+    g = RequestGate(tmp_path / "gate.json", tmp_path / "gate.lock", lambda: budget[0])
+    for i in range(20):
+        g.acquire(NOW + timedelta(minutes=i))
+    budget[0] = 5  # the user lowered it in Preferences
+    later = NOW + timedelta(minutes=30)
+    refused = g.refusal(later)
+    assert isinstance(refused, BudgetExhausted)
+    # Five may run in the hour: the next fits once all but four of the twenty have aged out.
+    assert refused.until == NOW + timedelta(minutes=15, hours=1)
+    assert g.next_allowed(NOW + timedelta(hours=3)) == NOW + timedelta(hours=3)
+    assert g.refusal(NOW + timedelta(hours=3)) is None
 
 
 def test_min_spacing_lets_concurrent_callers_share_one_fetch(tmp_path: Path) -> None:
@@ -89,7 +119,7 @@ from claude_pulse.errors import CooldownActive
 from claude_pulse.services.gate import RequestGate
 d = Path(sys.argv[1]); got = 0
 ceiling = int(sys.argv[2])
-g = RequestGate(d / "gate.json", d / "gate.lock", ceiling=lambda: ceiling)
+g = RequestGate(d / "gate.json", d / "gate.lock", budget=lambda: ceiling)
 now = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 for _ in range(40):
     try:
@@ -106,15 +136,3 @@ def test_ceiling_holds_across_processes(tmp_path: Path) -> None:
     granted = sum(int(p.communicate(timeout=60)[0]) for p in procs)
     assert granted == 50
     assert len(json.loads((tmp_path / "gate.json").read_text())["requests"]) == 50
-
-
-@pytest.mark.parametrize(
-    ("interval", "ceiling"),
-    [pytest.param(60, 80, id="default"), pytest.param(30, 140, id="minimum-interval"),
-     pytest.param(300, 32, id="slow"), pytest.param(3600, 21, id="hourly")],
-)
-def test_ceiling_leaves_room_above_what_the_interval_needs(interval: int, ceiling: int) -> None:
-    """Regression (bench/requests.py): at the allowed 30 s interval a fixed ceiling of 80 made
-    the tray show "rate-limited" for 20 minutes of every hour."""
-    assert hourly_ceiling(interval) == ceiling
-    assert hourly_ceiling(interval) - 3600 / interval >= 20

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import random
 import subprocess
 import sys
 from collections.abc import Callable
@@ -27,6 +28,13 @@ from claude_pulse.wiring import Services
 from support.fakes import Clock, FakeScheduler, RecordingNotifier
 
 
+class NoJitter(random.Random):
+    """Every poll exactly on the interval (the ±10 % jitter has its own test in test_polling)."""
+
+    def random(self) -> float:
+        return 0.5
+
+
 class Harness:
     def __init__(self, server: FakeAnthropic, home: Path) -> None:
         self.server = server
@@ -38,7 +46,7 @@ class Harness:
         h = Home(home)
         h.ensure()
         config_mod.update(h.config, **server.config_overrides(), callback_port=0)
-        self.services = Services(h, clock=self.clock, notifier=self.notifier)
+        self.services = Services(h, clock=self.clock, notifier=self.notifier, rng=NoJitter())
         self.poller = self.services.poller(scheduler=self.scheduler, post=self.main.put,
                                            on_status=self.statuses.append)
 
@@ -96,7 +104,7 @@ def test_normal_operation_polls_every_interval_and_shows_the_servers_numbers(
     app.poller.start()
     status = app.settle()
     assert status.phase is Phase.OK and session_pct(status) == 42.0
-    assert app.scheduler.next_delay() == 60
+    assert app.scheduler.next_delay() == 180  # the default interval (issue 18)
     req = app.server.requests_to("usage")[0]
     assert req.headers["anthropic-beta"] == "oauth-2025-04-20"
     assert req.headers["user-agent"].startswith("claude-pulse/")
@@ -147,7 +155,7 @@ def test_429_cools_down_keeps_stale_numbers_and_refuses_refresh_now(
     assert session_pct(status) == 42.0
     assert app.scheduler.next_delay() == pytest.approx(300, abs=1)
     message = app.poller.refresh_now()
-    assert message is not None and "next try at" in message
+    assert message is not None and "next request at" in message
     assert app.usage_requests() == 2
 
     # Another process (the CLI) respects the same cooldown: no request, stale numbers, exit 0.
@@ -218,7 +226,7 @@ def test_threshold_alert_fires_once_and_survives_restart(app: Harness,
     assert len(app.notifier.sent) == 1
     app.poller.stop()
     again = Harness(fake_server, pulse_home)
-    again.clock.now = app.clock.now + timedelta(minutes=2)
+    again.clock.now = app.clock.now + timedelta(minutes=4)  # the snapshot is due again
     again.poller.start()
     again.settle()
     assert again.notifier.sent == []
@@ -270,17 +278,17 @@ def test_a_hand_edit_applies_at_the_next_wake_up(app: Harness, pulse_home: Path)
     app.usage(55.0, weekly=20.0)
     app.poller.start()
     app.settle()
-    assert app.scheduler.next_delay() == 60 and app.notifier.sent == []
-    edit_config(pulse_home, poll_interval_seconds=300, user_agent="edited-by-hand/1",
+    assert app.scheduler.next_delay() == 180 and app.notifier.sent == []
+    edit_config(pulse_home, poll_interval_seconds=500, user_agent="edited-by-hand/1",
                 notification_thresholds=[50])
-    app.scheduler.fire_next()  # the 60 s wake-up notices the edit: no request yet
+    app.scheduler.fire_next()  # the 180 s wake-up notices the edit: no request yet
     assert app.usage_requests() == 1
-    assert app.scheduler.next_delay() == 240  # 300 s after the last fetch
+    assert app.scheduler.next_delay() == 320  # 500 s after the last fetch
     status = app.tick()
     assert status.phase is Phase.OK and app.usage_requests() == 2
     assert app.server.requests_to("usage")[-1].headers["user-agent"] == "edited-by-hand/1"
     assert [a.title for a in app.notifier.sent] == ["You've used 50% of your session limit"]
-    assert app.scheduler.next_delay() == 300
+    assert app.scheduler.next_delay() == 500
 
 
 def test_a_shorter_interval_from_the_app_applies_at_once(app: Harness) -> None:
@@ -290,11 +298,12 @@ def test_a_shorter_interval_from_the_app_applies_at_once(app: Harness) -> None:
     app.clock.now += timedelta(seconds=20)
     app.services.settings.update(poll_interval_seconds=3600)
     assert app.scheduler.next_delay() == 3580
-    app.services.settings.update(poll_interval_seconds=30, user_agent="from-preferences/2")
-    assert app.scheduler.next_delay() == 10  # 30 s after the last fetch
+    app.services.settings.update(poll_interval_seconds=60, user_agent="from-preferences/2")
+    assert app.scheduler.next_delay() == 40  # 60 s after the last fetch
     app.clock.now += timedelta(seconds=40)
-    app.services.settings.update(poll_interval_seconds=60)  # already due at the new interval?
-    app.services.settings.update(poll_interval_seconds=30)  # overdue now: fetch at once
+    app.services.settings.update(poll_interval_seconds=120)  # not yet due at the new interval
+    assert app.scheduler.next_delay() == 60
+    app.services.settings.update(poll_interval_seconds=60)  # due now: fetch at once
     app.settle()
     assert app.usage_requests() == 2
     assert app.server.requests_to("usage")[-1].headers["user-agent"] == "from-preferences/2"

@@ -28,6 +28,7 @@ from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import parse_usage
 from claude_pulse.errors import (
     BadResponse,
+    BudgetExhausted,
     CooldownActive,
     CredentialsError,
     NetworkError,
@@ -204,20 +205,18 @@ def test_reauth_notifies_once() -> None:
 # ---- gentle polling: stretch and snap back ----
 
 def test_interval_stretches_when_usage_is_still_and_snaps_back_when_it_moves() -> None:
+    policy = PollPolicy()  # the defaults: 180 s, stretched to 360 s and then 900 s
     model, now, delays = polling_ok(), NOW, []
-    for minute in range(0, 50):
-        model, _ = polling.step(model, Timer(), now, POLICY)
-        model, effects = polling.step(model, FetchOk(snap(at=now)), now, POLICY)
+    while now - NOW <= timedelta(minutes=45):
+        model, _ = polling.step(model, Timer(), now, policy)
+        model, effects = polling.step(model, FetchOk(snap(at=now)), now, policy)
         delays.append(int((effects[0].when - now).total_seconds()))
         now = effects[0].when
-        del minute
-        if now - NOW > timedelta(minutes=45):
-            break
-    assert delays[0] == 60
-    assert 120 in delays and delays[-1] == 300
-    model, _ = polling.step(model, Timer(), now, POLICY)
-    model, effects = polling.step(model, FetchOk(snap(session=43.0, at=now)), now, POLICY)
-    assert effects == [ScheduleAt(now + timedelta(seconds=60))]
+    assert delays[0] == 180
+    assert 360 in delays and delays[-1] == 900
+    model, _ = polling.step(model, Timer(), now, policy)
+    model, effects = polling.step(model, FetchOk(snap(session=43.0, at=now)), now, policy)
+    assert effects == [ScheduleAt(now + timedelta(seconds=180))]
 
 
 def test_opening_the_window_snaps_a_stretched_interval_back() -> None:
@@ -239,15 +238,89 @@ def test_opening_the_window_snaps_a_stretched_interval_back() -> None:
 @pytest.mark.parametrize(
     ("base", "idle_min", "expected"),
     [
-        pytest.param(60, 5, 60, id="busy"), pytest.param(60, 15, 120, id="idle"),
-        pytest.param(60, 45, 300, id="deep-idle"), pytest.param(30, 15, 60, id="base30-idle"),
-        pytest.param(600, 45, 600, id="long-base-never-shrinks"),
-        pytest.param(200, 15, 300, id="stretch-capped"),
+        pytest.param(180, 5, 180, id="busy"), pytest.param(180, 15, 360, id="idle"),
+        pytest.param(180, 45, 900, id="deep-idle"), pytest.param(60, 15, 120, id="base60-idle"),
+        pytest.param(60, 45, 900, id="base60-deep-idle"),
+        pytest.param(3600, 45, 3600, id="long-base-never-shrinks"),
+        pytest.param(600, 15, 900, id="stretch-capped"),
     ],
 )
 def test_stretch_rule(base: float, idle_min: float, expected: float) -> None:
+    """The old rule (60 s base: 120 s, then 300 s) scaled to the 180 s base: 360 s, 900 s."""
     policy = PollPolicy(base_interval_s=base)
     assert policy.success_delay(timedelta(minutes=idle_min), False) == expected
+
+
+@pytest.mark.parametrize(
+    ("draw", "expected"),
+    [pytest.param(0.0, 162.0, id="low"), pytest.param(0.5, 180.0, id="mid"),
+     pytest.param(0.999999, 198.0, id="high")],
+)
+def test_polls_are_jittered_10_percent_window_open_or_not(draw: float, expected: float) -> None:
+    model = replace(polling_ok(), in_flight=True, window_visible=True)
+    for visible in (True, False):
+        model = replace(model, window_visible=visible)
+        _, effects = polling.step(model, FetchOk(snap(), jitter_draw=draw), NOW, PollPolicy())
+        (when,) = (e.when for e in effects if isinstance(e, ScheduleAt))
+        assert (when - NOW).total_seconds() == pytest.approx(expected, abs=0.01)
+
+
+# ---- the shared hourly budget ----
+
+def test_the_next_poll_waits_for_room_in_the_budget() -> None:
+    room = NOW + timedelta(minutes=7)  # the gate: the hour's budget is spent until then
+    model, effects = run(fetching(), FetchOk(snap(), not_before=room))
+    assert effects == [ScheduleAt(room)] and model.status.next_try == room
+    # Room already: the interval decides.
+    _, effects = run(fetching(), FetchOk(snap(), not_before=NOW))
+    assert effects == [ScheduleAt(NOW + timedelta(seconds=60))]
+    # A retry after a server error waits for room too.
+    _, effects = run(fetching(), FetchFailed(ServerError("503", 503), not_before=room))
+    assert effects == [ScheduleAt(room)]
+
+
+def test_a_poll_the_budget_turns_away_moves_quietly_when_room_comes_soon() -> None:
+    until = NOW + timedelta(seconds=50)  # within the interval (60 s): numbers stay recent
+    model, effects = run(fetching(), FetchFailed(BudgetExhausted("budget", until)))
+    assert model.status.phase is Phase.OK and model.status.message is None
+    assert model.status.snapshot is not None and effects == [ScheduleAt(until)]
+
+
+def test_a_budget_spent_for_long_says_so_instead_of_showing_old_numbers_as_fresh() -> None:
+    until = NOW + timedelta(minutes=40)
+    model, effects = run(fetching(), FetchFailed(BudgetExhausted(
+        "request budget (20 per hour) used up; next request at 12:40", until)))
+    assert model.status.phase is Phase.RATE_LIMITED and model.status.is_stale
+    assert "request budget" in (model.status.message or "") and effects == [ScheduleAt(until)]
+
+
+def test_the_budget_spent_before_the_first_numbers_shows_when_the_next_request_goes() -> None:
+    until = NOW + timedelta(minutes=9)
+    loading, _ = run(PollModel(), Start(logged_in=True))
+    model, effects = run(loading, FetchFailed(
+        BudgetExhausted("request budget (20 per hour) used up; next request at 12:09", until)))
+    assert model.status.phase is Phase.RATE_LIMITED and model.status.next_try == until
+    assert "request budget" in (model.status.message or "") and effects == [ScheduleAt(until)]
+
+
+def test_refresh_now_with_the_budget_spent_sends_nothing_and_says_when() -> None:
+    shown = polling_ok(at=NOW - timedelta(minutes=3))
+    refusal = BudgetExhausted("request budget (20 per hour) used up; next request at 12:09",
+                              NOW + timedelta(minutes=9))
+    model, effects = run(shown, RefreshNow(refusal))
+    assert model.status.phase is Phase.RATE_LIMITED and model.status.is_stale
+    assert model.status.snapshot == shown.status.snapshot
+    assert effects == [ScheduleAt(refusal.until),
+                       Refused("Request budget (20 per hour) used up; next request at 12:09 "
+                               "(showing numbers from 3 min ago)")]
+    # Room again within an interval: the numbers stay as they are, the poll moves there.
+    soon = BudgetExhausted("budget", NOW + timedelta(seconds=30))
+    model, effects = run(shown, RefreshNow(soon))
+    assert model.status.phase is Phase.OK and model.status.next_try == soon.until
+    assert effects[0] == ScheduleAt(soon.until) and isinstance(effects[1], Refused)
+    # Once the gate has room again, Refresh now polls.
+    _, effects = run(shown, RefreshNow(None))
+    assert effects == [Fetch()]
 
 
 # ---- login ----

@@ -39,7 +39,7 @@ def test_update_saves_applies_and_tells_subscribers(path: Path) -> None:
     assert json.loads(path.read_text()) == {"my_note": "keep me", "poll_interval_seconds": 300,
                                             "notifications_enabled": False}
     ((old, after),) = seen
-    assert old.poll_interval_seconds == 60 and after == new
+    assert old.poll_interval_seconds == 180 and after == new
     assert not settings.check()  # our own save is not a hand edit
 
 
@@ -109,7 +109,7 @@ def test_a_bad_value_in_an_edit_falls_back_to_that_keys_default(path: Path) -> N
     settings = Settings(path)
     write(path, {"poll_interval_seconds": 5, "notifications_enabled": False})
     assert settings.check()
-    assert settings.current().poll_interval_seconds == 60  # as a restart would give
+    assert settings.current().poll_interval_seconds == 180  # as a restart would give
     assert settings.current().notifications_enabled is False
     assert "poll_interval_seconds must be" in settings.problems[0]
 

@@ -125,9 +125,9 @@ def test_cooldown_without_cache_says_when_next_try_is(fake_server: FakeAnthropic
     log_in(fake_server, pulse_home)
     fake_server.queue("usage", Reply.rate_limited(retry_after=None))
     out = cli("status")
-    assert out.returncode == 1 and "next try at" in out.stderr
+    assert out.returncode == 1 and "next request at" in out.stderr
     again = cli("status")
-    assert again.returncode == 1 and "next try at" in again.stderr
+    assert again.returncode == 1 and "next request at" in again.stderr
     assert len(fake_server.requests_to("usage")) == 1  # the second run did not call
 
 

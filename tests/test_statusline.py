@@ -454,15 +454,17 @@ def test_during_a_cooldown(scene: Scene) -> None:
     code, line, _ = scene.run()
     assert (code, line) == (1, f"Claude Pulse: rate-limited until {until.astimezone():%H:%M}")
     scene.cache(timedelta(minutes=7))
-    assert scene.run()[:2] == (0, "5h 42% · resets 1h12m · 7d 20% (stale 7m)")
+    assert scene.run()[:2] == (
+        0, f"5h 42% · resets 1h12m · 7d 20% (stale 7m, next {until.astimezone():%H:%M})")
     assert scene.usage_requests() == 0
 
 
 def test_a_429_starts_the_shared_cooldown(scene: Scene) -> None:
     scene.login()
-    scene.cache(timedelta(minutes=2))
+    scene.cache(timedelta(minutes=4))  # older than the 180 s poll interval: worth a fetch
     scene.server.queue("usage", Reply.rate_limited(0))
-    assert scene.run()[:2] == (0, "5h 42% · resets 1h12m · 7d 20% (stale 2m)")
+    code, line = scene.run()[:2]
+    assert (code, line.split(", next")[0]) == (0, "5h 42% · resets 1h12m · 7d 20% (stale 4m")
     assert scene.usage_requests() == 1
     gate = RequestGate(scene.home.gate, scene.home.gate_lock)
     assert gate.cooldown_until(datetime.now(UTC)) is not None
@@ -474,7 +476,7 @@ def test_a_429_starts_the_shared_cooldown(scene: Scene) -> None:
 
 def test_concurrent_runs_share_one_fetch(scene: Scene) -> None:
     scene.login()
-    scene.cache(timedelta(minutes=5))
+    scene.cache(timedelta(minutes=7))
     scene.serve(60.0, 30.0)
     scene.server.queue("usage", Reply.slow(0.5))  # keep the first fetch in flight
     procs = [scene.popen(None) for _ in range(2)]
@@ -484,9 +486,9 @@ def test_concurrent_runs_share_one_fetch(scene: Scene) -> None:
         assert proc.returncode == 0 and b"Traceback" not in err
         results.append(out.decode().strip())
     assert scene.usage_requests() == 1
-    # One prints the new numbers; the other the old snapshot (5 minutes old, so marked stale),
-    # or, if it started late, the new snapshot.
-    new, old = "5h 60% · resets 3h29m · 7d 30%", "5h 42% · resets 1h12m · 7d 20% (stale 5m)"
+    # One prints the new numbers; the other the old snapshot (7 minutes old, over two poll
+    # intervals, so marked stale), or, if it started late, the new snapshot.
+    new, old = "5h 60% · resets 3h29m · 7d 30%", "5h 42% · resets 1h12m · 7d 20% (stale 7m)"
     assert new in results
     assert set(results) <= {new, old}
 

@@ -22,6 +22,7 @@ __all__ = [
     "CLOCK_FORMATS",
     "DEFAULT_USER_AGENT",
     "LOGIN_SOURCES",
+    "MAX_REQUESTS_PER_HOUR",
     "MIN_POLL_INTERVAL_S",
     "Config",
     "ConfigSource",
@@ -36,9 +37,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = f"claude-pulse/{__version__}"
-# The usage endpoint rate-limits hard (protocol.md §3.6); below 30 s we would only collect 429s.
-MIN_POLL_INTERVAL_S = 30
+# The usage endpoint allows a client that is not Claude Code about 28-30 requests per trailing
+# hour (research/protocol-2026-update.md); one every 180 s ran 96 minutes without a 429. Faster
+# than 60 s would only spend the hourly budget (below) in the first minutes of each hour.
+MIN_POLL_INTERVAL_S = 60
 MAX_POLL_INTERVAL_S = 3600
+# The hard ceiling on usage requests in any rolling hour, all processes together (services.gate):
+# 20 stays well under the ~28 measured, with room for a second client on the same account.
+MAX_REQUESTS_PER_HOUR = 120
 # Where the numbers come from: our own login and polling, or Claude Code's (issue 14).
 LOGIN_SOURCES = ("pulse", "claude-code")
 CLOCK_FORMATS = ("24h", "12h")
@@ -49,7 +55,8 @@ _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 @dataclass(frozen=True)
 class Config:
-    poll_interval_seconds: int = 60
+    poll_interval_seconds: int = 180
+    max_requests_per_hour: int = 20
     notifications_enabled: bool = True
     notification_thresholds: tuple[int, ...] = (80, 90, 95)
     # None: the same as notification_thresholds (which then covers both windows).
@@ -185,6 +192,10 @@ _RULES: dict[str, tuple[Callable[[Any], Any], str]] = {
     "poll_interval_seconds": (
         _int_in(MIN_POLL_INTERVAL_S, MAX_POLL_INTERVAL_S),
         f"a whole number of seconds from {MIN_POLL_INTERVAL_S} to {MAX_POLL_INTERVAL_S}",
+    ),
+    "max_requests_per_hour": (
+        _int_in(1, MAX_REQUESTS_PER_HOUR),
+        f"a whole number of usage requests from 1 to {MAX_REQUESTS_PER_HOUR}",
     ),
     "notifications_enabled": (_bool, "true or false"),
     "notification_thresholds": (_thresholds, "a list of up to 10 percentages from 1 to 100"),

@@ -18,7 +18,8 @@ only ever see these::
      ├── NetworkError           no answer: offline, DNS, refused, reset, timed out
      ├── StorageError           a file or folder of the home cannot be used (a FIFO, another
      │                          user's, writable by others, a lock held too long)
-     └── CooldownActive(until)  we chose not to call (429 cooldown or hourly ceiling)
+     └── CooldownActive(until)  we chose not to call: a 429 cooldown or its probation spacing
+          └── BudgetExhausted   the hourly request budget (max_requests_per_hour) is spent
 
 Every message is meant to be shown to the user as is: one line, no token values.
 """
@@ -31,6 +32,7 @@ __all__ = [
     "ApiError",
     "AuthError",
     "BadResponse",
+    "BudgetExhausted",
     "ConfigError",
     "CooldownActive",
     "CredentialsError",
@@ -123,3 +125,7 @@ class CooldownActive(PulseError):
     def __init__(self, message: str, until: datetime) -> None:
         super().__init__(message)
         self.until = until
+
+
+class BudgetExhausted(CooldownActive):
+    """The rolling hour's request budget is spent: our own limit, not the server's answer."""

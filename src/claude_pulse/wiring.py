@@ -128,11 +128,11 @@ class Services:
     @cached_property
     def gate(self) -> RequestGate:
         # Imported here: filelock costs ~17 ms, and `statusline` with a fresh cache never needs it.
-        from claude_pulse.services.gate import RequestGate, hourly_ceiling
+        from claude_pulse.services.gate import RequestGate
 
         settings = self.settings
         return RequestGate(self.home.gate, self.home.gate_lock,
-                           lambda: hourly_ceiling(settings.current().poll_interval_seconds))
+                           lambda: settings.current().max_requests_per_hour)
 
     @cached_property
     def snapshots(self) -> SnapshotStore:
@@ -333,8 +333,8 @@ class Services:
 # The demo server is on loopback, so it may be polled far more often than Anthropic's endpoint
 # (config.MIN_POLL_INTERVAL_S does not apply); the floor keeps the CPU calm.
 DEMO_POLL_FLOOR_S = 3.0
-# At most this many polls per simulated hour, so the shared hourly ceiling (services.gate) is
-# never the thing the demo shows.
+# At most this many polls per simulated hour, under the largest hourly budget the demo's config
+# sets (services.gate), so the budget is never the thing the demo shows.
 _DEMO_POLLS_PER_SIM_HOUR = 60
 
 
@@ -357,7 +357,8 @@ def demo_services(folder: Path, *, speed: float) -> Iterator[Services]:
     account = SimulatedAccount(clock.start, clock=clock)
     fake = FakeAnthropic(usage=account, email="demo@claude-pulse.invalid").start()
     try:
-        config_mod.update(home.config, **fake.config_overrides(), callback_port=0)
+        config_mod.update(home.config, **fake.config_overrides(), callback_port=0,
+                          max_requests_per_hour=config_mod.MAX_REQUESTS_PER_HOUR)
         # Poll intervals are measured on the simulated clock but waited in real time.
         interval = max(DEMO_POLL_FLOOR_S, 3600.0 / (_DEMO_POLLS_PER_SIM_HOUR * speed))
         services = Services(

@@ -11,7 +11,9 @@ never hammer the usage endpoint. Where the numbers come from, in order:
 2. **A fresh snapshot** (younger than `poll_interval_seconds`), from any process: print it.
 3. **One fetch**, only if no process fetched within the poll interval (the shared gate). If
    another did, print the snapshot as it is; during a 429 cooldown, or when the fetch fails,
-   print the snapshot marked "(stale 12m)"; with no snapshot print a short hint and exit 1.
+   print the snapshot marked "(stale 12m)" — "(stale 12m, next 14:05)" when the gate (429
+   cooldown, hourly request budget) says when the next request may go; with no snapshot print
+   a short hint and exit 1.
 
 The usage line never comes with a traceback: an unexpected error is logged (`logs/cli.log`) and
 reported in a few words. Paths 1 and 2 import nothing heavy: no GUI, no HTTP stack and, unless
@@ -96,10 +98,11 @@ def statusline(services: Services, stdin_data: bytes | None) -> tuple[str, int]:
     try:
         services.login.check()
         fresh = services.fetcher.fetch(min_spacing_s=interval.total_seconds())
-    except CooldownActive as exc:
+    except CooldownActive as exc:  # a 429 cooldown or the spent hourly budget: send nothing
+        hour24 = services.settings.current().hour24
         if cached is None:
-            return rate_limited_line(exc.until, hour24=services.settings.current().hour24), 1
-        return _stale(cached, now), 0
+            return rate_limited_line(exc.until, hour24=hour24), 1
+        return _stale(cached, now, next_request=exc.until, hour24=hour24), 0
     except PulseError as exc:
         log.info("statusline could not refresh: %s", exc)
         if cached is None:
@@ -117,8 +120,10 @@ def statusline(services: Services, stdin_data: bytes | None) -> tuple[str, int]:
     return format_line(cached.usage, now), 0
 
 
-def _stale(snapshot: Snapshot, now: datetime) -> str:
-    return format_line(snapshot.usage, now, stale_age=now - snapshot.fetched_at)
+def _stale(snapshot: Snapshot, now: datetime, *, next_request: datetime | None = None,
+           hour24: bool = True) -> str:
+    return format_line(snapshot.usage, now, stale_age=now - snapshot.fetched_at,
+                       next_request=next_request, hour24=hour24)
 
 
 def _reason(exc: PulseError) -> str:

@@ -4,14 +4,17 @@ The driver (`services.poller`) performs the effects — fetch on the worker thre
 timer, notify — and feeds results back as events. Keeping the decisions here makes every row of
 the error table (spec §6, design.md §2) a table test with no threads, clocks or sockets.
 
-Schedule, with base = `poll_interval_seconds` (default 60 s):
+Schedule, with base = `poll_interval_seconds` (default 180 s, the same with the window open):
 
-* success: next poll after `base`; when neither the session nor the weekly value has moved for
-  10 minutes the interval stretches to max(base, min(2*base, 300 s)), and after 30 minutes to
-  max(base, 300 s). It snaps back to `base` as soon as a value moves or the window is shown.
+* success: next poll after `base` ±10 %; when neither the session nor the weekly value has moved
+  for 10 minutes the interval stretches to max(base, min(2*base, 900 s)), and after 30 minutes
+  to max(base, 900 s) (the rule of the old 60 s base, scaled by three). It snaps back to `base`
+  as soon as a value moves or the window is shown.
+* never earlier than the shared gate allows (`not_before`: the hourly request budget, all
+  processes together); a poll the budget turns away is quietly moved to when it fits.
 * 5xx / bad body: back-off 30 s, 60, 120, 240, 480, then 900 s cap; each delay jittered ±20 %.
 * offline (DNS, refused, reset, timeout): 30 s, 60, 120, then every 300 s; jittered ±20 %.
-* 429 / hourly ceiling: no request until the shared cooldown ends (max(Retry-After, 300 s)).
+* 429: no request until the shared cooldown ends (max(Retry-After, 300 s)).
 * log in again / signed out: no requests at all until a login.
 """
 
@@ -22,9 +25,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from claude_pulse.core.forecast import Trend
+from claude_pulse.core.format import age
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.errors import (
     AuthError,
+    BudgetExhausted,
     CooldownActive,
     CredentialsError,
     NetworkError,
@@ -62,22 +67,29 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PollPolicy:
-    base_interval_s: float = 60.0
+    base_interval_s: float = 180.0
     idle_after_s: float = 600.0  # values unchanged this long: stretch
     deep_idle_after_s: float = 1800.0
-    stretch_cap_s: float = 300.0
+    stretch_cap_s: float = 900.0
     server_backoff_s: tuple[float, ...] = (30.0, 60.0, 120.0, 240.0, 480.0, 900.0)
     offline_backoff_s: tuple[float, ...] = (30.0, 60.0, 120.0, 300.0)
-    jitter: float = 0.2  # ±20 %
+    jitter: float = 0.2  # ±20 % on retries
+    # ±10 % on polls: processes started together (login, a reboot) drift apart instead of
+    # calling in step; the budget's gate keeps any hour from going over.
+    success_jitter: float = 0.1
 
-    def success_delay(self, unchanged_for: timedelta, window_visible: bool) -> float:
+    def success_delay(self, unchanged_for: timedelta, window_visible: bool,
+                      jitter_draw: float = 0.5) -> float:
+        """The next poll's delay; `jitter_draw` is uniform in [0, 1) (0.5: none)."""
         base = self.base_interval_s
         idle = unchanged_for.total_seconds()
         if window_visible or idle < self.idle_after_s:
-            return base
-        if idle < self.deep_idle_after_s:
-            return max(base, min(2 * base, self.stretch_cap_s))
-        return max(base, self.stretch_cap_s)
+            delay = base
+        elif idle < self.deep_idle_after_s:
+            delay = max(base, min(2 * base, self.stretch_cap_s))
+        else:
+            delay = max(base, self.stretch_cap_s)
+        return delay * (1 - self.success_jitter + 2 * self.success_jitter * jitter_draw)
 
     def failure_delay(self, offline: bool, failures: int, jitter_draw: float) -> float:
         """Delay before retry number `failures` (1-based); `jitter_draw` is uniform in [0, 1)."""
@@ -103,7 +115,8 @@ class Timer:
 
 @dataclass(frozen=True)
 class RefreshNow:
-    pass
+    # What the shared gate would answer now (a cooldown, the spent budget), if anything.
+    refusal: CooldownActive | None = None
 
 
 @dataclass(frozen=True)
@@ -111,12 +124,16 @@ class FetchOk:
     snapshot: Snapshot
     session: Trend = field(default_factory=Trend)
     weekly: Trend = field(default_factory=Trend)
+    jitter_draw: float = 0.5
+    # The earliest time the shared gate lets the next request through (None: any time).
+    not_before: datetime | None = None
 
 
 @dataclass(frozen=True)
 class FetchFailed:
     error: PulseError
     jitter_draw: float = 0.5
+    not_before: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -205,12 +222,17 @@ def step(
     if isinstance(event, (Timer, RefreshNow)):
         if status.phase in _IDLE_PHASES or model.in_flight:
             return model, []
-        if isinstance(event, RefreshNow) and status.phase is Phase.RATE_LIMITED and \
-                status.next_try is not None and status.next_try > now:
-            return model, [Refused(f"Rate-limited: next try at {_hhmm(status.next_try)}")]
+        if isinstance(event, RefreshNow):
+            refused = _refused(event, status, now)
+            if refused is not None and event.refusal is not None:
+                # What another process learnt (a 429, the budget spent) applies here too.
+                model, effects = _failed(model, FetchFailed(event.refusal), now, policy)
+                return model, [*effects, refused]
+            if refused is not None:
+                return model, [refused]
         return _fetch(model), [Fetch()]
     if isinstance(event, FetchOk):
-        model, effects = _fetched(model, event.snapshot, now, policy)
+        model, effects = _fetched(model, event, now, policy)
         status = replace(model.status, session_forecast=event.session.forecast,
                          weekly_forecast=event.weekly.forecast,
                          session_history=event.session.points,
@@ -268,15 +290,16 @@ def _values(snap: Snapshot | None) -> tuple[float | None, float | None]:
             usage.weekly.utilization if usage.weekly else None)
 
 
-def _fetched(model: PollModel, snap: Snapshot, now: datetime,
+def _fetched(model: PollModel, event: FetchOk, now: datetime,
              policy: PollPolicy) -> tuple[PollModel, list[Effect]]:
+    snap = event.snapshot
     # Recovering from an error counts as movement: we have not been watching, so start over.
     moved = (model.unchanged_since is None or model.status.phase is not Phase.OK
              or _values(model.status.snapshot) != _values(snap))
     unchanged_since = now if moved else model.unchanged_since
     assert unchanged_since is not None
-    delay = policy.success_delay(now - unchanged_since, model.window_visible)
-    when = now + timedelta(seconds=delay)
+    delay = policy.success_delay(now - unchanged_since, model.window_visible, event.jitter_draw)
+    when = _not_before(now + timedelta(seconds=delay), event.not_before)
     status = replace(model.status, phase=Phase.OK, snapshot=snap, next_try=when, message=None)
     new = replace(model, status=status, in_flight=False, failures=0,
                   unchanged_since=unchanged_since)
@@ -287,6 +310,12 @@ def _failed(model: PollModel, event: FetchFailed, now: datetime,
             policy: PollPolicy) -> tuple[PollModel, list[Effect]]:
     error, status = event.error, model.status
     base = replace(model, in_flight=False)
+    if isinstance(error, BudgetExhausted) and status.phase is Phase.OK and \
+            error.until <= now + timedelta(seconds=policy.base_interval_s):
+        # Our own budget, not the server (another process took the hour's last request), and
+        # room comes within an interval: the numbers stay recent, so poll quietly when it does.
+        until = max(error.until, now)
+        return replace(base, status=replace(status, next_try=until)), [ScheduleAt(until)]
     if isinstance(error, CooldownActive):
         until = max(error.until, now)
         new = replace(status, phase=Phase.RATE_LIMITED, next_try=until, message=str(error))
@@ -303,6 +332,7 @@ def _failed(model: PollModel, event: FetchFailed, now: datetime,
     offline = isinstance(error, NetworkError)
     failures = model.failures + 1
     when = now + timedelta(seconds=policy.failure_delay(offline, failures, event.jitter_draw))
+    when = _not_before(when, event.not_before)
     phase = Phase.OFFLINE if offline else Phase.SERVER_ERROR
     new = replace(status, phase=phase, next_try=when, message=str(error))
     return replace(base, status=new, failures=failures), [ScheduleAt(when)]
@@ -338,6 +368,29 @@ def _replan(model: PollModel, now: datetime,
     if when <= now:
         return _fetch(model), [Fetch()]
     return replace(model, status=replace(status, next_try=when)), [ScheduleAt(when)]
+
+
+def _not_before(when: datetime, not_before: datetime | None) -> datetime:
+    return max(when, not_before) if not_before is not None else when
+
+
+def _refused(event: RefreshNow, status: AppStatus, now: datetime) -> Refused | None:
+    """Refresh now during a cooldown or with the budget spent: say why, how old the numbers
+    on screen are, and when the next request may go (no request is sent)."""
+    until: datetime | None = None
+    reason = ""
+    if event.refusal is not None and event.refusal.until > now:
+        until, reason = event.refusal.until, str(event.refusal)
+    elif status.phase is Phase.RATE_LIMITED and status.next_try is not None \
+            and status.next_try > now:
+        until = status.next_try
+        reason = f"rate-limited: next request at {_hhmm(until)}"
+    if until is None:
+        return None
+    shown = status.snapshot
+    if shown is not None:
+        reason += f" (showing numbers from {age(now - shown.fetched_at)})"
+    return Refused(reason[:1].upper() + reason[1:])
 
 
 def _hhmm(when: datetime) -> str:

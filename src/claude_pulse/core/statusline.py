@@ -11,7 +11,8 @@ The line, e.g. ``5h 42% · resets 1h12m · 7d 68% ▲``:
   normal case and the arrow stands out when it matters.
 * A window the server did not send, or sent with a null value, is left out.
 * ``(stale 12m)`` at the end when the numbers are cached ones we could not refresh; the age is
-  how old the numbers are.
+  how old the numbers are. During a 429 cooldown or with the hourly request budget spent it
+  also says when the next request may go: ``(stale 12m, next 14:05)``.
 
 Claude Code's feed (design.md §3): a JSON object on stdin which, for subscribers and after the
 session's first API response, carries ``rate_limits.five_hour``/``seven_day`` with
@@ -97,8 +98,11 @@ def _epoch_to_iso(value: Any) -> str | None:
         return None
 
 
-def format_line(usage: Usage, now: datetime, *, stale_age: timedelta | None = None) -> str:
-    """The status line for `usage` at `now`; `stale_age` adds ``(stale …)``."""
+def format_line(usage: Usage, now: datetime, *, stale_age: timedelta | None = None,
+                next_request: datetime | None = None, tz: tzinfo | None = None,
+                hour24: bool = True) -> str:
+    """The status line for `usage` at `now`; `stale_age` adds ``(stale …)``, and
+    `next_request` (with it) ``, next 14:05``."""
     parts: list[str] = []
     for name, window in (("5h", usage.session), ("7d", usage.weekly)):
         state = state_of(window, now)
@@ -121,7 +125,9 @@ def format_line(usage: Usage, now: datetime, *, stale_age: timedelta | None = No
         return NO_DATA
     line = _SEP.join(parts)
     if stale_age is not None:
-        line += f" (stale {age(stale_age, compact=True)})"
+        nxt = "" if next_request is None else \
+            f", next {clock_time(next_request, now, tz=tz, hour24=hour24)}"
+        line += f" (stale {age(stale_age, compact=True)}{nxt})"
     return line
 
 

@@ -1,6 +1,6 @@
 """One usage fetch, done the same way by every caller (tray poller, `status`, `statusline`).
 
-The order matters: ask the shared gate first (cooldown, hourly ceiling), then call, then record
+The order matters: ask the shared gate first (cooldown, hourly budget), then call, then record
 the answer for every other process. A 429 starts the shared cooldown and is reported as
 `CooldownActive`, so callers handle "server said wait" and "we chose to wait" alike.
 """
@@ -50,6 +50,13 @@ class UsageFetcher:
     def cooldown_until(self, now: datetime) -> datetime | None:
         return self._gate.cooldown_until(now)
 
+    def refusal(self, now: datetime) -> CooldownActive | None:
+        """Why a request now would not be sent (cooldown, spent budget), or None."""
+        return self._gate.refusal(now)
+
+    def next_allowed(self, now: datetime) -> datetime:
+        return self._gate.next_allowed(now)
+
     def last(self) -> Snapshot | None:
         """The shared last good snapshot (any process's)."""
         return self._snapshots.load()
@@ -58,7 +65,8 @@ class UsageFetcher:
         """Fetch, save and return a snapshot.
 
         Returns None only when `min_spacing_s` is given and another process fetched within it
-        (read the shared snapshot instead). Raises CooldownActive, or what the client raises.
+        (read the shared snapshot instead). Raises CooldownActive (BudgetExhausted when the
+        hour's budget is spent), or what the client raises.
         """
         if not self._gate.acquire(self._clock(), min_spacing_s):
             return None
@@ -69,7 +77,7 @@ class UsageFetcher:
             log.info("usage endpoint answered 429 (retry-after %s); cooling down",
                      exc.retry_after)
             raise CooldownActive(
-                f"rate-limited by Anthropic; next try at {until.astimezone():%H:%M}", until
+                f"rate-limited by Anthropic; next request at {until.astimezone():%H:%M}", until
             ) from exc
         snapshot = Snapshot(self._clock(), usage, raw)
         if usage.problems:

@@ -1,14 +1,16 @@
 """The shared request gate: one record, in the home folder, of every usage request.
 
-The usage endpoint rate-limits per token and hard (protocol.md §3.6), and the tray app, `status`
-and `statusline` may all run at once. So every process asks this gate before calling the usage
-endpoint, under a file lock:
+The usage endpoint allows a client that is not Claude Code roughly 28-30 requests per trailing
+hour (research/protocol-2026-update.md), and the tray app, `status`, `statusline` and Refresh
+now may all run at once. So every process asks this gate before calling the usage endpoint,
+under a file lock:
 
 * **429 cooldown**: after a 429 nobody calls until max(Retry-After, 300 s) has passed.
-* **Hourly ceiling**: at most `hourly_ceiling(poll_interval_seconds)` usage requests in any
-  rolling hour, all processes together: what the configured poll needs plus `SPARE_PER_HOUR`
-  for "Refresh now" and CLI calls — 80 at the default 60 s, 140 at the 30 s minimum. It is a
-  guard against runaway loops, never reached by normal use.
+* **Hourly budget**: at most `max_requests_per_hour` (default 20) usage requests in any rolling
+  hour, all processes together. At the default 180 s poll the tray alone uses the whole budget
+  (3600 / 180 = 20), so `statusline` and `status` share the tray's numbers instead of adding
+  their own. Past the budget the gate refuses with `BudgetExhausted` and says when the next
+  request is allowed (`next_allowed`), which the tray plans around.
 * **Spacing** (optional): a caller such as `statusline` may ask "only if nobody fetched in the last
   N seconds", which makes concurrent callers share one fetch instead of each making their own.
 """
@@ -16,7 +18,6 @@ endpoint, under a file lock:
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,27 +28,19 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from claude_pulse.atomic import read_json, write_json_atomic
-from claude_pulse.errors import CooldownActive, StorageError
+from claude_pulse.errors import BudgetExhausted, CooldownActive, StorageError
 
 __all__ = [
     "COOLDOWN_MIN_S",
-    "HOURLY_CEILING",
+    "DEFAULT_BUDGET",
     "GateState",
     "RequestGate",
     "cooldown_seconds",
-    "hourly_ceiling",
 ]
 
 log = logging.getLogger(__name__)
 
-SPARE_PER_HOUR = 20
-
-
-def hourly_ceiling(poll_interval_s: float) -> int:
-    return math.ceil(3600 / poll_interval_s) + SPARE_PER_HOUR
-
-
-HOURLY_CEILING = hourly_ceiling(60)  # 80, at the default interval
+DEFAULT_BUDGET = 20  # config.Config.max_requests_per_hour's default
 COOLDOWN_MIN_S = 300.0
 # Retry-After values beyond this are treated as this: a broken header must not silence the app
 # for days, and a fresh token (after refresh or login) gets a fresh bucket anyway.
@@ -84,14 +77,14 @@ class GateState:
 
 class RequestGate:
     def __init__(self, path: Path, lock_path: Path,
-                 ceiling: Callable[[], int] = lambda: HOURLY_CEILING) -> None:
+                 budget: Callable[[], int] = lambda: DEFAULT_BUDGET) -> None:
         self.path = path
         self._lock = FileLock(str(lock_path), timeout=10)
-        self._ceiling = ceiling  # read at each request: the poll interval may change meanwhile
+        self._budget = budget  # read at each request: the setting may change meanwhile
 
     @property
-    def ceiling(self) -> int:
-        return self._ceiling()
+    def budget(self) -> int:
+        return self._budget()
 
     def peek(self) -> GateState:
         """The record as it is now (no lock; for display)."""
@@ -101,36 +94,50 @@ class RequestGate:
         until = self._read().cooldown_until
         return _dt(until) if until > now.timestamp() else None
 
+    def refusal(self, now: datetime) -> CooldownActive | None:
+        """What `acquire` would refuse with now, or None (no lock: a hint for planning)."""
+        return self._refusal(self._read(), now.timestamp())
+
+    def next_allowed(self, now: datetime) -> datetime:
+        """The earliest time a request would be let through (`now` if it would be now)."""
+        refused = self.refusal(now)
+        return max(now, refused.until) if refused is not None else now
+
     def acquire(self, now: datetime, min_spacing_s: float | None = None) -> bool:
         """Reserve one usage request now.
 
         Returns False when `min_spacing_s` is given and another request happened within it (the
         caller should use the shared snapshot instead). Raises CooldownActive during a 429
-        cooldown or when the hourly ceiling is reached.
+        cooldown, BudgetExhausted when the hour's budget is spent.
         """
         t = now.timestamp()
         with self._locked():
             state = self._read()
-            if state.cooldown_until > t:
-                until = _dt(state.cooldown_until)
-                raise CooldownActive(
-                    f"rate-limited by the server; next try at {_local(until)}", until
-                )
-            state.requests = sorted(r for r in state.requests if t - _HOUR < r <= t + 60)
+            refused = self._refusal(state, t)
+            if refused is not None:
+                raise refused
+            state.requests = _recent(state.requests, t)
             if min_spacing_s is not None and state.requests and \
                     t - state.requests[-1] < min_spacing_s:
                 return False
-            ceiling = self.ceiling
-            if len(state.requests) >= ceiling:
-                until = _dt(state.requests[0] + _HOUR)
-                raise CooldownActive(
-                    f"hourly request ceiling ({ceiling}) reached; next try at "
-                    f"{_local(until)}",
-                    until,
-                )
             state.requests.append(t)
             self._write(state)
         return True
+
+    def _refusal(self, state: GateState, t: float) -> CooldownActive | None:
+        if state.cooldown_until > t:
+            until = _dt(state.cooldown_until)
+            return CooldownActive(
+                f"rate-limited by Anthropic; next request at {_local(until)}", until)
+        recent = _recent(state.requests, t)
+        budget = self.budget
+        if len(recent) >= budget:
+            # The request that must leave the rolling hour before one more fits.
+            until = _dt(recent[len(recent) - budget] + _HOUR)
+            return BudgetExhausted(
+                f"request budget ({budget} per hour) used up; next request at {_local(until)}",
+                until)
+        return None
 
     def note_rate_limited(self, now: datetime, retry_after: float | None) -> datetime:
         """Start (or extend) the shared cooldown after a 429; returns when it ends."""
@@ -193,6 +200,12 @@ class RequestGate:
         except OSError as exc:
             log.warning("could not save the request record %s (%s)", self.path,
                         exc.strerror or exc)
+
+
+def _recent(requests: list[float], t: float) -> list[float]:
+    """The requests of the rolling hour up to `t` (a little ahead too: clocks of processes
+    differ by the time a fetch takes)."""
+    return sorted(r for r in requests if t - _HOUR < r <= t + 60)
 
 
 def _dt(epoch: float) -> datetime:

@@ -24,7 +24,7 @@ from claude_pulse.core import polling
 from claude_pulse.core.alerts import Alert, AlertSettings, evaluate, reauth_alert
 from claude_pulse.core.forecast import Trend
 from claude_pulse.core.status import AppStatus
-from claude_pulse.errors import PulseError
+from claude_pulse.errors import CooldownActive, PulseError
 
 if TYPE_CHECKING:
     from claude_pulse.config import Config
@@ -101,6 +101,10 @@ class Fetcher(Protocol):
     def last(self) -> Snapshot | None: ...
 
     def cooldown_until(self, now: datetime) -> datetime | None: ...
+
+    def refusal(self, now: datetime) -> CooldownActive | None: ...
+
+    def next_allowed(self, now: datetime) -> datetime: ...
 
 
 class Account(Protocol):
@@ -189,7 +193,7 @@ class Poller:
     def refresh_now(self) -> str | None:
         """Poll now; returns a message instead when a cooldown forbids it."""
         self._settings.check()
-        return self._dispatch(polling.RefreshNow())
+        return self._dispatch(polling.RefreshNow(self._fetcher.refusal(self._clock())))
 
     def set_window_visible(self, visible: bool) -> None:
         if visible:
@@ -260,15 +264,24 @@ class Poller:
         try:
             snapshot = self._fetcher.fetch()
             assert snapshot is not None  # no spacing asked for
-            event = polling.FetchOk(snapshot, *self._trends(snapshot))
+            event = polling.FetchOk(snapshot, *self._trends(snapshot), self._rng.random(),
+                                    self._not_before())
         except PulseError as exc:
             log.info("fetch failed: %s", exc)
-            event = polling.FetchFailed(exc, self._rng.random())
+            event = polling.FetchFailed(exc, self._rng.random(), self._not_before())
         except Exception as exc:
             log.exception("unexpected error while fetching usage")
             event = polling.FetchFailed(PulseError(f"unexpected error: {exc.__class__.__name__}"),
                                         self._rng.random())
         self._post(lambda: self._deliver(event))
+
+    def _not_before(self) -> datetime | None:
+        # Plan the next poll where the shared budget has room, instead of being turned away.
+        try:
+            return self._fetcher.next_allowed(self._clock())
+        except Exception:  # a hint only: the gate still decides at the next request
+            log.warning("could not read the request record", exc_info=True)
+            return None
 
     def _deliver(self, event: polling.Event) -> None:
         self._dispatch(event)

@@ -4,7 +4,7 @@ The form is described once (`FIELDS`) and read back with `read_form`, which turn
 into config values through `config.check` — the loader's own validation, so the window accepts
 exactly what config.json accepts and says what is allowed in the loader's words. A field whose key
 config.py does not know (yet) is left out, so a setting added there later appears here by adding
-one line to `FIELDS` (the request budget, `max_requests_per_hour`, has its line already).
+one line to `FIELDS`.
 
 The window (`PreferencesWindow`) has the Deep Dive's look: the same header, dark card colours and
 orange accent. Save (Return) applies every change at once through `on_save`, which answers with an
@@ -71,9 +71,9 @@ FIELDS: tuple[Field, ...] = (
     Field("poll_interval_seconds", "Check every (seconds)", "number", "Updates",
           f"How often to ask Anthropic for your usage: {config_mod.MIN_POLL_INTERVAL_S} to "
           f"{config_mod.MAX_POLL_INTERVAL_S} seconds"),
-    # Added by the request-budget work (issue 18); shown as soon as config.py knows the key.
     Field("max_requests_per_hour", "Request budget (per hour)", "number", "Updates",
-          "Most usage requests an hour, for the tray and every command together"),
+          "Most usage requests an hour, tray and commands together: 1 to "
+          f"{config_mod.MAX_REQUESTS_PER_HOUR}"),
     Field("login_source", "Data source", "choice", "Updates",
           "Whose login and numbers to use",
           choices=(("pulse", "Claude Pulse"), ("claude-code", "Claude Code"))),
