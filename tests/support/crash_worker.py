@@ -36,7 +36,7 @@ def main(home_dir: str) -> int:
         current = store.load()
         assert current is not None
         store.save(current)
-        config_mod.update(home.config, poll_interval_seconds=30 + n % 600)
+        config_mod.update(home.config, poll_interval_seconds=60 + n % 600)
         now = datetime.now(timezone.utc)
         usage = Usage(Window(float(n % 100), now + timedelta(hours=2)),
                       Window(float(n % 97), now + timedelta(days=2)))
