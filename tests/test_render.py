@@ -15,7 +15,6 @@ from claude_pulse.core.gauge import (
     BLUE,
     CARD,
     GREEN,
-    GREY,
     LEVEL_COLORS,
     ORANGE,
     RED,
@@ -233,67 +232,12 @@ def ink(icon: Image.Image) -> list[tuple[int, int, int]]:
     ]
 
 
-def dominant(icon: Image.Image) -> tuple[int, int, int]:
-    found = ink(icon)
-    return max(set(found), key=found.count)
-
-
 def tray(percent: float | None, phase: Phase = Phase.OK) -> TrayView:
     snap = snapshot(percent) if percent is not None or phase is Phase.OK else None
     return tray_view(AppStatus(phase, snap), NOW)
 
 
-@pytest.mark.parametrize("size", [pytest.param(s, id=f"{s}px") for s in (16, 24, 32, 64)])
-def test_tray_icon_levels_have_different_colours(size: int) -> None:
-    colours = {}
-    for percent, level in ((42.0, Level.NORMAL), (85.0, Level.WARNING), (92.0, Level.HIGH),
-                           (97.0, Level.CRITICAL)):
-        icon = render_tray_icon(tray(percent), size)
-        assert (icon.mode, icon.size) == ("RGBA", (size, size))
-        colours[level] = dominant(icon)
-        assert near(colours[level], LEVEL_COLORS[level], 12)
-    assert len(set(colours.values())) == 4
-
-
-@pytest.mark.parametrize("size", [pytest.param(s, id=f"{s}px") for s in (16, 24, 32)])
-def test_tray_digits_fill_the_icon(size: int) -> None:
-    icon = render_tray_icon(tray(88.0), size)
-    box = Image.frombytes("L", icon.size, bytes(
-        255 if p[3] == 255 and max(p[:3]) > 110 else 0 for _, _, p in pixels(icon)
-    )).getbbox()
-    assert box is not None
-    left, top, right, bottom = box
-    assert bottom - top >= size * 0.75  # tall digits, not a tiny label
-    assert right - left >= size * 0.7
-    assert len(ink(icon)) > size * size * 0.2
-
-
-@pytest.mark.parametrize(
-    "view",
-    [
-        pytest.param(tray(42.0, Phase.OFFLINE), id="offline-stale"),
-        pytest.param(tray(97.0, Phase.RATE_LIMITED), id="rate-limited-stale"),
-        pytest.param(tray(None, Phase.SIGNED_OUT), id="signed-out"),
-    ],
-)
-@pytest.mark.parametrize("size", [pytest.param(s, id=f"{s}px") for s in (16, 24, 32)])
-def test_tray_icon_greyed(view: TrayView, size: int) -> None:
-    icon = render_tray_icon(view, size)
-    assert ink(icon), "the greyed icon still shows its text"
-    assert near(dominant(icon), GREY, 12)
-
-
-def test_tray_icon_over_100_and_unknown_render() -> None:
-    full = render_tray_icon(tray(104.0), 16)
-    assert near(dominant(full), LEVEL_COLORS[Level.CRITICAL], 12)
-    unknown = render_tray_icon(tray(None, Phase.LOADING), 16)
-    assert 0 < len(ink(unknown)) < len(ink(full))  # a dash, not digits
-
-
-def test_tray_icon_corners_are_transparent() -> None:
-    alpha = render_tray_icon(tray(42.0), 32).getchannel("A")
-    assert alpha.getpixel((0, 0)) == alpha.getpixel((31, 31)) == 0  # rounded
-    assert alpha.getpixel((16, 1)) == 255
+# The icon's own pixel tests are in test_tray_icon.py.
 
 
 # --- header, banner, limits, card -------------------------------------------------------------

@@ -397,10 +397,10 @@ def test_extra_usage(extra: ExtraUsage | None, text: str | None) -> None:
             AppStatus(Phase.OK, make_snapshot(99.9)), "99", Level.CRITICAL, False, id="99.9"
         ),
         pytest.param(
-            AppStatus(Phase.OK, make_snapshot(104.0)), "100", Level.CRITICAL, False, id="over-100"
+            AppStatus(Phase.OK, make_snapshot(104.0)), "104", Level.CRITICAL, False, id="over-100"
         ),
         pytest.param(AppStatus(Phase.OFFLINE, STALE), "42", Level.NORMAL, True, id="offline"),
-        pytest.param(AppStatus(Phase.REAUTH, STALE), "42", Level.NORMAL, True, id="reauth"),
+        pytest.param(AppStatus(Phase.REAUTH, STALE), "!", Level.NORMAL, True, id="reauth"),
         pytest.param(AppStatus(Phase.SIGNED_OUT), "!", Level.NORMAL, True, id="signed-out"),
         pytest.param(AppStatus(Phase.LOGIN_FAILED), "!", Level.NORMAL, True, id="login-failed"),
         pytest.param(AppStatus(Phase.LOADING), "–", Level.NORMAL, True, id="loading"),
@@ -412,6 +412,44 @@ def test_extra_usage(extra: ExtraUsage | None, text: str | None) -> None:
 def test_tray_icon_text(status: AppStatus, text: str, level: Level, greyed: bool) -> None:
     view = tray_view(status, NOW)
     assert (view.text, view.level, view.greyed) == (text, level, greyed)
+    # "!" is the one mark of "you must act": never shown for states that only wait.
+    assert view.needs_action == (text == "!")
+
+
+def test_tray_view_carries_the_week_for_the_icons_bar() -> None:
+    view = tray_view(AppStatus(Phase.OK, make_snapshot(42.0, 83.0)), NOW)
+    assert view.week_fraction == pytest.approx(0.83)
+    assert view.week_level is Level.WARNING
+    assert view.week_elapsed == pytest.approx(1 - WEEK_LEFT / timedelta(days=7))
+    unknown = tray_view(AppStatus(Phase.OK, make_snapshot(42.0, None)), NOW)
+    assert (unknown.week_fraction, unknown.week_elapsed) == (None, None)
+    passed = tray_view(AppStatus(Phase.OK, make_snapshot(week_left=timedelta(minutes=-1))), NOW)
+    assert passed.week_fraction is None  # last week's number is not this week's
+
+
+@pytest.mark.parametrize(
+    ("status", "lines"),
+    [
+        pytest.param(AppStatus(Phase.OK, make_snapshot()),
+                     ("Session 42% · resets 14:13", "Week 68% · over budget"), id="ok"),
+        pytest.param(AppStatus(Phase.OK, make_snapshot(104.0, 30.0)),
+                     ("Session 104% · resets 14:13", "Week 30% · on track"), id="over-100"),
+        pytest.param(AppStatus(Phase.OFFLINE, STALE),
+                     ("Session 42% · resets 14:13", "Week 68% · over budget",
+                      "Offline · numbers from 12 min ago"), id="offline"),
+        pytest.param(AppStatus(Phase.OK, make_snapshot(session_left=timedelta(minutes=-5))),
+                     ("Session reset at 11:55", "Week 68% · over budget"), id="reset-passed"),
+        pytest.param(AppStatus(Phase.OK, make_snapshot(week_left=None)),
+                     ("Session 42% · resets 14:13", "Week 68%"), id="week-reset-unknown"),
+        pytest.param(AppStatus(Phase.SIGNED_OUT), ("Not signed in",), id="signed-out"),
+        pytest.param(AppStatus(Phase.REAUTH, STALE),
+                     ("Session 42% · resets 14:13", "Week 68% · over budget",
+                      "Log in again · numbers from 12 min ago"), id="reauth"),
+    ],
+)
+def test_tray_menu_lines(status: AppStatus, lines: tuple[str, ...]) -> None:
+    """The first menu lines, for trays with no tooltip (XEmbed, AppIndicator)."""
+    assert tray_view(status, NOW, tz=UTC).menu_lines == lines
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -135,11 +136,16 @@ class DeepDiveView:
 
 @dataclass(frozen=True)
 class TrayView:
-    text: str  # "42", "100", "!" (needs you), "–" (unknown)
+    text: str  # "42", "104" (as the server sent it), "!" (needs you), "–" (unknown)
     level: Level
     greyed: bool
-    fraction: float | None  # session utilization / 100, for a ring
+    fraction: float | None  # session utilization / 100
     tooltip_lines: tuple[str, ...]
+    week_fraction: float | None = None  # weekly utilization / 100, may exceed 1; None: unknown
+    week_level: Level = Level.NORMAL
+    week_elapsed: float | None = None  # 0-1 of the week gone; None: unknown
+    needs_action: bool = False  # log in (again): the user must act, not just wait
+    menu_lines: tuple[str, ...] = ()  # the first menu lines, for trays without tooltips
 
     @property
     def tooltip(self) -> str:
@@ -341,54 +347,97 @@ _TRAY_NOTES = {
     Phase.SERVER_ERROR: "Server error",
 }
 _NEEDS_USER = frozenset({Phase.SIGNED_OUT, Phase.LOGIN_FAILED, Phase.REAUTH})
+# Three digits fill a 16 px icon; a value past this is shown as the cap (never seen so far).
+_MAX_TRAY_NUMBER = 999
 
 
 def tray_view(status: AppStatus, now: datetime, *, tz: tzinfo | None = None,
               hour24: bool = True) -> TrayView:
-    """The tray icon and its tooltip."""
+    """The tray icon, its tooltip and the menu's first lines."""
     snap = status.snapshot
     session = snap.usage.session if snap else None
+    weekly = snap.usage.weekly if snap else None
     used = _current(session, now) if session else None
+    week = _current(weekly, now) if weekly else None
+    needs_action = status.phase in _NEEDS_USER
     greyed = status.phase is not Phase.OK or used is None
-    if used is not None:
-        text = str(min(100, max(0, math.floor(used))))
-    elif status.phase in _NEEDS_USER:
-        text = "!"
+    if needs_action:
+        text = "!"  # not the grey number of "offline": there is something to do
+    elif used is not None:
+        text = str(min(_MAX_TRAY_NUMBER, max(0, math.floor(used))))
     else:
         text = DASH
 
+    note = _TRAY_NOTES.get(status.phase)
+    if note and snap is not None and status.is_stale:
+        note += f" · numbers from {age(now - snap.fetched_at)}"
     lines = ["Claude Pulse"]
-    for name, window in (("Session", session), ("Weekly", snap.usage.weekly if snap else None)):
+    for name, window in (("Session", session), ("Weekly", weekly)):
         line = _tooltip_line(name, window, now, tz, hour24)
         if line:
             lines.append(line)
-    note = _TRAY_NOTES.get(status.phase)
+    menu = [line for line in (_menu_session_line(session, now, tz, hour24),
+                              _menu_week_line(weekly, now, tz, hour24)) if line]
     if note:
-        if snap is not None and status.is_stale:
-            note += f" · numbers from {age(now - snap.fetched_at)}"
         lines.append(note)
+        menu.append(note)
+    week_elapsed = elapsed_percent(weekly.resets_at, WEEK_WINDOW, now) if weekly else None
     return TrayView(
         text=text,
         level=level_for(used),
         greyed=greyed,
         fraction=None if used is None else max(0.0, used) / 100,
         tooltip_lines=clip_tooltip(lines),
+        week_fraction=None if week is None else max(0.0, week) / 100,
+        week_level=level_for(week),
+        week_elapsed=None if week_elapsed is None or week is None else week_elapsed / 100,
+        needs_action=needs_action,
+        menu_lines=tuple(menu),
     )
+
+
+def _window_line(name: str, window: Window | None, now: datetime, tz: tzinfo | None,
+                 hour24: bool, details: Callable[[Window], list[str]]) -> str | None:
+    """"<name> 42% · <details>"; "<name> reset at 14:05" once it passed; None when unknown."""
+    state = window_state(window, now)
+    if window is None or state is WindowState.UNKNOWN:
+        return None
+    if state is WindowState.RESET_PASSED:
+        return f"{name} {resets_phrase(window, now, tz, hour24=hour24)}"
+    return " · ".join([f"{name} {percent(window.utilization)}", *details(window)])
+
+
+def _menu_session_line(window: Window | None, now: datetime, tz: tzinfo | None,
+                       hour24: bool) -> str | None:
+    """"Session 42% · resets 14:05" (a clock time: a menu is read once, not watched)."""
+    def details(w: Window) -> list[str]:
+        return [] if w.resets_at is None else [f"resets {_clock(w.resets_at, now, tz, hour24)}"]
+
+    return _window_line("Session", window, now, tz, hour24, details)
+
+
+def _menu_week_line(window: Window | None, now: datetime, tz: tzinfo | None,
+                    hour24: bool) -> str | None:
+    """"Week 68% · on track", "Week 71% · over budget"."""
+    def details(w: Window) -> list[str]:
+        elapsed = elapsed_percent(w.resets_at, WEEK_WINDOW, now)
+        if elapsed is None:
+            return [] if w.resets_at is None else \
+                [f"resets {_clock(w.resets_at, now, tz, hour24)}"]
+        return [(OVER_BUDGET if is_over_budget(w.utilization, elapsed) else ON_TRACK).lower()]
+
+    return _window_line("Week", window, now, tz, hour24, details)
 
 
 def _tooltip_line(name: str, window: Window | None, now: datetime, tz: tzinfo | None,
                   hour24: bool) -> str | None:
     """"Session 42% · resets in 2h 13m", "Weekly 68% · resets in 3d 4h · Over budget",
     "Session reset at 14:05"."""
-    state = window_state(window, now)
-    if window is None or state is WindowState.UNKNOWN:
-        return None
-    if state is WindowState.RESET_PASSED:
-        return f"{name} {resets_phrase(window, now, tz, hour24=hour24)}"
-    line = f"{name} {percent(window.utilization)}"
-    if window.resets_at is not None:
-        line += f" · {resets_phrase(window, now, tz, hour24=hour24)}"
-    if name == "Weekly" and is_over_budget(window.utilization,
-                                           elapsed_percent(window.resets_at, WEEK_WINDOW, now)):
-        line += f" · {OVER_BUDGET}"
-    return line
+    def details(w: Window) -> list[str]:
+        parts = [] if w.resets_at is None else [resets_phrase(w, now, tz, hour24=hour24)]
+        if name == "Weekly" and is_over_budget(w.utilization,
+                                               elapsed_percent(w.resets_at, WEEK_WINDOW, now)):
+            parts.append(OVER_BUDGET)
+        return parts
+
+    return _window_line(name, window, now, tz, hour24, details)
