@@ -185,6 +185,7 @@ def test_a_status_goes_to_the_tray_and_the_window(scene: Scene) -> None:
     view = scene.controller.tray_view()
     assert isinstance(view, TrayView) and view.text == "42"
     assert scene.controller.icon()(24) == ("42", 24)
+    assert scene.controller.menu_lines()[0].startswith("Session 42% · resets ")
 
 
 def test_the_alerts_toggle_saves_and_every_part_shows_the_setting(scene: Scene) -> None:

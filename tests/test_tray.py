@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 
-from claude_pulse.ui.tray import MenuEntry, Tray, build_tk_menu, icon_size_for
+from claude_pulse.ui.tray import MenuEntry, Tray, build_tk_menu, has_tooltip, icon_size_for
 from support.fixtures_display import DockedIcon, click, docked_icons, icon_pixels
 from support.helpers import wait_until
 
@@ -223,6 +223,72 @@ def test_the_tk_menu_has_the_entries_and_fresh_check_marks(display: str) -> None
         assert ran == ["quit", "open"]
     finally:
         root.destroy()
+
+
+@pytest.mark.gui
+def test_the_tk_menu_opens_with_the_numbers_read_at_each_post(display: str) -> None:
+    """XEmbed trays have no tooltip: the menu's first lines carry the numbers, always fresh."""
+    root = tk.Tk()
+    root.withdraw()
+    lines = ["Session 42% · resets 14:05", "Week 68% · on track"]
+    ran: list[str] = []
+    try:
+        menu = build_tk_menu(root, [
+            MenuEntry("Open Deep Dive", lambda: ran.append("open"), default=True),
+            MenuEntry("Quit", lambda: ran.append("quit"), separator_before=True),
+        ], info=lambda: list(lines))
+
+        def rows() -> list[tuple[str, str, str]]:
+            return [(str(menu.type(i)),
+                     str(menu.entrycget(i, "label")) if menu.type(i) != "separator" else "",
+                     str(menu.entrycget(i, "state")) if menu.type(i) != "separator" else "")
+                    for i in range(int(menu.index("end")) + 1)]
+
+        assert rows() == [("command", "Session 42% · resets 14:05", "disabled"),
+                          ("command", "Week 68% · on track", "disabled"),
+                          ("separator", "", ""),
+                          ("command", "Open Deep Dive", "normal"),
+                          ("separator", "", ""),
+                          ("command", "Quit", "normal")]
+        lines[:] = ["Session 104% · resets 14:05", "Week 99% · over budget",
+                    "Offline · numbers from 12 min ago"]
+        root.tk.eval(str(menu.cget("postcommand")))  # what posting the menu runs
+        assert [r[1] for r in rows()[:4]] == [*lines, ""]
+        assert rows()[4][1] == "Open Deep Dive"
+        lines[:] = []
+        root.tk.eval(str(menu.cget("postcommand")))
+        assert rows()[0][1] == "Open Deep Dive"  # nothing to say: no empty rows
+        # Readable, not the faint grey of a disabled action.
+        assert str(menu.cget("disabledforeground")).lower() == "#d8d8d8"
+    finally:
+        root.destroy()
+
+
+@pytest.mark.gui
+@pytest.mark.tray
+def test_a_native_menu_without_tooltips_opens_with_the_numbers(
+    tray_display: str, monkeypatch: pytest.MonkeyPatch, recorder: Recorder
+) -> None:
+    monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
+    lines = ["Session 42% · resets 14:05", "Week 68% · on track"]
+    tray = Tray(post=recorder, entries=[MenuEntry("Quit", lambda: None)],
+                info=lambda: list(lines))
+    try:
+        dock(tray, tray_display, disc(ORANGE), "Claude Pulse")
+        assert not has_tooltip(tray.backend)
+        items = list(tray._icon.menu.items)
+        shown = [str(item.text) for item in items if item.visible]
+        assert shown == [*lines, "- - - -", "Quit"]
+        assert not any(item.enabled for item in items[:2])
+        lines.append("Offline · numbers from 12 min ago")
+        assert [str(item.text) for item in items if item.visible][:3] == lines
+    finally:
+        tray.stop()
+
+
+def test_which_trays_have_tooltips() -> None:
+    assert [b for b in ("win32", "darwin", "gtk", "appindicator", "xorg") if has_tooltip(b)] \
+        == ["win32", "darwin", "gtk"]
 
 
 @pytest.mark.parametrize(("backend", "size"), [

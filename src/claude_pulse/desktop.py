@@ -165,6 +165,11 @@ class DesktopController:
     def icon(self) -> Callable[[int], Any]:
         return self._icon_renderer(self.tray_view())
 
+    def menu_lines(self) -> tuple[str, ...]:
+        """The numbers the menu opens with where the tray has no tooltip. Any thread: it only
+        reads the status and settings the UI thread last set."""
+        return self.tray_view().menu_lines
+
     def on_status(self, status: AppStatus) -> None:
         """The poller's every new state, to the tray icon and the window."""
         self._status = status

@@ -38,17 +38,23 @@ from PIL import Image
 if TYPE_CHECKING:
     import tkinter as tk
 
-__all__ = ["MenuEntry", "Tray", "build_tk_menu", "icon_size_for"]
+__all__ = ["MenuEntry", "Tray", "build_tk_menu", "has_tooltip", "icon_size_for"]
 
 log = logging.getLogger(__name__)
 
 Post = Callable[[Callable[[], None]], None]
+# The lines that open the menu where the tray shows no tooltip ("Session 42% · resets 14:05").
+InfoLines = Callable[[], Sequence[str]]
 # Renders the icon for the current state at a square pixel size (RGBA).
 Renderer = Callable[[int], Image.Image]
 
 # Windows' NOTIFYICONDATA.szTip holds 128 UTF-16 units including the terminator.
 _MAX_TOOLTIP = 127
 _JOIN_TIMEOUT_S = 3.0
+# Info lines a native menu has room for (its items are made once; unused ones are hidden).
+_INFO_SLOTS = 4
+# XEmbed trays have no tooltip at all; AppIndicator (StatusNotifierItem) hosts ignore its title.
+_NO_TOOLTIP = frozenset({"xorg", "appindicator"})
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,11 @@ class MenuEntry:
     checked: Callable[[], bool] | None = None
     default: bool = False
     separator_before: bool = False
+
+
+def has_tooltip(backend: str) -> bool:
+    """Whether the backend's tray shows the icon's title on hover."""
+    return backend not in _NO_TOOLTIP
 
 
 def icon_size_for(backend: str) -> int:
@@ -81,12 +92,16 @@ class Tray:
         entries: Sequence[MenuEntry],
         on_context_menu: Callable[[int, int, int], None] | None = None,
         on_session_end: Callable[[], None] | None = None,
+        info: InfoLines | None = None,
         name: str = "claude-pulse",
     ) -> None:
         """`on_session_end` runs on the main thread when Windows ends the session (logoff,
-        shutdown); the app quits there (ui/tray_win32.py)."""
+        shutdown); the app quits there (ui/tray_win32.py). `info` gives the lines a native menu
+        starts with on a backend without tooltips (read on the tray thread: it must only read
+        values the main thread has set)."""
         self._post = post
         self._entries = tuple(entries)
+        self._info = info
         self._on_context_menu = on_context_menu
         self._on_session_end = on_session_end
         self._stopping = threading.Event()
@@ -151,6 +166,8 @@ class Tray:
         except Exception:
             # A tray host that went away must not take the app down; the window still works.
             log.warning("could not update the tray icon", exc_info=True)
+        if self._info is not None and not has_tooltip(self.backend):
+            self.refresh_menu()  # the numbers in the menu's first lines
 
     def refresh_menu(self) -> None:
         """Re-read the check marks (after a toggle changed them on the main thread)."""
@@ -182,6 +199,11 @@ class Tray:
 
     def _pystray_items(self, pystray: Any) -> list[Any]:
         items: list[Any] = []
+        if self._info is not None and not has_tooltip(self.backend):
+            for slot in range(_INFO_SLOTS):
+                items.append(pystray.MenuItem(self._info_text(slot), None, enabled=False,
+                                              visible=self._info_visible(slot)))
+            items.append(pystray.Menu.SEPARATOR)
         for index, entry in enumerate(self._entries):
             if entry.separator_before:
                 items.append(pystray.Menu.SEPARATOR)
@@ -211,8 +233,23 @@ class Tray:
 
         return checked
 
+    def _info_lines(self) -> Sequence[str]:
+        info = self._info
+        return () if info is None else info()[:_INFO_SLOTS]
+
+    def _info_text(self, slot: int) -> Callable[[Any], str]:
+        def text(_item: Any) -> str:
+            lines = self._info_lines()
+            return lines[slot] if slot < len(lines) else ""
+
+        return text
+
+    def _info_visible(self, slot: int) -> Callable[[Any], bool]:
+        return lambda _item: slot < len(self._info_lines())
+
     def _forget(self) -> None:
         self._entries = ()
+        self._info = None
         self._post = _drop
         self._on_context_menu = None
         self._on_session_end = None
@@ -252,12 +289,16 @@ def _latin1(title: str) -> str:
     return title.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
 
 
-def build_tk_menu(parent: tk.Misc, entries: Sequence[MenuEntry]) -> tk.Menu:
-    """The same menu as a Tk popup (xorg). Check marks are re-read each time it is posted."""
+def build_tk_menu(parent: tk.Misc, entries: Sequence[MenuEntry],
+                  info: InfoLines | None = None) -> tk.Menu:
+    """The same menu as a Tk popup (xorg), opening with the `info` lines (the numbers, as the
+    XEmbed tray has no tooltip). Lines and check marks are re-read each time it is posted."""
     import tkinter as tk
 
     menu = tk.Menu(parent, tearoff=False, bg="#262626", fg="#f0f0f0",
                    activebackground="#D97757", activeforeground="#ffffff",
+                   # info lines are disabled (not actions) but must stay readable
+                   disabledforeground="#d8d8d8",
                    selectcolor="#f0f0f0", relief="flat", borderwidth=1)
     variables: list[tuple[tk.BooleanVar, Callable[[], bool]]] = []
     for entry in entries:
@@ -272,10 +313,23 @@ def build_tk_menu(parent: tk.Misc, entries: Sequence[MenuEntry]) -> tk.Menu:
                                  command=entry.action, **style)
         else:
             menu.add_command(label=entry.label, command=entry.action, **style)
+    shown = 0  # info rows at the top now, with their separator
 
     def sync() -> None:
+        nonlocal shown
+        if info is not None:
+            if shown:
+                menu.delete(0, shown - 1)
+            lines = list(info())
+            for row, line in enumerate(lines):
+                menu.insert_command(row, label=line, state="disabled")
+            if lines:
+                menu.insert_separator(len(lines))
+            shown = len(lines) + 1 if lines else 0
+            log.debug("tray menu lines: %s", " | ".join(lines))
         for var, checked in variables:
             var.set(checked())
 
+    sync()
     menu.configure(postcommand=sync)
     return menu
