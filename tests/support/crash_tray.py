@@ -1,11 +1,11 @@
 """A tray app without the GUI, for tests/test_concurrency.py: the real Poller on a real timer.
 
-    CLAUDE_PULSE_HOME=... python tests/support/crash_tray.py SECONDS
+    CLAUDE_PULSE_HOME=... python tests/support/crash_tray.py MAX_SECONDS
 
 Builds `Services.from_environment()` as the tray app does, runs the `Poller` with a threading
 scheduler whose callbacks run on this (the "UI") thread, presses "Refresh now" every second like
 an impatient user, and prints one JSON line per status change: {"phase", "message"}. Exits 0
-after SECONDS.
+when its stdin closes (the test decides how long the run lasts) or after MAX_SECONDS.
 """
 
 from __future__ import annotations
@@ -44,12 +44,15 @@ def show(status: AppStatus) -> None:
 
 def main(seconds: float) -> int:
     ui: queue.Queue[Callable[[], None]] = queue.Queue()
+    stopped = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), stopped.set(), ui.put(lambda: None)),
+                     daemon=True).start()
     services = Services.from_environment(command="tray", notifier=QuietNotifier())
     poller = services.poller(scheduler=ThreadScheduler(ui.put), post=ui.put, on_status=show)
     poller.start()
     deadline = time.monotonic() + seconds
     next_press = time.monotonic() + 1.0
-    while (now := time.monotonic()) < deadline:
+    while (now := time.monotonic()) < deadline and not stopped.is_set():
         if now >= next_press:
             poller.refresh_now()
             next_press = now + 1.0
