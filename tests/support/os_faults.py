@@ -77,12 +77,14 @@ def _target_name(path: Any) -> str:
 
 
 _FD_NAMES: dict[int, str] = {}
+# Taken before install() patches builtins.open: the fault log must never hit a fault itself.
+_REAL_OPEN = builtins.open
 
 
 def _note(line: str) -> None:
     target = os.environ.get("PULSE_OS_FAULTS_LOG")
     if target:
-        with open(target, "a", encoding="utf-8") as fh:  # the real open: not patched below
+        with _REAL_OPEN(target, "a", encoding="utf-8") as fh:
             fh.write(line + "\n")
 
 
