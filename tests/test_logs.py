@@ -277,3 +277,75 @@ def test_unwritable_log_folder_does_not_stop_the_app(tmp_path: Path) -> None:
     blocker.write_text("a file where the folder should be")
     configure(blocker, console=False)
     assert _ours() == []
+
+
+# --- a log file that is not ours to write (issue 16 items 4, 6; issue 13 item 7) -------------
+
+
+def _file_handler() -> logging.handlers.RotatingFileHandler:
+    return next(h for h in _ours() if isinstance(h, logging.handlers.RotatingFileHandler))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks and O_NOFOLLOW")
+def test_a_planted_symlink_is_not_followed(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "claude-pulse.log").symlink_to(victim)
+    configure(tmp_path / "logs")
+    logging.getLogger("claude_pulse.test").warning("first")
+    logging.getLogger("claude_pulse.test").warning("second")
+    assert victim.read_text() == "precious\n"
+    err = capsys.readouterr().err
+    assert "Logging error" not in err and "Traceback" not in err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("claude-pulse: cannot write the log ") and "going on without it" in line
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_at_the_log_never_blocks(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    os.mkfifo(tmp_path / "claude-pulse.log")
+    configure(tmp_path, console=False)
+    logging.getLogger("claude_pulse.test").warning("would block without O_NONBLOCK")
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "FIFO" in line
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (ENOSPC on write)")
+def test_disk_full_is_one_line_not_a_logging_error_block(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    configure(tmp_path, console=False)
+    handler = _file_handler()
+    # A real ENOSPC from write(2): /dev/full fails every write that way.
+    handler.stream = open("/dev/full", "a", encoding="utf-8")  # noqa: SIM115
+    for i in range(3):
+        logging.getLogger("claude_pulse.test").warning("record %d", i)
+    err = capsys.readouterr().err
+    assert "Logging error" not in err and "Traceback" not in err
+    (line,) = err.strip().splitlines()
+    assert "No space left on device" in line
+
+
+def test_log_file_opens_in_binary_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows' os.open is text mode unless O_BINARY is given: under TextIOWrapper's own
+    newline translation every line ended \\r\\r\\n. Simulated here by giving O_BINARY the value
+    it has on Windows and recording the flags (the real check: test_on_windows)."""
+    from claude_pulse import atomic
+
+    o_binary = 0x8000
+    seen: list[int] = []
+    real_open = os.open
+
+    def recording_open(path: object, flags: int, *args: object) -> int:
+        seen.append(flags)
+        return real_open(path, flags & ~o_binary, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(atomic, "_O_BINARY", o_binary)
+    monkeypatch.setattr(os, "open", recording_open)
+    configure(tmp_path, console=False)
+    logging.getLogger("claude_pulse.test").warning("line one")
+    monkeypatch.undo()
+    assert seen and all(flags & o_binary for flags in seen)
+    assert (tmp_path / "claude-pulse.log").read_bytes().endswith(b"line one\n")

@@ -149,3 +149,18 @@ def test_pythonw_has_no_console_and_logs_a_failed_start(tmp_path: Path, pulse_ho
     assert seen["streams"] == [True, True]  # what the no-console start-up is built for
     assert seen["console"] is False
     assert isinstance(seen["allow"], bool)  # the typed call works (it may be refused)
+
+
+def test_log_lines_end_in_crlf_not_cr_cr_lf(tmp_path: Path) -> None:
+    """The log's descriptor is opened O_BINARY: only the text layer turns \\n into \\r\\n."""
+    from claude_pulse.platform.logs import configure
+
+    configure(tmp_path, console=False)
+    try:
+        logging.getLogger("claude_pulse.test").warning("one")
+        logging.getLogger("claude_pulse.test").warning("two")
+    finally:
+        configure(None, console=False)  # closes our file handler
+    data = (tmp_path / "claude-pulse.log").read_bytes()
+    assert b"\r\r\n" not in data
+    assert data.endswith(b"two\r\n") and data.count(b"\r\n") == 2

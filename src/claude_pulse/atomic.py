@@ -13,8 +13,9 @@ credentials) keeps its complete temp file under a `.pending` name instead of del
 `finish_interrupted_write` adopts it at the next load: a rotated refresh token is never lost to a
 scanner.
 
-Reads open the file non-blocking and refuse anything that is not a regular file
-(`NotRegularFile`): a FIFO or a device at a state file would otherwise hang every command.
+Every state file and the log are opened by `open_regular`: non-blocking, and refusing anything
+that is not a regular file (`NotRegularFile`), since a FIFO or a device at a state file would
+otherwise hang every command. Writes rename over whatever is there, so a cache heals.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import errno
 import json
 import os
 import stat
+import sys
 import time
 from collections.abc import Callable
 from functools import partial
@@ -38,6 +40,7 @@ __all__ = [
     "finish_interrupted_write",
     "is_sharing_violation",
     "leftover_temp_files",
+    "open_regular",
     "read_bytes",
     "read_json",
     "retry_sharing_violations",
@@ -63,6 +66,7 @@ _PENDING_SUFFIX = ".pending"
 _O_BINARY = getattr(os, "O_BINARY", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 class NotRegularFile(OSError):
@@ -121,8 +125,11 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o600, *,
     Raises OSError (the old file is left as it was). With `keep_if_blocked`, a rename that
     Windows keeps refusing raises ReplaceBlocked and leaves the complete data in a `.pending`
     file that the next `finish_interrupted_write(path, …)` adopts.
+
+    A FIFO or a device at `path` is replaced like a file (the rename swaps the name, it never
+    opens the target): reads refuse such a file, so a cache heals at its next write. Callers
+    that must not write over a file they could not read (config.json) check first.
     """
-    _refuse_special(path)
     # A unique name, not a secret: os.urandom avoids importing `secrets` (~5 ms per CLI call).
     tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}{_TMP_SUFFIX}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY | _O_CLOEXEC
@@ -160,15 +167,6 @@ def _keep(tmp: Path) -> Path:
     except OSError:
         return tmp  # adopted like a killed writer's temp file, after ABANDONED_AFTER_S
     return pending
-
-
-def _refuse_special(path: Path) -> None:
-    try:
-        mode = path.stat().st_mode
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    if not stat.S_ISREG(mode):
-        raise NotRegularFile(path, file_kind(mode))
 
 
 def leftover_temp_files(path: Path) -> list[Path]:
@@ -228,18 +226,43 @@ def write_json_atomic(path: Path, value: Any, mode: int = 0o600, *,
     write_atomic(path, text.encode("utf-8"), mode, keep_if_blocked=keep_if_blocked)
 
 
+def open_regular(path: Path, flags: int = os.O_RDONLY, mode: int = 0o600, *,
+                 follow: bool = True) -> int:
+    """`os.open` for a file of the home that never blocks and never opens a special file.
+
+    Opens non-blocking (a FIFO with no writer, or no reader, cannot hang us), in binary mode on
+    Windows (no newline translation under our own), and refuses — closing it at once — anything
+    that is not a regular file, with NotRegularFile. `follow=False` also refuses a symlink at
+    `path` (O_NOFOLLOW, POSIX): a file someone else planted must not redirect our writes.
+    Sharing violations are retried. Returns the descriptor, in blocking mode again.
+    """
+    flags |= _O_NONBLOCK | _O_BINARY | _O_CLOEXEC | (0 if follow else _O_NOFOLLOW)
+    try:
+        fd = retry_sharing_violations(partial(os.open, path, flags, mode))
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # O_WRONLY|O_NONBLOCK on a FIFO nobody reads
+            raise NotRegularFile(path, file_kind(stat.S_IFIFO)) from None
+        raise
+    try:
+        st_mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(st_mode):
+            raise NotRegularFile(path, file_kind(st_mode))
+        if sys.platform != "win32":  # Windows has no O_NONBLOCK to undo
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def read_bytes(path: Path, limit: int = MAX_READ_BYTES) -> bytes:
     """The content of a regular file (at most `limit` bytes), without ever blocking on it.
 
     Raises FileNotFoundError, NotRegularFile, another OSError (sharing violations are retried),
     or ValueError when the file is larger than `limit`.
     """
-    flags = os.O_RDONLY | _O_NONBLOCK | _O_BINARY | _O_CLOEXEC
-    fd = retry_sharing_violations(partial(os.open, path, flags))
+    fd = open_regular(path)
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise NotRegularFile(path, file_kind(mode))
         chunks, size = [], 0
         while chunk := os.read(fd, min(65536, limit + 1 - size)):
             chunks.append(chunk)

@@ -26,6 +26,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from claude_pulse.atomic import open_regular
+
 __all__ = ["BACKUP_COUNT", "MAX_BYTES", "RedactingFilter", "configure", "redact"]
 
 MAX_BYTES = 1_000_000
@@ -111,11 +113,38 @@ class _Ours:
 
 
 class _LogFile(_Ours, logging.handlers.RotatingFileHandler):
-    """A rotating log created 0600 that survives a rotation another process blocks."""
+    """A rotating log created 0600 that survives a rotation another process blocks.
+
+    Opened by `atomic.open_regular`: never through a symlink (O_NOFOLLOW: a planted link must
+    not point our writes at another file), never a FIFO or a device (which would hang), and in
+    binary mode on Windows, where a text-mode descriptor under the text layer's own newline
+    translation wrote every line end as ``\r\r\n``.
+    """
+
+    _complained = False
 
     def _open(self) -> io.TextIOWrapper:
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = open_regular(Path(self.baseFilename), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                          0o600, follow=False)
         return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError:  # the last flush hit the same full disk: what is lost is lost
+            self.stream = None  # type: ignore[assignment]
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """One line on stderr for the first failed write (disk full, a read-only home, a
+        planted link), then silence: never logging's "--- Logging error ---" traceback, and
+        the command goes on without its log."""
+        if self._complained:
+            return
+        self._complained = True
+        exc = sys.exc_info()[1]
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or exc.__class__.__name__
+        _say(f"claude-pulse: cannot write the log {self.baseFilename} ({reason}); "
+             "going on without it.")
 
     def doRollover(self) -> None:
         try:
@@ -128,7 +157,16 @@ class _LogFile(_Ours, logging.handlers.RotatingFileHandler):
 
 
 class _Console(_Ours, logging.StreamHandler):  # type: ignore[type-arg]
-    pass
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass  # stderr itself is what failed (closed, a broken pipe): nowhere left to say so
+
+
+def _say(line: str) -> None:
+    try:
+        if sys.stderr is not None:
+            print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
 
 
 _FORMAT = "%(asctime)s %(levelname)-7s %(process)d %(threadName)s %(name)s: %(message)s"
