@@ -94,6 +94,8 @@ class _Answer:
     body: bytes = b""
     headers: dict[str, str] | None = None
     cut_body: bool = False
+    drip_s: float = 0.0
+    drip_headers: bool = False
 
 
 def _json_answer(status: int, payload: Any, headers: dict[str, str] | None = None) -> _Answer:
@@ -472,7 +474,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         passthrough = reply is None or reply.passthrough
-        self._send(fake._answer(req) if passthrough or reply is None else _answer_from(reply))
+        answer = fake._answer(req) if passthrough or reply is None else _answer_from(reply)
+        if reply is not None and reply.drip_s > 0:
+            answer.drip_s, answer.drip_headers = reply.drip_s, reply.drip_headers
+        self._send(answer)
 
     def _read_request(self) -> RecordedRequest | None:
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -504,12 +509,33 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
-        self.end_headers()
         self.close_connection = True
-        if self.command != "HEAD":
-            # cut_body: promise the whole body, send half, then the connection closes.
-            self.wfile.write(body[: len(body) // 2] if answer.cut_body else body)
+        if self.command == "HEAD":
+            body = b""
+        elif answer.cut_body:  # promise the whole body, send half, then the connection closes
+            body = body[: len(body) // 2]
+        if answer.drip_s > 0:
+            self._drip(answer, body)
+            return
+        self.end_headers()
+        self.wfile.write(body)
         self.wfile.flush()
+
+    def _drip(self, answer: _Answer, body: bytes) -> None:
+        # What end_headers would send at once, kept back here to be dripped.
+        buffered: list[bytes] = getattr(self, "_headers_buffer", [])
+        head = b"".join(buffered) + b"\r\n"
+        buffered.clear()
+        if not answer.drip_headers:
+            self.wfile.write(head)
+            self.wfile.flush()
+            head = b""
+        stopping = self.server.fake._stopping
+        data = head + body
+        for i in range(len(data)):
+            if stopping.wait(answer.drip_s):
+                return
+            self.wfile.write(data[i:i + 1])  # a client that hung up ends this: ConnectionError
 
 
 def _maybe_json(body: bytes) -> Any:

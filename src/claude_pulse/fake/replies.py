@@ -92,7 +92,9 @@ class Reply:
 
     `passthrough=True` means: after `delay`, answer as the endpoint normally would (auth checks
     included). `cut_body=True` sends the headers with the full Content-Length, then half the body,
-    then closes the connection.
+    then closes the connection. `drip_s > 0` sends the answer one byte every `drip_s` seconds:
+    the body only, or with `drip_headers=True` the status line and headers too (the attack a
+    per-read timeout never notices).
     """
 
     status: int = 200
@@ -102,6 +104,8 @@ class Reply:
     delay: float = 0.0
     cut_body: bool = False
     passthrough: bool = False
+    drip_s: float = 0.0
+    drip_headers: bool = False
 
     def payload(self) -> tuple[bytes, dict[str, str]]:
         """The body bytes and the headers to send (Content-Type added for JSON)."""
@@ -180,6 +184,12 @@ class Reply:
     def slow(cls, seconds: float) -> Reply:
         """The endpoint's normal answer, after `seconds`."""
         return cls(200, delay=seconds, passthrough=True)
+
+    @classmethod
+    def drip(cls, every_s: float, *, headers: bool = False) -> Reply:
+        """The endpoint's normal answer, one byte every `every_s` seconds (headers too, if
+        asked): a server that is never silent long enough for a per-read timeout."""
+        return cls(200, passthrough=True, drip_s=every_s, drip_headers=headers)
 
     @classmethod
     def reset(cls, json: Any = None) -> Reply:
