@@ -38,6 +38,9 @@ DESIGN_DEFAULTS = {
     "login_source": "pulse",
     "clock_format": "24h",
     "user_agent": "claude-pulse/0.1.0",
+    # Not in design.md: each request's total deadline (issue 16 item 1).
+    "usage_timeout_seconds": 15,
+    "token_timeout_seconds": 30,
     "authorize_url": "https://claude.ai/oauth/authorize",
     "token_url": "https://platform.claude.com/v1/oauth/token",
     "usage_url": "https://api.anthropic.com/api/oauth/usage",

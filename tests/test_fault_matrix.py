@@ -32,6 +32,7 @@ from typing import Any
 
 import pytest
 
+from claude_pulse.config import DEFAULT_USAGE_TIMEOUT_S
 from claude_pulse.core.http import HttpResponse
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.statusline import format_line
@@ -43,14 +44,13 @@ from claude_pulse.home import Home
 from claude_pulse.oauth.flow import refresh_tokens
 from claude_pulse.services.http import UrllibTransport
 from claude_pulse.services.settings import Settings
-from claude_pulse.services.usage_client import REQUEST_TIMEOUT_S
 from claude_pulse.wiring import Services
 from support.fakes import Clock, FakeScheduler, RecordingNotifier
 
 # The slow-response scenarios cut the usage requests' timeout to this (through the transport
-# seam), so they cost a fraction of a second instead of REQUEST_TIMEOUT_S.
+# seam), so they cost a fraction of a second instead of the default deadline.
 SHORT_TIMEOUT_S = 0.3
-assert SHORT_TIMEOUT_S < REQUEST_TIMEOUT_S
+assert SHORT_TIMEOUT_S < DEFAULT_USAGE_TIMEOUT_S
 
 
 class UsageTimeoutCap:

@@ -20,6 +20,8 @@ from claude_pulse.errors import ConfigError
 
 __all__ = [
     "CLOCK_FORMATS",
+    "DEFAULT_TOKEN_TIMEOUT_S",
+    "DEFAULT_USAGE_TIMEOUT_S",
     "DEFAULT_USER_AGENT",
     "LOGIN_SOURCES",
     "MAX_REQUESTS_PER_HOUR",
@@ -45,6 +47,12 @@ MAX_POLL_INTERVAL_S = 3600
 # The hard ceiling on usage requests in any rolling hour, all processes together (services.gate):
 # 20 stays well under the ~28 measured, with room for a second client on the same account.
 MAX_REQUESTS_PER_HOUR = 120
+# Each request's TOTAL deadline (connect to last byte; services.http). Claude Code allows 5 s for
+# usage and 10 s for profile (protocol.md §3.1, §4.1); ours tolerate a slow link, and the token
+# endpoint gets twice as long because losing a refresh's answer costs more than a poll.
+DEFAULT_USAGE_TIMEOUT_S = 15
+DEFAULT_TOKEN_TIMEOUT_S = 30
+MAX_TIMEOUT_S = 300
 # Where the numbers come from: our own login and polling, or Claude Code's (issue 14).
 LOGIN_SOURCES = ("pulse", "claude-code")
 CLOCK_FORMATS = ("24h", "12h")
@@ -70,6 +78,8 @@ class Config:
     login_source: str = "pulse"
     clock_format: str = "24h"
     user_agent: str = DEFAULT_USER_AGENT
+    usage_timeout_seconds: int = DEFAULT_USAGE_TIMEOUT_S
+    token_timeout_seconds: int = DEFAULT_TOKEN_TIMEOUT_S
     authorize_url: str = "https://claude.ai/oauth/authorize"
     token_url: str = "https://platform.claude.com/v1/oauth/token"  # noqa: S105 - a URL
     usage_url: str = "https://api.anthropic.com/api/oauth/usage"
@@ -214,6 +224,14 @@ _RULES: dict[str, tuple[Callable[[Any], Any], str]] = {
     "user_agent": (
         _header_text,
         "1 to 200 printable ASCII characters (no control characters such as CR or LF)",
+    ),
+    "usage_timeout_seconds": (
+        _int_in(1, MAX_TIMEOUT_S),
+        f"a whole number of seconds from 1 to {MAX_TIMEOUT_S}",
+    ),
+    "token_timeout_seconds": (
+        _int_in(1, MAX_TIMEOUT_S),
+        f"a whole number of seconds from 1 to {MAX_TIMEOUT_S}",
     ),
     "authorize_url": (_url, _URL_ALLOWED),
     "token_url": (_url, _URL_ALLOWED),

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from claude_pulse.config import DEFAULT_USER_AGENT
+from claude_pulse.config import DEFAULT_TOKEN_TIMEOUT_S, DEFAULT_USER_AGENT
 from claude_pulse.core.http import HttpResponse, HttpTransport, parse_retry_after
 from claude_pulse.core.tokens import TokenSet
 from claude_pulse.errors import (
@@ -51,8 +51,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Claude Code gives the token endpoint 15 s (protocol.md §2.2).
-TOKEN_TIMEOUT_S = 15.0
+# The whole request's deadline (config's token_timeout_seconds by default). Claude Code gives the
+# token endpoint 15 s per read (protocol.md §2.2); a total deadline needs more room.
+TOKEN_TIMEOUT_S = float(DEFAULT_TOKEN_TIMEOUT_S)
 # Honest identification; deliberately not `config.user_agent`, which users may set to a
 # `claude-code/…` value for the usage endpoint — that prefix is refused here (protocol.md §5.2).
 _TOKEN_HEADERS = {

@@ -130,8 +130,9 @@ class LoginSession:
         code = check_callback(pending, params)
         self._check_cancelled()
         log.info("login: exchanging the authorization code")
-        tokens = exchange_code(self._transport, self._config().token_url, pending, code,
-                               clock=self._clock)
+        config = self._config()
+        tokens = exchange_code(self._transport, config.token_url, pending, code,
+                               clock=self._clock, timeout=float(config.token_timeout_seconds))
         if tokens.email is None and self._profile is not None:
             tokens = self._with_profile_email(tokens, self._profile)
         self._store.save(tokens)

@@ -35,16 +35,16 @@ from claude_pulse.errors import (
     PulseError,
     ReauthRequired,
 )
-from claude_pulse.oauth.flow import TOKEN_TIMEOUT_S, refresh_tokens
+from claude_pulse.oauth.flow import refresh_tokens
 from claude_pulse.services.credentials import TokenStore
 
-__all__ = ["LOCK_TIMEOUT_S", "TokenManager"]
+__all__ = ["LOCK_MARGIN_S", "TokenManager"]
 
 log = logging.getLogger(__name__)
 
-# Long enough for another process's refresh (one 15 s request) to finish; a holder stuck longer
-# than this is treated like an unreachable server.
-LOCK_TIMEOUT_S = 2 * TOKEN_TIMEOUT_S + 5
+# A refresh holds the lock for one token request, which its total deadline ends; a waiter waits
+# that deadline plus this, then treats the holder like an unreachable server.
+LOCK_MARGIN_S = 5.0
 
 
 class TokenManager:
@@ -56,17 +56,17 @@ class TokenManager:
         *,
         clock: Callable[[], datetime],
         lock_path: Path,
-        timeout: float = TOKEN_TIMEOUT_S,
+        timeout: float | None = None,
     ) -> None:
         self.clock = clock
         self.on_refresh: list[Callable[[], object]] = []
         self._store = store
         self._transport = transport
         self._config = config
-        self._timeout = timeout
+        self._timeout = timeout  # None: the config's token_timeout_seconds, read per refresh
         self._lock_path = lock_path
         self._thread_lock = threading.Lock()
-        self._file_lock = FileLock(str(lock_path), timeout=LOCK_TIMEOUT_S)
+        self._file_lock = FileLock(str(lock_path))
         self._unsaved: TokenSet | None = None
 
     def __repr__(self) -> str:
@@ -142,7 +142,7 @@ class TokenManager:
         try:
             new = refresh_tokens(
                 self._transport, self._config().token_url, tokens, clock=self.clock,
-                timeout=self._timeout,
+                timeout=self._token_timeout(),
             )
         except ReauthRequired:
             # Someone may have logged in again (a new file) while we used the old token.
@@ -192,7 +192,7 @@ class TokenManager:
     def _process_lock(self) -> Iterator[None]:
         try:
             self._lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._file_lock.acquire()
+            self._file_lock.acquire(timeout=self._token_timeout() + LOCK_MARGIN_S)
         except Timeout:
             raise _LockBusy(NetworkError(
                 "Another Claude Pulse process is busy refreshing the login; try again shortly.",
@@ -202,6 +202,9 @@ class TokenManager:
             yield
         finally:
             self._file_lock.release()
+
+    def _token_timeout(self) -> float:
+        return self._timeout or float(self._config().token_timeout_seconds)
 
     def _notify(self) -> None:
         for callback in list(self.on_refresh):

@@ -23,14 +23,9 @@ from claude_pulse.core.usage import Usage, parse_usage
 from claude_pulse.errors import ApiError, BadResponse, RateLimited, ReauthRequired, ServerError
 from claude_pulse.oauth.constants import OAUTH_BETA
 
-__all__ = ["REFUSED_NOT_LOGIN", "REQUEST_TIMEOUT_S", "Profile", "TokenSource", "UsageClient",
-           "plan_label"]
+__all__ = ["REFUSED_NOT_LOGIN", "Profile", "TokenSource", "UsageClient", "plan_label"]
 
 log = logging.getLogger(__name__)
-
-# Per request. Claude Code allows 5 s for usage and 10 s for profile (protocol.md §3.1, §4.1);
-# 10 s for both tolerates a slow link without ever stalling a poll for long.
-REQUEST_TIMEOUT_S = 10.0
 
 # Surfaces that schedule a retry add when ("; retrying at 17:30" in the window's banner).
 REFUSED_NOT_LOGIN = "Anthropic refused the request (HTTP 403, not a login problem)."
@@ -80,12 +75,12 @@ class UsageClient:
         config: ConfigSource,
         tokens: TokenSource,
         *,
-        timeout: float = REQUEST_TIMEOUT_S,
+        timeout: float | None = None,
     ) -> None:
         self._transport = transport
         self._config = config
         self._tokens = tokens
-        self._timeout = timeout
+        self._timeout = timeout  # None: the config's usage_timeout_seconds, read per request
 
     def __repr__(self) -> str:
         return f"UsageClient({self._config().usage_url!r})"
@@ -147,8 +142,9 @@ class UsageClient:
             "Authorization": f"Bearer {token}",
             "anthropic-beta": OAUTH_BETA,
         }
+        timeout = self._timeout or float(self._config().usage_timeout_seconds)
         started = time.monotonic()
-        resp = self._transport.request("GET", url, headers=headers, timeout=self._timeout)
+        resp = self._transport.request("GET", url, headers=headers, timeout=timeout)
         log.debug("GET %s -> HTTP %d in %.2f s", what, resp.status, time.monotonic() - started)
         return resp
 
