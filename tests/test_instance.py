@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import queue
 import socket
@@ -17,7 +19,12 @@ from pathlib import Path
 import pytest
 
 from claude_pulse.home import Home
-from claude_pulse.platform.instance import SingleInstance
+from claude_pulse.platform.instance import (
+    LINE_DEADLINE_S,
+    WARNINGS_PER_MINUTE,
+    RateLimitedLog,
+    SingleInstance,
+)
 
 # The first tray app: takes the instance, prints every message it is sent, waits for stdin.
 _FIRST = """
@@ -246,3 +253,97 @@ def test_idle_listener_uses_no_cpu(home: Home, instances: list[SingleInstance]) 
     before = time.process_time()
     time.sleep(0.5)
     assert time.process_time() - before < 0.05
+
+
+# ---- issue 16 item 8: one bad client cannot block a launch, a flood cannot fill the log ----
+
+_FIRST_LOGGING = """
+import sys
+from pathlib import Path
+from claude_pulse.home import Home
+from claude_pulse.platform.instance import SingleInstance
+from claude_pulse.platform.logs import configure
+
+home = Home(Path(sys.argv[1]))
+configure(home.logs, console=False)
+instance = SingleInstance(home, lambda m: print("got", m, flush=True))
+print("acquired" if instance.acquire() else "busy", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_an_idle_connection_does_not_make_a_second_launch_fail(
+    home: Home, first: tuple[subprocess.Popen[str], Lines], instances: list[SingleInstance]
+) -> None:
+    _proc, lines = first
+    port = json.loads(home.instance_port.read_text("utf-8"))["port"]
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as idle:
+        idle.sendall(b"x")  # a client that starts a line and never finishes it
+        second, _ = _new(home, instances)
+        started = time.monotonic()
+        assert second.notify_running("show") is True
+        assert time.monotonic() - started < 1.0
+        assert lines.next() == "got show"
+
+
+def test_a_dribbling_client_is_cut_at_the_line_deadline(
+    home: Home, instances: list[SingleInstance]
+) -> None:
+    instance, received = _new(home, instances)
+    assert instance.acquire()
+    started = time.monotonic()
+    closed_after = None
+    with socket.create_connection(("127.0.0.1", instance.port or 0), timeout=5) as conn:
+        for _ in range(20):  # a byte every 0.2 s: never silent long enough for a read timeout
+            try:
+                conn.sendall(b"a")
+            except OSError:
+                closed_after = time.monotonic() - started
+                break
+            time.sleep(0.2)
+    assert closed_after is not None, "the listener kept a dribbling client for 4 s"
+    assert closed_after < LINE_DEADLINE_S + 1.0
+    assert received.empty()
+
+
+def test_a_flood_of_connections_leaves_the_log_alone(home: Home) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", _FIRST_LOGGING, str(home.root)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    lines = Lines(proc)
+    try:
+        assert lines.next() == "acquired"
+        log_file = home.logs / "claude-pulse.log"
+        before = log_file.read_bytes() if log_file.exists() else b""
+        port = json.loads(home.instance_port.read_text("utf-8"))["port"]
+        for i in range(300):
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+                conn.sendall(b"not-the-secret show\n" if i % 2 else b"\n")
+                with contextlib.suppress(OSError):
+                    conn.recv(100)
+        second = SingleInstance(home, lambda m: None)
+        assert second.notify_running("show") is True  # still answering
+        assert lines.next() == "got show"
+        warnings = [line for line in log_file.read_text("utf-8").splitlines()
+                    if "single instance" in line]
+        assert 1 <= len(warnings) <= WARNINGS_PER_MINUTE + 1
+        assert log_file.read_bytes().startswith(before)
+        assert not list(home.logs.glob("claude-pulse.log.*"))  # nothing rotated away
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        lines.join()
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                stream.close()
+
+
+def test_rate_limited_log_counts_what_it_drops(caplog: pytest.LogCaptureFixture) -> None:
+    now = [0.0]
+    log = RateLimitedLog(logging.getLogger("test.ratelimit"), 2, 60.0, clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="test.ratelimit"):
+        for i in range(5):
+            log.warning("refused %d", i)
+        now[0] = 61.0
+        log.warning("refused %d", 5)
+    assert [r.getMessage() for r in caplog.records] == [
+        "refused 0", "refused 1", "3 more warnings like these were not logged", "refused 5"]

@@ -8,6 +8,11 @@ and sends one line, ``<secret> <message>\\n``; the first answers ``ok`` and call
 on its listener thread (the GUI must hand the call to its own thread). Other local users cannot
 read the record, so they cannot send anything. CLI commands never take part.
 
+Each connection is served on its own short-lived thread with a total deadline for its line, so
+one idle or dribbling client cannot make a second launch report "did not answer"; at most
+`MAX_CONNECTIONS` are served at once (more are closed at once). Warnings about refused
+connections are rate-limited, so a flood of them cannot rotate the real log away.
+
 On Windows a process may bring its window to the front only if the foreground process allows
 it, so the second copy (which the user just launched, so it may) first calls
 `AllowSetForegroundWindow` for the running copy's pid from the record; without it the window
@@ -33,13 +38,18 @@ from filelock import FileLock, Timeout
 from claude_pulse.atomic import read_json, write_json_atomic
 from claude_pulse.home import Home
 
-__all__ = ["QUIT", "SHOW", "SingleInstance", "allow_foreground"]
+__all__ = ["QUIT", "SHOW", "RateLimitedLog", "SingleInstance", "allow_foreground"]
 
 logger = logging.getLogger(__name__)
 
 SHOW = "show"
 QUIT = "quit"  # from `claude-pulse uninstall`, before it removes the app's files
 NOTIFY_TIMEOUT_S = 2.0
+# A client has this long, in total, to send its line: a real second launch sends it at once.
+LINE_DEADLINE_S = 1.0
+MAX_CONNECTIONS = 16
+# At most this many warnings about refused connections per minute; the rest are counted.
+WARNINGS_PER_MINUTE = 5
 _MAX_LINE = 512
 
 
@@ -56,6 +66,9 @@ class SingleInstance:
         self._thread: threading.Thread | None = None
         self._secret = ""
         self._closing = threading.Event()
+        self._handling = threading.Lock()  # on_message calls run one at a time, in order
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._warnings = RateLimitedLog(logger, WARNINGS_PER_MINUTE, 60.0)
 
     @property
     def port(self) -> int | None:
@@ -158,28 +171,47 @@ class SingleInstance:
                 if not self._closing.is_set():
                     logger.exception("single instance: listener failed")
                 return
+            if self._closing.is_set():
+                conn.close()
+                return
+            if not self._slots.acquire(blocking=False):
+                conn.close()  # a flood: the ones already being served finish within 1 s
+                self._warnings.warning("single instance: too many connections at once; "
+                                       "one was closed unread")
+                continue
+            threading.Thread(target=self._handle, args=(conn,), name="single-instance-conn",
+                             daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        try:
             with conn:
-                if self._closing.is_set():
-                    return
                 message = self._receive(conn)
             if message is not None:
-                try:
-                    self._on_message(message)
-                except Exception:
-                    logger.exception("single instance: handling %r failed", message)
+                with self._handling:
+                    self._dispatch(message)
+        finally:
+            self._slots.release()
+
+    def _dispatch(self, message: str) -> None:
+        try:
+            self._on_message(message)
+        except Exception:
+            logger.exception("single instance: handling %r failed", message)
 
     def _receive(self, conn: socket.socket) -> str | None:
         try:
-            conn.settimeout(NOTIFY_TIMEOUT_S)  # a silent client must not hold the listener
-            line = _read_line(conn)
+            # A total deadline, not a per-read timeout: a client dribbling one byte at a time
+            # must not hold its thread (or a slot) for long.
+            line = _read_line(conn, time.monotonic() + LINE_DEADLINE_S)
             secret, _, message = line.partition(" ")
             if not hmac.compare_digest(secret.encode(), self._secret.encode()):
                 conn.sendall(b"denied\n")
-                logger.warning("single instance: a connection without the secret was refused")
+                self._warnings.warning("single instance: a connection without the secret "
+                                       "was refused")
                 return None
             if message not in self._messages:
                 conn.sendall(b"unknown\n")
-                logger.warning("single instance: unknown message %r", message[:40])
+                self._warnings.warning("single instance: unknown message %r", message[:40])
                 return None
             conn.sendall(b"ok\n")
         except OSError as exc:
@@ -199,8 +231,7 @@ class SingleInstance:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=remaining) as conn:
                 conn.sendall(f"{secret} {message}\n".encode())
-                conn.settimeout(max(deadline - time.monotonic(), 0.001))
-                return _read_line(conn) == "ok"
+                return _read_line(conn, deadline) == "ok"
         except OSError as exc:
             logger.debug("single instance: no answer on port %d: %s", port, exc)
             return False
@@ -232,11 +263,48 @@ def allow_foreground(pid: object) -> bool:
     return allowed
 
 
-def _read_line(conn: socket.socket) -> str:
+def _read_line(conn: socket.socket, deadline: float) -> str:
+    """One line of at most _MAX_LINE bytes, all of it by `deadline` (TimeoutError otherwise)."""
     data = b""
     while b"\n" not in data and len(data) < _MAX_LINE:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("no full line in time")
+        conn.settimeout(remaining)
         chunk = conn.recv(_MAX_LINE - len(data))
         if not chunk:
             break
         data += chunk
     return data.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip()
+
+
+class RateLimitedLog:
+    """At most `limit` warnings per `period_s`; the rest are counted and reported with the next
+    warning allowed. Checked only when something is logged: no timer."""
+
+    def __init__(self, log: logging.Logger, limit: int, period_s: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._log = log
+        self._limit = limit
+        self._period_s = period_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._window_start = float("-inf")
+        self._count = 0
+        self._suppressed = 0
+
+    def warning(self, msg: str, *args: object) -> None:
+        with self._lock:
+            now = self._clock()
+            if now - self._window_start >= self._period_s:
+                suppressed, self._suppressed = self._suppressed, 0
+                self._window_start, self._count = now, 0
+            else:
+                suppressed = 0
+            if self._count >= self._limit:
+                self._suppressed += 1
+                return
+            self._count += 1
+        if suppressed:
+            self._log.warning("%d more warnings like these were not logged", suppressed)
+        self._log.warning(msg, *args)
