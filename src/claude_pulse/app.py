@@ -81,6 +81,9 @@ class DesktopApp:
     def run(self) -> int:
         if self._single_instance and not self._become_the_instance():
             return EXIT_OK
+        from claude_pulse.platform.screen import enable_dpi_awareness
+
+        enable_dpi_awareness()  # Windows: before the first window, so Tk sees the real DPI
         try:
             root = tk.Tk(className="claude-pulse")
         except tk.TclError as exc:

@@ -1,15 +1,22 @@
-"""What the desktop gives a window: the work area (the screen minus panels and the taskbar).
+"""What the desktop gives a window: the work area (the screen minus panels and the taskbar), the
+desktop's font DPI on X11, and per-monitor DPI awareness on Windows.
 
 * X11: the window manager's `_NET_WORKAREA` on the root window (EWMH), for the current desktop.
   With no window manager (or one that does not set it) the answer is None.
 * Windows: the work area of the monitor under the given point (`MonitorFromPoint` +
   `GetMonitorInfoW`), else the primary one (`SystemParametersInfoW(SPI_GETWORKAREA)`). In a
-  per-monitor DPI-aware process (`ui.scale.enable_dpi_awareness`) these are physical pixels, the
-  same ones Tk uses.
+  per-monitor DPI-aware process (`enable_dpi_awareness`) these are physical pixels, the same
+  ones Tk uses.
 * macOS: Tk gives no work area; None (the window keeps clear of the menu bar by a guess).
 
 A box is (left, top, right, bottom), right and bottom exclusive, in root-window pixels. Every
 failure is None: the caller falls back to the whole screen with a guessed panel.
+
+Scale: GNOME, KDE and Xfce publish the user's scaling as `Xft.dpi` in the root window's
+`RESOURCE_MANAGER` (what `xrdb -query` shows); Tk ignores it and takes the X screen's physical
+size, so `x11_xft_dpi` reads it for `ui.theme.display_scale`. On Windows a process that does not
+declare DPI awareness is drawn at 96 dpi and stretched (blurry) by the system; declaring it
+before Tk starts makes Tk see the real DPI.
 """
 
 from __future__ import annotations
@@ -19,7 +26,14 @@ import logging
 import sys
 from typing import Any
 
-__all__ = ["Box", "win32_work_area", "work_area", "x11_work_area"]
+__all__ = [
+    "Box",
+    "enable_dpi_awareness",
+    "win32_work_area",
+    "work_area",
+    "x11_work_area",
+    "x11_xft_dpi",
+]
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +41,9 @@ Box = tuple[int, int, int, int]
 
 _MONITOR_DEFAULTTONEAREST = 2
 _SPI_GETWORKAREA = 0x0030
+_DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE_V2 = -4
+_PROCESS_PER_MONITOR_DPI_AWARE = 2
+_E_ACCESSDENIED = -2147024891  # 0x80070005: awareness was already set (manifest, earlier call)
 
 
 def work_area(screen: str, point: tuple[int, int] | None = None,
@@ -106,6 +123,65 @@ def win32_work_area(user32: Any, point: tuple[int, int] | None) -> Box | None:
             return _sane(rect.left, rect.top, rect.right, rect.bottom)
     except (AttributeError, OSError, TypeError, ValueError) as exc:
         log.debug("work area: user32 refused: %s", exc)
+    return None
+
+
+def x11_xft_dpi(screen: str) -> float | None:
+    """`Xft.dpi` from the X resource database on `screen`; None when unset or unreadable."""
+    try:
+        from Xlib import X, Xatom
+        from Xlib import display as xdisplay
+        from Xlib.error import DisplayError, XError
+    except ImportError:
+        return None
+    try:
+        d = xdisplay.Display(screen)
+    except (DisplayError, OSError, ValueError):
+        return None
+    try:
+        prop = d.screen().root.get_full_property(Xatom.RESOURCE_MANAGER, X.AnyPropertyType)
+    except (XError, OSError):
+        prop = None
+    finally:
+        d.close()
+    if prop is None:
+        return None
+    raw = prop.value
+    text = raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip() == "Xft.dpi":
+            try:
+                dpi = float(value.strip())
+            except ValueError:
+                return None
+            return dpi if 48 <= dpi <= 480 else None
+    return None
+
+
+def enable_dpi_awareness(windll: Any = None) -> str | None:
+    """Windows: declare this process per-monitor DPI aware, before any window exists. Returns
+    the call that did it (None: not Windows, or every call refused). `windll` is for tests."""
+    if windll is None:
+        if sys.platform != "win32":
+            return None
+        windll = ctypes.windll
+    attempts: tuple[tuple[str, Any], ...] = (
+        ("SetProcessDpiAwarenessContext",
+         lambda: windll.user32.SetProcessDpiAwarenessContext(
+             ctypes.c_void_p(_DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE_V2))),  # Windows 10 1703+
+        ("SetProcessDpiAwareness",
+         lambda: windll.shcore.SetProcessDpiAwareness(_PROCESS_PER_MONITOR_DPI_AWARE) in (
+             0, _E_ACCESSDENIED)),  # Windows 8.1+: an HRESULT
+        ("SetProcessDPIAware", lambda: windll.user32.SetProcessDPIAware()),  # Vista+
+    )
+    for name, call in attempts:
+        try:
+            if call():
+                log.debug("DPI awareness: %s", name)
+                return name
+        except (AttributeError, OSError, TypeError, ValueError) as exc:
+            log.debug("DPI awareness: %s unavailable: %s", name, exc)
     return None
 
 

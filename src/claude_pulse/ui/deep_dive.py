@@ -40,7 +40,16 @@ from claude_pulse.config import Config, ConfigSource
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.viewmodel import Action, DeepDiveView, deep_dive_view
 from claude_pulse.platform.screen import work_area
-from claude_pulse.ui.theme import BG, FG, FG_DIM, WARN, button_style, switch_image, ui_font
+from claude_pulse.ui.theme import (
+    BG,
+    FG,
+    FG_DIM,
+    WARN,
+    button_style,
+    display_scale,
+    switch_image,
+    ui_font,
+)
 
 if TYPE_CHECKING:
     from claude_pulse.ui.render.card import RenderedCard
@@ -62,14 +71,15 @@ _MIN_ROOM = 240
 _WHEEL_UNITS = 3  # scroll lines per wheel notch
 
 Box = tuple[int, int, int, int]
-# The card image, where its banner button is and how tall its pinned header is.
-CardRenderer = Callable[[DeepDiveView], "RenderedCard"]
+# The card image at the display's scale, where its banner button is and how tall its pinned
+# header is.
+CardRenderer = Callable[[DeepDiveView, float], "RenderedCard"]
 
 
-def _default_renderer(view: DeepDiveView) -> RenderedCard:
+def _default_renderer(view: DeepDiveView, scale: float) -> RenderedCard:
     from claude_pulse.ui.render.card import render_card_layout
 
-    return render_card_layout(view, width=CARD_WIDTH)
+    return render_card_layout(view, CARD_WIDTH, scale)
 
 
 class DeepDiveWindow:
@@ -88,6 +98,7 @@ class DeepDiveWindow:
         render: CardRenderer = _default_renderer,
         logo: Image.Image | None = None,
         platform: str = sys.platform,
+        scale: float | None = None,
     ) -> None:
         self._root = root
         self._clock = clock
@@ -97,6 +108,9 @@ class DeepDiveWindow:
         self._on_visibility = on_visibility
         self._settings = settings
         self._render = render
+        # The display's scale (2.0 at 192 dpi): the card is rendered at it, pixel lengths follow.
+        self._scale = sc = display_scale(root) if scale is None else scale
+        self._width = round(CARD_WIDTH * sc)
         self._platform = platform
         self._status = AppStatus(Phase.LOADING)
         self._view: DeepDiveView | None = None
@@ -142,27 +156,28 @@ class DeepDiveWindow:
         self._card.bind("<Button-1>", self._card_clicked)
         self._card.bind("<Motion>", self._card_hover)
         self._note_label = tk.Label(top, text="", bg=BG, fg=WARN, justify="left",
-                                    wraplength=CARD_WIDTH - 24, anchor="w", padx=12)
+                                    wraplength=self._width - self._px(24), anchor="w",
+                                    padx=self._px(12))
         # The sections, in a canvas that scrolls when the window cannot show them all.
         body = self._body = tk.Frame(top, bg=BG, bd=0, highlightthickness=0)
-        self._canvas = tk.Canvas(body, bg=BG, bd=0, highlightthickness=0, width=CARD_WIDTH,
-                                 height=1, yscrollincrement=20)
+        self._canvas = tk.Canvas(body, bg=BG, bd=0, highlightthickness=0, width=self._width,
+                                 height=1, yscrollincrement=self._px(20))
         self._canvas.pack(side="left", fill="both", expand=True)
         self._canvas_image = self._canvas.create_image(0, 0, anchor="nw")
         # Drawn over the card's right margin (PAD), so it takes no width from the sections.
         self._scrollbar = tk.Scrollbar(body, orient="vertical", command=self._canvas.yview,
-                                       width=8, bd=0, highlightthickness=0, relief="flat",
+                                       width=self._px(8), bd=0, highlightthickness=0, relief="flat",
                                        elementborderwidth=0, bg="#3a3a3a", troughcolor=BG,
                                        activebackground="#5a5a5a")
         self._canvas.configure(yscrollcommand=self._scrollbar.set)
         # Two rows, so the footer items fit the 360 px card at any font size:
         #   [switch] Limit Alerts      ⚙  [Refresh Claude]
         #   Last refresh 14:05             Hide charts
-        footer = self._footer = tk.Frame(top, bg=BG, padx=16, pady=8)
+        footer = self._footer = tk.Frame(top, bg=BG, padx=self._px(16), pady=self._px(8))
         footer.pack(side="bottom", fill="x")
         footer.columnconfigure(0, weight=1)
-        self._switch_off = ImageTk.PhotoImage(switch_image(on=False), master=top)
-        self._switch_on = ImageTk.PhotoImage(switch_image(on=True), master=top)
+        self._switch_off = ImageTk.PhotoImage(switch_image(on=False, scale=sc), master=top)
+        self._switch_on = ImageTk.PhotoImage(switch_image(on=True, scale=sc), master=top)
         # The switch's own state; it follows the setting (`settings_changed`), never the other way.
         self._alerts = tk.BooleanVar(master=top, value=settings().notifications_enabled)
         self._toggle = tk.Checkbutton(
@@ -175,14 +190,14 @@ class DeepDiveWindow:
         self._toggle.grid(row=0, column=0, sticky="w")
         self._last_refresh = tk.Label(footer, text="Last refresh –", bg=BG, fg=FG_DIM,
                                       font=ui_font(9), padx=0, pady=0)
-        self._last_refresh.grid(row=1, column=0, sticky="w", pady=(4, 0))
+        self._last_refresh.grid(row=1, column=0, sticky="w", pady=(self._px(4), 0))
         # "Hide charts" / "Show charts", under the button: only when there is history to chart.
         self._charts_link = tk.Button(
             footer, text="Hide charts", command=self._charts_clicked, bg=BG, fg=FG_DIM,
             activebackground=BG, activeforeground=FG, relief="flat", bd=0, highlightthickness=0,
             cursor="hand2", font=(*ui_font(9), "underline"), padx=0, pady=0)
         self._refresh_button = tk.Button(footer, text="Refresh Claude",
-                                         command=self._refresh_clicked, **button_style())
+                                         command=self._refresh_clicked, **button_style(sc))
         self._refresh_button.grid(row=0, column=2, sticky="e")
         self._gear: tk.Button | None = None
         if on_preferences is not None:
@@ -190,10 +205,14 @@ class DeepDiveWindow:
             self._gear = tk.Button(
                 footer, text="⚙", command=on_preferences, bg=BG, fg=FG_DIM,
                 activebackground=BG, activeforeground=FG, relief="flat", bd=0,
-                highlightthickness=0, cursor="hand2", font=(ui_font(14)[0], 14), padx=4, pady=0)
-            self._gear.grid(row=0, column=1, sticky="e", padx=(0, 8))
+                highlightthickness=0, cursor="hand2", font=(ui_font(14)[0], 14), padx=self._px(4),
+                pady=0)
+            self._gear.grid(row=0, column=1, sticky="e", padx=(0, self._px(8)))
         self._body.pack(side="top", fill="both", expand=True)
-        top.configure(width=CARD_WIDTH)
+        top.configure(width=self._width)
+
+    def _px(self, value: float) -> int:
+        return round(value * self._scale)
 
     # ---- state in ----
 
@@ -278,7 +297,7 @@ class DeepDiveWindow:
                               hour24=settings.hour24, show_charts=settings.show_charts)
         if view != self._view:
             self._view = view
-            card = self._render(view)
+            card = self._render(view, self._scale)
             self._action_box = card.action_box
             split = min(card.header_height, card.image.height)
             image = card.image
@@ -294,13 +313,15 @@ class DeepDiveWindow:
         self._last_refresh.configure(text=view.last_refresh_text)
         if view.has_charts and self._on_charts_toggled is not None:
             self._charts_link.configure(text="Hide charts" if view.charts_shown else "Show charts")
-            self._charts_link.grid(row=1, column=1, columnspan=2, sticky="e", pady=(4, 0))
+            self._charts_link.grid(row=1, column=1, columnspan=2, sticky="e",
+                                   pady=(self._px(4), 0))
         else:
             self._charts_link.grid_remove()
         note = " · ".join(t for t in (self._problem, self._note) if t)
         if note:
             self._note_label.configure(text=note)
-            self._note_label.pack(side="top", fill="x", pady=(4, 0), before=self._footer)
+            self._note_label.pack(side="top", fill="x", pady=(self._px(4), 0),
+                                  before=self._footer)
         else:
             self._note_label.pack_forget()
         if self._visible and self._top.winfo_ismapped():
@@ -314,11 +335,12 @@ class DeepDiveWindow:
         top.update_idletasks()
         pinned = top.winfo_reqheight() - self._body_height
         wanted = pinned + self._body_height
-        place = place_window(CARD_WIDTH, wanted, self._area(), self._anchor, self._platform)
+        place = place_window(self._width, wanted, self._area(), self._anchor, self._platform,
+                             self._scale)
         shown = max(1, place.height - pinned)
         self._canvas.configure(height=shown)
         if shown < self._body_height:
-            self._scrollbar.place(relx=1.0, x=-3, rely=0.0, relheight=1.0, anchor="ne")
+            self._scrollbar.place(relx=1.0, x=-self._px(3), rely=0.0, relheight=1.0, anchor="ne")
         else:
             self._scrollbar.place_forget()
             self._canvas.yview_moveto(0.0)
@@ -332,7 +354,7 @@ class DeepDiveWindow:
             work = work_area(top.winfo_screen(), self._anchor or top.winfo_pointerxy(),
                              self._platform)
         return usable_area(top.winfo_screenwidth(), top.winfo_screenheight(), work,
-                           self._platform)
+                           self._platform, self._scale)
 
     @property
     def scrolls(self) -> bool:
@@ -439,28 +461,30 @@ class Placement:
     height: int  # the window's height: the wanted one, or less when the sections must scroll
 
 
-def usable_area(screen_w: int, screen_h: int, work: Box | None, platform: str) -> Box:
+def usable_area(screen_w: int, screen_h: int, work: Box | None, platform: str,
+                scale: float = 1.0) -> Box:
     """The work area, or the screen minus a guessed panel when the desktop does not say."""
     if work is not None:
         return work
     if platform == "win32":
-        return 0, 0, screen_w, screen_h - _TASKBAR_GUESS
-    return 0, _PANEL_GUESS, screen_w, screen_h
+        return 0, 0, screen_w, screen_h - round(_TASKBAR_GUESS * scale)
+    return 0, round(_PANEL_GUESS * scale), screen_w, screen_h
 
 
 def place_window(width: int, height: int, area: Box, anchor: tuple[int, int] | None,
-                 platform: str) -> Placement:
+                 platform: str, scale: float = 1.0) -> Placement:
     """Where the window goes and how tall it may be: inside `area` (the work area) with a
     margin, next to the tray icon at `anchor` and never over it; shorter than `height` when
     there is not room for all of it."""
     left, top, right, bottom = area
-    margin = _MARGIN if bottom - top > 4 * _MARGIN else 0
+    edge, gap = round(_MARGIN * scale), round(_POINTER_GAP * scale)
+    margin = edge if bottom - top > 4 * edge else 0
     low, high = top + margin, bottom - margin
     y: int
     if anchor is not None:
         ax, ay = anchor
-        below = max(low, ay + _POINTER_GAP)  # the top edge when opening downwards
-        above = min(high, ay - _POINTER_GAP)  # the bottom edge when opening upwards
+        below = max(low, ay + gap)  # the top edge when opening downwards
+        above = min(high, ay - gap)  # the bottom edge when opening upwards
         room_below, room_above = high - below, above - low
         # A tray in the top half opens downwards, one in the bottom half upwards, unless only
         # the other side has room for the whole window.
@@ -469,17 +493,17 @@ def place_window(width: int, height: int, area: Box, anchor: tuple[int, int] | N
                                                                                  room_above):
             downwards = not downwards
         room = room_below if downwards else room_above
-        if room >= min(height, _MIN_ROOM):
+        if room >= min(height, round(_MIN_ROOM * scale)):
             h = min(height, room)
             y = below if downwards else above - h
             x = ax - width // 2
-            return Placement(_clamp_x(x, width, left, right), y, h)
+            return Placement(_clamp_x(x, width, left, right, edge), y, h)
     h = min(height, high - low)
-    x = right - width - _MARGIN
+    x = right - width - edge
     y = high - h if platform == "win32" else low
-    return Placement(_clamp_x(x, width, left, right), y, h)
+    return Placement(_clamp_x(x, width, left, right, edge), y, h)
 
 
-def _clamp_x(x: int, width: int, left: int, right: int) -> int:
+def _clamp_x(x: int, width: int, left: int, right: int, edge: int) -> int:
     # A small margin from the area's edges when there is room for it.
-    return max(left, min(max(left + _MARGIN, x), right - width - _MARGIN))
+    return max(left, min(max(left + edge, x), right - width - edge))

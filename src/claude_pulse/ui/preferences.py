@@ -25,12 +25,21 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from PIL import Image, ImageTk
+from PIL import ImageTk
 
 from claude_pulse import config as config_mod
 from claude_pulse.config import Config, ConfigSource
 from claude_pulse.errors import ConfigError
-from claude_pulse.ui.theme import ACCENT, BG, FG, FG_DIM, button_style, switch_image, ui_font
+from claude_pulse.ui.theme import (
+    ACCENT,
+    BG,
+    FG,
+    FG_DIM,
+    button_style,
+    display_scale,
+    switch_image,
+    ui_font,
+)
 
 __all__ = ["FIELDS", "Field", "PreferencesWindow", "form_values", "read_form"]
 
@@ -203,8 +212,9 @@ class PreferencesWindow:
         self._inputs: dict[str, tk.Widget] = {}
         self._visible = False
         self._advanced_shown = False
-        # Tk scales fonts with the display's DPI; pixel sizes here follow the same factor.
-        self._scale = max(1.0, float(root.tk.call("tk", "scaling")) / (96 / 72))
+        # Tk scales fonts with the display's DPI; pixel sizes here follow the same factor (the
+        # Deep Dive's: `display_scale`, which also honours X11's Xft.dpi).
+        self._scale = display_scale(root)
         self._width = round(WIDTH * self._scale)
 
         top = self._top = tk.Toplevel(root, bg=BG)
@@ -218,27 +228,24 @@ class PreferencesWindow:
 
         from claude_pulse.ui.render.card import render_header
 
-        header = render_header(WIDTH, subtitle="PREFERENCES")
-        if self._scale > 1.0:
-            header = header.resize((self._width, round(header.height * self._scale)),
-                                   Image.Resampling.LANCZOS)
+        # Drawn at the display's scale (crisp), not enlarged.
+        header = render_header(self._width, subtitle="PREFERENCES", scale=self._scale)
         self._header_image = ImageTk.PhotoImage(header, master=top)
-        size = (round(34 * self._scale), round(18 * self._scale))
-        self._switch_off = ImageTk.PhotoImage(switch_image(on=False, width=size[0],
-                                                           height=size[1]), master=top)
-        self._switch_on = ImageTk.PhotoImage(switch_image(on=True, width=size[0],
-                                                          height=size[1]), master=top)
+        self._switch_off = ImageTk.PhotoImage(switch_image(on=False, scale=self._scale),
+                                              master=top)
+        self._switch_on = ImageTk.PhotoImage(switch_image(on=True, scale=self._scale),
+                                             master=top)
         tk.Label(top, image=self._header_image, bd=0, bg=BG).pack(side="top", anchor="w")
 
-        buttons = tk.Frame(top, bg=BG, padx=16, pady=10)
+        buttons = tk.Frame(top, bg=BG, padx=round(16 * self._scale), pady=round(10 * self._scale))
         buttons.pack(side="bottom", fill="x")
         self._status = tk.Label(buttons, text="", bg=BG, fg=_ERROR, font=ui_font(9),
                                 anchor="w", justify="left", wraplength=self._width - 220)
         self._status.pack(side="left", fill="x", expand=True)
         self._save_button = tk.Button(buttons, text="Save", command=self.save,
-                                      **button_style())
+                                      **button_style(self._scale))
         self._save_button.pack(side="right")
-        cancel_style = {**button_style(), "bg": _FIELD_BG, "activebackground": _EDGE}
+        cancel_style = {**button_style(self._scale), "bg": _FIELD_BG, "activebackground": _EDGE}
         self._cancel_button = tk.Button(buttons, text="Cancel", command=self.cancel,
                                         **cancel_style)
         self._cancel_button.pack(side="right", padx=(0, 8))

@@ -4,6 +4,10 @@ The parts (header, banner, session gauge, weekly pace bar, limits) can be render
 `render_card` stacks them on the dark card. The footer (alerts toggle, last refresh, Refresh
 button) is made of real Tk widgets and is not drawn here. Banner actions are drawn as buttons;
 `render_card_layout` says where, so the window can make them clickable.
+
+`scale` is the display's scale (2.0 on a 192-dpi screen): every length and font size is
+multiplied by it and the card is drawn at that size, so it stays crisp instead of being
+enlarged. Layout constants below are in 1x pixels.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from claude_pulse.ui.render.pace import render_pace_bar
 from claude_pulse.ui.render.shapes import (
     Box,
     caps,
+    px,
     rounded_rect,
     spaced_text,
     text_width,
@@ -79,100 +84,114 @@ def _logo(size: int) -> Image.Image:
 
 
 def render_header(width: int = CARD_WIDTH, *, bg: Color = BACKGROUND,
-                  subtitle: str = "USAGE MONITOR") -> Image.Image:
-    """Logo, "Claude" (white) + "Pulse" (orange), and the subtitle in small caps."""
-    image = Image.new("RGB", (width, HEADER_HEIGHT), bg)
-    logo = _logo(36)
-    image.paste(logo, (PAD, 14), logo)
+                  subtitle: str = "USAGE MONITOR", scale: float = 1.0) -> Image.Image:
+    """Logo, "Claude" (white) + "Pulse" (orange), and the subtitle in small caps; `width` is
+    in final (scaled) pixels."""
+    image = Image.new("RGB", (width, px(HEADER_HEIGHT, scale)), bg)
+    logo = _logo(px(36, scale))
+    image.paste(logo, (px(PAD, scale), px(14, scale)), logo)
     draw = ImageDraw.Draw(image)
-    title = font(20, Weight.BOLD)
-    x = _TITLE_X
-    draw.text((x, 30), "Claude", font=title, fill=TEXT, anchor="ls")
-    draw.text((x + text_width("Claude", title), 30), "Pulse", font=title, fill=ORANGE, anchor="ls")
-    spaced_text(draw, (x + 1, 36), subtitle, font(9, Weight.BOLD), TEXT_FAINT, 1.8)
+    title = font(px(20, scale), Weight.BOLD)
+    x = px(_TITLE_X, scale)
+    base = px(30, scale)
+    draw.text((x, base), "Claude", font=title, fill=TEXT, anchor="ls")
+    draw.text((x + text_width("Claude", title), base), "Pulse", font=title, fill=ORANGE,
+              anchor="ls")
+    spaced_text(draw, (x + px(1, scale), px(36, scale)), subtitle,
+                font(px(9, scale), Weight.BOLD), TEXT_FAINT, 1.8 * scale)
     return image
 
 
-def _banner_layout(view: DeepDiveView, width: int) -> tuple[list[str], int, int]:
-    """Detail lines, button width (0 for none) and height of the banner."""
+def _banner_layout(view: DeepDiveView, width: int,
+                   scale: float) -> tuple[list[str], int, int]:
+    """Detail lines, button width (0 for none) and height of the banner (scaled pixels)."""
     banner = view.banner
     assert banner is not None
     button_w = 0
     if banner.action is not None:
-        button_w = round(text_width(banner.action.value, font(12, Weight.BOLD))) + 28
-    text_w = width - 2 * INSET - 6 - (button_w + 12 if button_w else 0)
-    lines = wrap(banner.detail, font(11), text_w) if banner.detail else []
-    height = 2 * 12 + 17 + 16 * len(lines)
-    return lines, button_w, max(height, 54 if button_w else 0)
+        button_w = round(text_width(banner.action.value, font(px(12, scale), Weight.BOLD)))
+        button_w += px(28, scale)
+    text_w = width - px(2 * INSET + 6, scale) - (button_w + px(12, scale) if button_w else 0)
+    lines = wrap(banner.detail, font(px(11, scale)), text_w) if banner.detail else []
+    height = px(2 * 12 + 17, scale) + px(16, scale) * len(lines)
+    return lines, button_w, max(height, px(54, scale) if button_w else 0)
 
 
 def _draw_banner(
-    view: DeepDiveView, image: Image.Image, left: int, top: int, width: int
+    view: DeepDiveView, image: Image.Image, left: int, top: int, width: int, scale: float
 ) -> Box | None:
     banner = view.banner
     assert banner is not None
-    lines, button_w, height = _banner_layout(view, width)
+    lines, button_w, height = _banner_layout(view, width, scale)
     accent = banner.accent
     # A tinted panel with an accent stripe down its left edge.
     tint = blend(CARD, accent, 0.1)
-    rounded_rect(image, (left, top, left + width, top + height), RADIUS, accent)
-    rounded_rect(image, (left + 4, top, left + width, top + height), RADIUS - 2, tint)
-    image.paste(tint, (left + 4, top, left + RADIUS, top + height))
+    radius, stripe = px(RADIUS, scale), px(4, scale)
+    rounded_rect(image, (left, top, left + width, top + height), radius, accent)
+    rounded_rect(image, (left + stripe, top, left + width, top + height), radius - stripe // 2,
+                 tint)
+    image.paste(tint, (left + stripe, top, left + radius, top + height))
     draw = ImageDraw.Draw(image)
-    x = left + INSET + 2
-    y = top + 12
-    draw.text((x, y), banner.title, font=font(13, Weight.BOLD), fill=TEXT)
-    y += 20
+    x = left + px(INSET + 2, scale)
+    y = top + px(12, scale)
+    draw.text((x, y), banner.title, font=font(px(13, scale), Weight.BOLD), fill=TEXT)
+    y += px(20, scale)
     for line in lines:
-        draw.text((x, y), line, font=font(11), fill=TEXT_DIM)
-        y += 16
+        draw.text((x, y), line, font=font(px(11, scale)), fill=TEXT_DIM)
+        y += px(16, scale)
     if not button_w or banner.action is None:
         return None
-    h = 28
-    bx1 = left + width - INSET
+    h = px(28, scale)
+    bx1 = left + width - px(INSET, scale)
     by0 = top + (height - h) // 2
     box = (bx1 - button_w, by0, bx1, by0 + h)
-    rounded_rect(image, box, 8, accent)
-    label = font(12, Weight.BOLD)
+    rounded_rect(image, box, px(8, scale), accent)
+    label = font(px(12, scale), Weight.BOLD)
     draw.text(((box[0] + box[2]) / 2, by0 + h / 2), banner.action.value, font=label,
               fill=BACKGROUND, anchor="mm")
     return box
 
 
-def render_banner(view: DeepDiveView, width: int, *, bg: Color = BACKGROUND) -> Image.Image | None:
+def render_banner(view: DeepDiveView, width: int, *, bg: Color = BACKGROUND,
+                  scale: float = 1.0) -> Image.Image | None:
     """The state banner (signed out, offline, rate-limited, …); None when all is well."""
     if view.banner is None:
         return None
-    _, _, height = _banner_layout(view, width)
+    _, _, height = _banner_layout(view, width, scale)
     image = Image.new("RGB", (width, height), bg)
-    _draw_banner(view, image, 0, 0, width)
+    _draw_banner(view, image, 0, 0, width, scale)
     return image
 
 
-def render_limits(view: DeepDiveView, width: int, *, bg: Color = CARD) -> Image.Image | None:
+def render_limits(view: DeepDiveView, width: int, *, bg: Color = CARD,
+                  scale: float = 1.0) -> Image.Image | None:
     """Per-model limits and extra usage; None when there is neither."""
     if not view.limits and view.extra_usage_text is None:
         return None
     rows = len(view.limits)
-    height = (24 + 32 * rows if rows else 0) + (18 if view.extra_usage_text else 0)
+    row_h, title_h = px(32, scale), px(24, scale)
+    height = (title_h + row_h * rows if rows else 0)
+    height += px(18, scale) if view.extra_usage_text else 0
     image = Image.new("RGB", (width, height), bg)
     draw = ImageDraw.Draw(image)
-    label = font(12)
+    label = font(px(12, scale))
     y = 0
     if rows:
-        caps(draw, (0, 0), "MODEL LIMITS")
-        y = 24
+        caps(draw, (0, 0), "MODEL LIMITS", scale)
+        y = title_h
+    bar_h = px(4, scale)
     for row in view.limits:
         pct_w = text_width(row.percent_text, label)
-        draw.text((0, y), truncate(row.label, label, width - pct_w - 12), font=label, fill=TEXT)
+        draw.text((0, y), truncate(row.label, label, width - pct_w - px(12, scale)), font=label,
+                  fill=TEXT)
         draw.text((width, y), row.percent_text, font=label, fill=TEXT_DIM, anchor="ra")
-        bar_y = y + 19
-        rounded_rect(image, (0, bar_y, width, bar_y + 4), 2, TRACK)
+        bar_y = y + px(19, scale)
+        rounded_rect(image, (0, bar_y, width, bar_y + bar_h), bar_h // 2, TRACK)
         if row.fraction > 0:
-            end = max(4, round(width * min(row.fraction, 1.0)))
+            end = max(bar_h, round(width * min(row.fraction, 1.0)))
             fill = ORANGE if row.fraction <= 1 else RED
-            rounded_rect(image, (0, bar_y, end, bar_y + 4), 2, fill)
-        y += 32
+            rounded_rect(image, (0, bar_y, end, bar_y + bar_h), bar_h // 2, fill)
+        y += row_h
     if view.extra_usage_text:
         draw.text((0, y), truncate(view.extra_usage_text, label, width), font=label, fill=TEXT_DIM)
     return image
@@ -184,71 +203,84 @@ def render_limits(view: DeepDiveView, width: int, *, bg: Color = CARD) -> Image.
 CHART_HEIGHT = 48
 
 
-def _with_chart(section: Image.Image, chart: ChartView | None, width: int) -> Image.Image:
+def _with_chart(section: Image.Image, chart: ChartView | None, width: int,
+                scale: float) -> Image.Image:
     """`section` with this window's usage chart under it, when there is history to draw."""
     if chart is None:
         return section
-    image = Image.new("RGB", (width, section.height + 10 + CHART_HEIGHT), CARD)
+    gap, height = px(10, scale), px(CHART_HEIGHT, scale)
+    image = Image.new("RGB", (width, section.height + gap + height), CARD)
     image.paste(section, (0, 0))
     plot = render_usage_chart(chart.points, chart.start, chart.end, chart.now, width,
-                              CHART_HEIGHT, background=CARD)
-    image.paste(plot, (0, section.height + 10))
+                              height, background=CARD, scale=scale)
+    image.paste(plot, (0, section.height + gap))
     return image
 
 
-def _session_section(view: DeepDiveView, width: int) -> Image.Image:
-    gauge = render_gauge(view, GAUGE_SIZE)
+def _session_section(view: DeepDiveView, width: int, scale: float) -> Image.Image:
+    size = px(GAUGE_SIZE, scale)
+    gauge = render_gauge(view, size, scale=scale)
     forecast = view.session.forecast_text
-    height = 24 + gauge.height + (20 if forecast else 0)
+    top = px(24, scale)
+    height = top + gauge.height + (px(20, scale) if forecast else 0)
     image = Image.new("RGB", (width, height), CARD)
     draw = ImageDraw.Draw(image)
-    caps(draw, (0, 2), "SESSION")
-    draw.text((width, 0), "5-hour window", font=font(11), fill=TEXT_FAINT, anchor="ra")
-    image.paste(gauge, ((width - GAUGE_SIZE) // 2, 24))
+    caps(draw, (0, px(2, scale)), "SESSION", scale)
+    draw.text((width, 0), "5-hour window", font=font(px(11, scale)), fill=TEXT_FAINT,
+              anchor="ra")
+    image.paste(gauge, ((width - size) // 2, top))
     if forecast:
-        small = font(11)
-        draw.text((width / 2, height - 6), truncate(forecast, small, width), font=small,
-                  fill=TEXT_FAINT, anchor="ms")
+        small = font(px(11, scale))
+        draw.text((width / 2, height - px(6, scale)), truncate(forecast, small, width),
+                  font=small, fill=TEXT_FAINT, anchor="ms")
     return image
 
 
-def render_card_layout(view: DeepDiveView, width: int = CARD_WIDTH) -> RenderedCard:
-    """The whole Deep Dive card above the footer, and where its banner button is."""
-    inner = width - 2 * PAD - 2 * INSET
+def render_card_layout(view: DeepDiveView, width: int = CARD_WIDTH,
+                       scale: float = 1.0) -> RenderedCard:
+    """The whole Deep Dive card above the footer, and where its banner button is.
+
+    `width` is in 1x pixels; the image is `width * scale` wide and every box is in its pixels.
+    """
+    full = px(width, scale)
+    pad, inset, gap, radius = (px(v, scale) for v in (PAD, INSET, GAP, RADIUS))
+    inner = full - 2 * pad - 2 * inset
     sections = [
-        _with_chart(_session_section(view, inner), view.session.chart, inner),
-        _with_chart(render_pace_bar(view, inner), view.weekly.chart, inner),
+        _with_chart(_session_section(view, inner, scale), view.session.chart, inner, scale),
+        _with_chart(render_pace_bar(view, inner, scale=scale), view.weekly.chart, inner, scale),
     ]
-    limits = render_limits(view, inner)
+    limits = render_limits(view, inner, scale=scale)
     if limits is not None:
         sections.append(limits)
-    banner_h = _banner_layout(view, width - 2 * PAD)[2] if view.banner else 0
+    banner_h = _banner_layout(view, full - 2 * pad, scale)[2] if view.banner else 0
 
-    height = HEADER_HEIGHT + (banner_h + GAP if banner_h else 0)
-    height += sum(s.height + 2 * INSET + GAP for s in sections) + PAD - GAP
-    image = Image.new("RGB", (width, height), BACKGROUND)
-    image.paste(render_header(width), (0, 0))
+    header_h = px(HEADER_HEIGHT, scale)
+    height = header_h + (banner_h + gap if banner_h else 0)
+    height += sum(s.height + 2 * inset + gap for s in sections) + pad - gap
+    image = Image.new("RGB", (full, height), BACKGROUND)
+    image.paste(render_header(full, scale=scale), (0, 0))
     if view.account:
         draw = ImageDraw.Draw(image)
-        small = font(11)
-        room = width - PAD - _TITLE_X - text_width("ClaudePulse", font(20, Weight.BOLD)) - 16
+        small = font(px(11, scale))
+        title_w = text_width("ClaudePulse", font(px(20, scale), Weight.BOLD))
+        room = full - pad - px(_TITLE_X, scale) - title_w - px(16, scale)
         text = truncate(view.account, small, room)
-        draw.text((width - PAD, 30), text, font=small, fill=TEXT_FAINT, anchor="rs")
+        draw.text((full - pad, px(30, scale)), text, font=small, fill=TEXT_FAINT, anchor="rs")
 
-    y = HEADER_HEIGHT
+    y = header_h
     action_box = None
     if banner_h:
-        action_box = _draw_banner(view, image, PAD, y, width - 2 * PAD)
-        y += banner_h + GAP
+        action_box = _draw_banner(view, image, pad, y, full - 2 * pad, scale)
+        y += banner_h + gap
     header_height = y
     for section in sections:
-        box = (PAD, y, width - PAD, y + section.height + 2 * INSET)
-        rounded_rect(image, box, RADIUS, CARD, outline=CARD_EDGE)
-        image.paste(section, (PAD + INSET, y + INSET))
-        y = box[3] + GAP
+        box = (pad, y, full - pad, y + section.height + 2 * inset)
+        rounded_rect(image, box, radius, CARD, outline=CARD_EDGE)
+        image.paste(section, (pad + inset, y + inset))
+        y = box[3] + gap
     return RenderedCard(image, action_box, header_height)
 
 
-def render_card(view: DeepDiveView, width: int = CARD_WIDTH) -> Image.Image:
+def render_card(view: DeepDiveView, width: int = CARD_WIDTH, scale: float = 1.0) -> Image.Image:
     """The Deep Dive card (header, banner, session gauge, weekly pace, limits) as an RGB image."""
-    return render_card_layout(view, width).image
+    return render_card_layout(view, width, scale).image

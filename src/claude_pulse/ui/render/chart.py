@@ -69,15 +69,17 @@ class ChartLayout:
 
 
 def chart_layout(points: Sequence[tuple[datetime, float]], window_start: datetime,
-                 window_end: datetime, width: int, height: int) -> ChartLayout:
+                 window_end: datetime, width: int, height: int,
+                 scale: float = 1.0) -> ChartLayout:
     """The layout `render_usage_chart` uses for these arguments (tests and hit-testing use it)."""
     peak = max((v for _, v in points), default=0.0)
     # Past 100% the scale grows in steps of 25, so the 100% line stays where the eye expects.
     y_max = 100.0 if peak <= 100 else math.ceil(peak / 25.0) * 25.0
-    labels = width >= _MIN_WIDTH_FOR_LABELS
-    left = 34.0 if labels else 4.0
-    pad = 7.0 if labels else 4.0  # half a label's height above the top line
-    return ChartLayout(left, pad, width - 6.0, height - pad, window_start, window_end, y_max)
+    labels = width >= _MIN_WIDTH_FOR_LABELS * scale
+    left = (34.0 if labels else 4.0) * scale
+    pad = (7.0 if labels else 4.0) * scale  # half a label's height above the top line
+    return ChartLayout(left, pad, width - 6.0 * scale, height - pad, window_start, window_end,
+                       y_max)
 
 
 def render_usage_chart(
@@ -89,10 +91,12 @@ def render_usage_chart(
     height: int,
     *,
     background: Color = BACKGROUND,
+    scale: float = 1.0,
 ) -> Image.Image:
-    """An RGB image `width` x `height` of the window's usage (points: (time, percent))."""
+    """An RGB image `width` x `height` (final pixels) of the window's usage (points: (time,
+    percent)); line widths and labels follow the display's `scale`."""
     shown = sorted((t, v) for t, v in points if window_start <= t <= min(now, window_end))
-    layout = chart_layout(shown, window_start, window_end, width, height)
+    layout = chart_layout(shown, window_start, window_end, width, height, scale)
     shown = _thin(shown, layout)
     big = Image.new("RGB", (width * SCALE, height * SCALE), background)
     draw = ImageDraw.Draw(big)
@@ -112,29 +116,31 @@ def render_usage_chart(
         ImageDraw.Draw(mask).polygon(area, fill=round(255 * _FILL_ALPHA))
         big.paste(ORANGE, (0, 0, *big.size), mask)
 
+    line = SCALE * scale  # one 1x pixel, in the 4x drawing
     for percent in _grid(layout.y_max):
         y = layout.y(percent) * SCALE
-        draw.line((left, y, right, y), fill=TRACK, width=SCALE)
+        draw.line((left, y, right, y), fill=TRACK, width=round(line))
 
     draw.line((*at(window_start, 0), *at(window_end, 100)), fill=PACE_COLOR,
-              width=round(1.5 * SCALE))
+              width=round(1.5 * line))
 
     if window_start <= now <= window_end:
         x = at(now, 0)[0]
-        draw.line((x, top, x, bottom), fill=BLUE, width=SCALE)
+        draw.line((x, top, x, bottom), fill=BLUE, width=round(line))
 
     if len(shown) >= 2:
-        draw.line([at(t, v) for t, v in shown], fill=ORANGE, width=2 * SCALE, joint="curve")
+        draw.line([at(t, v) for t, v in shown], fill=ORANGE, width=round(2 * line),
+                  joint="curve")
     if shown:
         x, y = at(*shown[-1])
-        r = 3.0 * SCALE
-        ring = r + SCALE
+        r = 3.0 * line
+        ring = r + line
         draw.ellipse((x - ring, y - ring, x + ring, y + ring), fill=background)
         draw.ellipse((x - r, y - r, x + r, y + r), fill=ORANGE)
 
     image = big.resize((width, height), Image.Resampling.LANCZOS)
     _labels(image, layout, empty=not shown, now=now if now > window_start else None,
-            background=background, lit=lit)
+            background=background, lit=lit, scale=scale)
     return image
 
 
@@ -161,20 +167,21 @@ def _grid(y_max: float) -> list[float]:
 
 
 def _labels(image: Image.Image, layout: ChartLayout, *, empty: bool, now: datetime | None,
-            background: Color, lit: Color) -> None:
+            background: Color, lit: Color, scale: float) -> None:
     draw = ImageDraw.Draw(image)
-    small = font(_LABEL_SIZE)
-    if image.width >= _MIN_WIDTH_FOR_LABELS:
+    small = font(round(_LABEL_SIZE * scale))
+    if image.width >= _MIN_WIDTH_FOR_LABELS * scale:
         for percent in _grid(layout.y_max):
-            draw.text((layout.left - 5, layout.y(percent)), f"{percent:.0f}%", font=small,
-                      fill=TEXT_FAINT, anchor="rm")
+            draw.text((layout.left - 5 * scale, layout.y(percent)), f"{percent:.0f}%",
+                      font=small, fill=TEXT_FAINT, anchor="rm")
     if empty:
         # Upper left, clear of the pace line; on a plate of the plot's own colour there, so a
         # "now" line early in the window does not run through the words.
         where = (layout.left + (layout.right - layout.left) * 0.25,
                  layout.top + (layout.bottom - layout.top) * 0.3)
-        big = font(_LABEL_SIZE + 1)
+        big = font(round((_LABEL_SIZE + 1) * scale))
         x0, y0, x1, y1 = draw.textbbox(where, "No data yet", font=big, anchor="mm")
         plate = lit if now is not None and where[0] < layout.x(now) else background
-        draw.rectangle((x0 - 4, y0 - 3, x1 + 4, y1 + 3), fill=plate)
+        draw.rectangle((x0 - 4 * scale, y0 - 3 * scale, x1 + 4 * scale, y1 + 3 * scale),
+                       fill=plate)
         draw.text(where, "No data yet", font=big, fill=TEXT_DIM, anchor="mm")

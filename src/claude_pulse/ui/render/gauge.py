@@ -34,6 +34,7 @@ from claude_pulse.ui.render.shapes import (
     STALE_DIM,
     dot,
     ink_centered,
+    px,
     text_width,
     truncate,
 )
@@ -69,8 +70,10 @@ def _stroke_arc(
         draw.ellipse((x - half, y - half, x + half, y + half), fill=fill)
 
 
-def render_gauge(view: DeepDiveView, size_px: int = GAUGE_SIZE, *, bg: Color = CARD) -> Image.Image:
-    """The session's double ring with its centre text and legend; `size_px` wide.
+def render_gauge(view: DeepDiveView, size_px: int = GAUGE_SIZE, *, bg: Color = CARD,
+                 scale: float = 1.0) -> Image.Image:
+    """The session's double ring with its centre text and legend; `size_px` wide (final
+    pixels; the legend follows `scale`).
 
     Outer ring: usage (orange; a red second lap above 100%). Inner ring: time elapsed (blue).
     """
@@ -102,7 +105,8 @@ def render_gauge(view: DeepDiveView, size_px: int = GAUGE_SIZE, *, bg: Color = C
             _stroke_arc(draw, c, o_r, o_w, lap, over)
         _stroke_arc(draw, c, i_r, i_w, arc_sweep(s.elapsed_fraction * 100), time)
 
-    out = Image.new("RGB", (size_px, size_px + LEGEND_HEIGHT), bg)
+    legend_h = px(LEGEND_HEIGHT, scale)
+    out = Image.new("RGB", (size_px, size_px + legend_h), bg)
     out.paste(ring.resize((size_px, size_px), Image.Resampling.LANCZOS), (0, 0))
     draw = ImageDraw.Draw(out)
     cx, cy = geo.centre
@@ -112,25 +116,25 @@ def render_gauge(view: DeepDiveView, size_px: int = GAUGE_SIZE, *, bg: Color = C
     colour = TEXT_DIM if (view.stale or not s.has_data) else LEVEL_COLORS[s.level]
     size = round(size_px * 0.2)
     big_font = font(size, Weight.BOLD)
-    while size > 10 and text_width(s.percent_text, big_font) > hole * 0.78:
+    while size > px(10, scale) and text_width(s.percent_text, big_font) > hole * 0.78:
         size -= 1
         big_font = font(size, Weight.BOLD)
     ink_centered(draw, cx, cy - size_px * 0.04, s.percent_text, big_font, colour)
 
-    small = font(max(8, round(size_px * 0.062)))
+    small = font(max(px(8, scale), round(size_px * 0.062)))
     chord = hole * 0.86
     resets = truncate(s.resets_text, small, chord)
     draw.text((cx, cy + size_px * 0.14), resets, font=small, fill=TEXT_DIM, anchor="mm")
 
     # Legend: "● Usage   ● Time"
-    legend = font(11)
+    legend = font(px(11, scale))
     entries = (("Usage", ORANGE), ("Time", BLUE))
-    step = DOT + 5
-    total = sum(step + text_width(t, legend) for t, _ in entries) + 18
+    step, space = px(DOT + 5, scale), px(18, scale)
+    total = sum(step + text_width(t, legend) for t, _ in entries) + space
     x = (size_px - total) / 2
-    y = size_px + LEGEND_HEIGHT / 2 + 2
+    y = size_px + legend_h / 2 + px(2, scale)
     for text, fill in entries:
-        dot(out, x, y, fill)
+        dot(out, x, y, fill, scale)
         draw.text((x + step, y), text, font=legend, fill=TEXT_DIM, anchor="lm")
-        x += step + text_width(text, legend) + 18
+        x += step + text_width(text, legend) + space
     return out

@@ -21,6 +21,7 @@ __all__ = [
     "caps",
     "dot",
     "ink_centered",
+    "px",
     "rounded_rect",
     "spaced_text",
     "text_width",
@@ -32,6 +33,11 @@ SCALE = 4
 DOT = 8  # legend discs
 STALE_DIM = 0.45  # how far stale colours fade towards the track
 Box = tuple[int, int, int, int]
+
+
+def px(value: float, scale: float) -> int:
+    """A 1x length in pixels at the display's `scale`."""
+    return round(value * scale)
 
 
 @functools.lru_cache(maxsize=64)
@@ -133,12 +139,14 @@ def ink_centered(
     draw.text((round(x), round(y)), text, font=fnt, fill=fill)
 
 
-def dot(image: Image.Image, x: float, cy: float, colour: Color) -> None:
+def dot(image: Image.Image, x: float, cy: float, colour: Color, scale: float = 1.0) -> None:
     """A small legend disc (drawn, not a "●" glyph, which some system fonts lack)."""
-    left, top = round(x), round(cy - DOT / 2)
-    rounded_rect(image, (left, top, left + DOT, top + DOT), DOT // 2, colour)
+    size = px(DOT, scale)
+    left, top = round(x), round(cy - size / 2)
+    rounded_rect(image, (left, top, left + size, top + size), size // 2, colour)
 
 
-def caps(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str) -> float:
+def caps(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str,
+         scale: float = 1.0) -> float:
     """A small letter-spaced section title ("SESSION", "WEEKLY")."""
-    return spaced_text(draw, xy, text, font(10, Weight.BOLD), TEXT_DIM, 1.4)
+    return spaced_text(draw, xy, text, font(px(10, scale), Weight.BOLD), TEXT_DIM, 1.4 * scale)
