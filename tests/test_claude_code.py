@@ -503,3 +503,86 @@ def test_statusline_fetches_with_claude_codes_token_when_the_cache_is_old(
     assert "64%" in out.stdout
     assert len(fake_server.requests_to("usage")) == 1
     assert fake_server.requests_to("token") == []
+
+
+# -- choosing it from a terminal: `login --from-claude-code` --------------------------------------
+
+
+def saved_source(config: Path) -> Any:
+    return json.loads(config.read_text(encoding="utf-8")).get("login_source")
+
+
+def test_login_from_claude_code_sets_the_source_without_a_request(
+        fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path, tmp_path: Path) -> None:
+    from support.fixtures_server import seed_credentials
+
+    seed_credentials(pulse_home, fake_server)
+    ours = (pulse_home / "credentials.json").read_bytes()
+    path = write_cc_home(tmp_path / "cc", cc_credentials("sk-ant-oat01-cc",
+                                                         datetime.now(UTC) + timedelta(hours=5)),
+                         email="cc@example.com")
+    before = path.read_bytes()
+
+    out = cli("login", "--from-claude-code", env={"CLAUDE_CONFIG_DIR": str(tmp_path / "cc")})
+
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == (
+        "Using Claude Code's login (cc@example.com), read-only: Claude Pulse never refreshes or "
+        "changes it.")
+    assert "sk-ant" not in out.stdout + out.stderr
+    assert saved_source(fake_config) == "claude-code"
+    assert fake_server.requests == []
+    assert path.read_bytes() == before
+    assert (pulse_home / "credentials.json").read_bytes() == ours  # ours is kept
+
+
+def test_login_from_claude_code_with_an_expired_login_still_chooses_it(
+        fake_server: FakeAnthropic, fake_config: Path, tmp_path: Path) -> None:
+    write_cc_home(tmp_path / "cc", cc_credentials("sk-ant-oat01-cc",
+                                                  datetime.now(UTC) - timedelta(hours=1)))
+    out = cli("login", "--from-claude-code", env={"CLAUDE_CONFIG_DIR": str(tmp_path / "cc")})
+    assert out.returncode == 0, out.stderr
+    assert EXPIRED_MESSAGE in out.stdout.splitlines()
+    assert saved_source(fake_config) == "claude-code"
+
+
+@pytest.mark.parametrize("content", [None, "{not json"], ids=["missing", "malformed"])
+def test_login_from_claude_code_without_a_usable_login_changes_nothing(
+        fake_server: FakeAnthropic, fake_config: Path, tmp_path: Path,
+        content: str | None) -> None:
+    if content is not None:
+        write_cc_home(tmp_path / "cc", content)
+    config_before = fake_config.read_bytes()
+    out = cli("login", "--from-claude-code", env={"CLAUDE_CONFIG_DIR": str(tmp_path / "cc")})
+    assert out.returncode == 1
+    [line] = out.stderr.strip().splitlines()
+    assert "Claude Code" in line and "run `claude`" in line and "Traceback" not in out.stderr
+    assert fake_config.read_bytes() == config_before
+    assert out.stdout == ""
+
+
+def test_login_from_claude_code_refuses_browser_flags(fake_config: Path, tmp_path: Path) -> None:
+    out = cli("login", "--from-claude-code", "--manual",
+              env={"CLAUDE_CONFIG_DIR": str(tmp_path / "cc")})
+    assert out.returncode == 2
+    assert "leave out --manual" in out.stderr
+    assert saved_source(fake_config) is None
+
+
+def test_a_browser_login_switches_back_to_our_own_login(
+        fake_server: FakeAnthropic, cc_config: Path, pulse_home: Path, tmp_path: Path) -> None:
+    from claude_pulse.fake.demo import follow_login_redirects
+    from claude_pulse.home import Home
+    from claude_pulse.services.settings import Settings
+    from claude_pulse.wiring import Services
+
+    cc_file = write_cc_home(tmp_path / "cc", cc_credentials("sk-ant-oat01-cc",
+                                                            datetime.now(UTC) + timedelta(hours=5)))
+    services = Services(Home(pulse_home), Settings(cc_config), open_browser=follow_login_redirects)
+    try:
+        services.login_session(timeout=20).run()
+        assert services.settings.current().login_source == "pulse"
+        assert saved_source(cc_config) == "pulse"
+        assert cc_file.exists()
+    finally:
+        services.close()

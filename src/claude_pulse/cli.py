@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-browser", action="store_true", help="print the login URL instead of opening it"
     )
     login.add_argument(
+        "--from-claude-code",
+        action="store_true",
+        help="use Claude Code's login on this computer instead, read-only (no browser)",
+    )
+    login.add_argument(
         "--timeout",
         type=_positive_seconds,
         default=DEFAULT_LOGIN_TIMEOUT_S,

@@ -22,6 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from claude_pulse.errors import ConfigError
 from claude_pulse.home import Home
 from claude_pulse.services.settings import Settings
 from claude_pulse.services.snapshot import SnapshotStore
@@ -247,14 +248,23 @@ class Services:
             self.settings.current, self.credentials, self.transport,
             open_browser=open_browser or self.open_browser,
             profile=profile,
-            # A new token has a new rate-limit bucket (protocol.md §3.6).
-            on_saved=self.gate.clear_cooldown,
+            on_saved=self._own_login_saved,
             timeout=timeout or DEFAULT_LOGIN_TIMEOUT_S,
             manual=manual,
             read_code=read_code,
             on_url=on_url,
             clock=self.clock,
         )
+
+    def _own_login_saved(self) -> None:
+        # A new token has a new rate-limit bucket (protocol.md §3.6).
+        self.gate.clear_cooldown()
+        # Logging in with the browser chooses our own login; Claude Code's is left as it was.
+        if self.settings.current().login_source != "pulse":
+            try:
+                self.settings.update(login_source="pulse")
+            except (ConfigError, OSError) as exc:
+                logging.getLogger(__name__).warning("could not switch login_source: %s", exc)
 
     @property
     def open_browser(self) -> Callable[[str], bool]:

@@ -1,8 +1,11 @@
-"""`claude-pulse login [--manual] [--no-browser] [--timeout S]`.
+"""`claude-pulse login [--manual] [--no-browser] [--timeout S] | --from-claude-code`.
 
 Opens the system browser through `webbrowser` (so `BROWSER` is honoured) and always prints the URL
 too, for when no browser starts. `--manual` is for machines whose browser cannot reach this one's
 loopback port (SSH, remote desktops): Anthropic's page then shows `code#state` to paste here.
+
+`--from-claude-code` sets `login_source` to "claude-code" after checking that Claude Code's login
+is there: no browser and no request. A later browser login switches back (`Services`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import argparse
 import logging
 import sys
 from typing import TYPE_CHECKING
+
+from claude_pulse.errors import ReauthRequired
 
 if TYPE_CHECKING:
     from claude_pulse.wiring import Services
@@ -27,6 +32,8 @@ def _no_browser(url: str) -> bool:
 def run(args: argparse.Namespace, services: Services) -> int:
     for problem in services.settings.problems:
         print(f"claude-pulse: {problem}", file=sys.stderr)
+    if args.from_claude_code:
+        return _from_claude_code(args, services)
     manual: bool = args.manual
 
     def on_url(url: str) -> None:
@@ -51,4 +58,25 @@ def run(args: argparse.Namespace, services: Services) -> int:
         on_url=on_url,
     ).run()
     print(f"Logged in as {tokens.email}." if tokens.email else "Logged in.")
+    return 0
+
+
+def _from_claude_code(args: argparse.Namespace, services: Services) -> int:
+    if args.manual or args.no_browser:
+        print("claude-pulse: --from-claude-code opens no browser; leave out --manual and "
+              "--no-browser.", file=sys.stderr)
+        return 2
+    claude_code = services.claude_code
+    expired: str | None = None
+    try:
+        claude_code.access_token()  # missing or malformed: one line, and nothing changes
+    except ReauthRequired as exc:
+        expired = str(exc)  # still a choice worth saving: `claude` renews it
+    services.settings.update(login_source="claude-code")
+    email = claude_code.email
+    print(f"Using Claude Code's login{f' ({email})' if email else ''}, read-only: Claude Pulse "
+          "never refreshes or changes it.")
+    if expired:
+        print(expired)
+    print("Claude Pulse's own login, if any, is kept: `claude-pulse login` switches back to it.")
     return 0
