@@ -24,7 +24,7 @@ from claude_pulse.core.gauge import BLUE, GREEN, ORANGE, RED, TRACK, marker_x
 from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import parse_usage
-from claude_pulse.core.viewmodel import Action
+from claude_pulse.core.viewmodel import LOGIN_CHOICE, Action
 from claude_pulse.ui.deep_dive import (
     CARD_WIDTH,
     TITLE,
@@ -294,6 +294,41 @@ def test_the_banner_button_runs_its_action(
     click(display, top.winfo_rootx() + (box[0] + box[2]) // 2,
           top.winfo_rooty() + (box[1] + box[3]) // 2)
     pump_until(root, lambda: calls.actions == [Action.RETRY])
+
+
+@pytest.mark.gui
+def test_the_first_run_choice_offers_both_logins_and_clicks_run_them(
+    display: str, root: tk.Tk, window: DeepDiveWindow, calls: Calls, tmp_path: Path
+) -> None:
+    window.set_status(AppStatus(Phase.SIGNED_OUT))
+    window.show()
+    settle(root)
+    plain_height = window.toplevel.winfo_height()
+    window.offer_login_choice(LOGIN_CHOICE)
+    settle(root)
+    buttons = window.login_choice_buttons
+    assert [b.cget("text") for b in buttons] == ["Log in with your browser",
+                                                 "Use Claude Code's login (read-only)"]
+    sentences = [w.cget("text") for w in buttons[0].master.winfo_children()
+                 if isinstance(w, tk.Label)]
+    assert sentences == [o.sentence for o in LOGIN_CHOICE]
+    top = window.toplevel
+    assert top.winfo_height() > plain_height
+    # Right under the banner, and every line inside the card's width.
+    assert buttons[0].winfo_rooty() < window._body.winfo_rooty()
+    for b in buttons:
+        assert b.winfo_ismapped()
+        assert b.winfo_rootx() + b.winfo_width() <= top.winfo_rootx() + CARD_WIDTH
+    capture(display, root, window, tmp_path / "first-run-choice.png")
+    for b in reversed(buttons):
+        click(display, b.winfo_rootx() + b.winfo_width() // 2,
+              b.winfo_rooty() + b.winfo_height() // 2)
+        settle(root, 0.2)
+    pump_until(root, lambda: calls.actions == [Action.USE_CLAUDE_CODE, Action.LOG_IN])
+    window.offer_login_choice(())
+    settle(root)
+    assert window.login_choice_buttons == []
+    assert top.winfo_height() == plain_height
 
 
 @pytest.mark.gui

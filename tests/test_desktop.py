@@ -7,7 +7,7 @@ config.json in the test's folder); the login is a scripted stand-in run synchron
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.tokens import TokenSet
 from claude_pulse.core.usage import Usage, Window
-from claude_pulse.core.viewmodel import Action, TrayView
+from claude_pulse.core.viewmodel import LOGIN_CHOICE, Action, LoginOption, TrayView
 from claude_pulse.desktop import DesktopController
 from claude_pulse.errors import LoginTimeout, PulseError
 from claude_pulse.fake.demo import MemoryAutostart
@@ -49,6 +49,7 @@ class FakeWindow:
         self.problems: list[str | None] = []
         self.settings_seen = 0
         self.anchors: list[tuple[int, int] | None] = []
+        self.choices: list[tuple[LoginOption, ...]] = []
 
     def show(self, anchor: tuple[int, int] | None = None) -> None:
         self.visible = True
@@ -65,6 +66,9 @@ class FakeWindow:
 
     def show_note(self, text: str) -> None:
         self.notes.append(text)
+
+    def offer_login_choice(self, options: Sequence[LoginOption]) -> None:
+        self.choices.append(tuple(options))
 
 
 class FakePoller:
@@ -127,7 +131,8 @@ class BrokenAutostart(MemoryAutostart):
 class Scene:
     def __init__(self, tmp_path: Path, *, autostart: MemoryAutostart | None = None,
                  poller: FakePoller | None = None, login: FakeLogin | None = None,
-                 credentials: FakeCredentials | None = None, deferred: bool = False) -> None:
+                 credentials: FakeCredentials | None = None, deferred: bool = False,
+                 claude_code_found: bool = False) -> None:
         self.config = tmp_path / "config.json"
         self.settings = Settings(self.config)
         self.autostart = autostart or MemoryAutostart()
@@ -155,7 +160,8 @@ class Scene:
             new_login=new_login, clock=lambda: NOW, post=self.post, quit=self.quit,
             icon_renderer=lambda view: (lambda size: (view.text, size)),
             notifier=self, pointer=lambda: (640, 12), spawn=spawn,
-            preferences=lambda: self.preferences_opened.append(True))
+            preferences=lambda: self.preferences_opened.append(True),
+            claude_code_found=lambda: claude_code_found)
         self.controller.attach(poller=self.poller, tray=self.tray, window=self.window)
 
     def post(self, fn: Callable[[], None]) -> None:
@@ -252,6 +258,54 @@ def test_a_first_run_goes_straight_into_the_login(tmp_path: Path) -> None:
     scene.controller.started()
     assert scene.window.visible
     assert scene.poller.calls == ["login_started", "logged_in"]
+
+
+def test_a_first_run_with_claude_codes_login_here_offers_both_and_waits(
+        tmp_path: Path) -> None:
+    scene = Scene(tmp_path, poller=FakePoller(Phase.SIGNED_OUT), claude_code_found=True)
+    scene.controller.started()
+    assert scene.window.visible
+    assert scene.poller.calls == []  # no browser opened behind the user's back
+    assert scene.window.choices[-1] == LOGIN_CHOICE
+    assert [o.label for o in LOGIN_CHOICE] == ["Log in with your browser",
+                                               "Use Claude Code's login (read-only)"]
+
+
+def test_choosing_claude_codes_login_saves_the_source_and_fetches(tmp_path: Path) -> None:
+    scene = Scene(tmp_path, poller=FakePoller(Phase.SIGNED_OUT), claude_code_found=True)
+    scene.controller.started()
+    scene.controller.banner_action(Action.USE_CLAUDE_CODE)
+    assert scene.on_disk() == {"login_source": "claude-code"}
+    assert scene.poller.calls == ["logged_in"]
+    assert scene.credentials.cleared == 0
+    scene.controller.on_status(AppStatus(Phase.LOADING))
+    assert scene.window.choices[-1] == ()  # gone once numbers are on their way
+
+
+def test_choosing_the_browser_from_the_choice_runs_our_login(tmp_path: Path) -> None:
+    scene = Scene(tmp_path, poller=FakePoller(Phase.SIGNED_OUT), claude_code_found=True)
+    scene.controller.started()
+    scene.controller.banner_action(Action.LOG_IN)
+    assert scene.poller.calls == ["login_started", "logged_in"]
+    assert not scene.config.exists() or "login_source" not in scene.on_disk()
+
+
+def test_an_expired_claude_code_login_offers_both_ways_again(tmp_path: Path) -> None:
+    scene = Scene(tmp_path)
+    scene.settings.update(login_source="claude-code")
+    scene.controller.on_status(AppStatus(Phase.REAUTH, message="Claude Code's login has expired"))
+    assert scene.window.choices[-1] == LOGIN_CHOICE
+    scene.controller.banner_action(Action.USE_CLAUDE_CODE)  # after running `claude`: read again
+    assert scene.poller.calls == ["logged_in"]
+    scene.controller.on_status(AppStatus(Phase.REAUTH))
+    assert scene.window.choices[-1] == LOGIN_CHOICE
+
+
+def test_without_claude_codes_login_no_choice_is_offered(tmp_path: Path) -> None:
+    scene = Scene(tmp_path, poller=FakePoller(Phase.SIGNED_OUT))
+    scene.controller.started()
+    scene.controller.on_status(AppStatus(Phase.SIGNED_OUT))
+    assert all(choice == () for choice in scene.window.choices)
 
 
 def test_a_failed_login_is_said_and_notified_when_the_window_is_closed(tmp_path: Path) -> None:

@@ -140,6 +140,7 @@ class DesktopApp:
             notifier=services.notifier,
             pointer=root.winfo_pointerxy,
             preferences=self.show_preferences,
+            claude_code_found=services.claude_code.logged_in,
         )
         self._window = DeepDiveWindow(
             root,

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from claude_pulse.core.alerts import login_failed_alert
 from claude_pulse.core.status import AppStatus, Phase
-from claude_pulse.core.viewmodel import Action, TrayView, tray_view
+from claude_pulse.core.viewmodel import LOGIN_CHOICE, Action, LoginOption, TrayView, tray_view
 from claude_pulse.errors import ConfigError, PulseError
 
 if TYPE_CHECKING:
@@ -61,6 +61,8 @@ class WindowControl(Protocol):
     def set_problem(self, text: str | None) -> None: ...
 
     def show_note(self, text: str) -> None: ...
+
+    def offer_login_choice(self, options: Sequence[LoginOption]) -> None: ...
 
 
 class PollerControl(Protocol):
@@ -108,6 +110,7 @@ class DesktopController:
         pointer: Callable[[], tuple[int, int] | None] = lambda: None,
         preferences: Callable[[], None] | None = None,
         spawn: Callable[[Callable[[], None]], None] | None = None,
+        claude_code_found: Callable[[], bool] = lambda: False,
     ) -> None:
         self._settings = settings
         self._autostart = autostart
@@ -121,6 +124,8 @@ class DesktopController:
         self._pointer = pointer
         self._preferences = preferences
         self._spawn = spawn or _login_thread
+        self._claude_code_found = claude_code_found
+        self._claude_code_here = False  # looked for once, at start (a Keychain may ask the user)
         self._status = AppStatus(Phase.LOADING)
         self._login: LoginRun | None = None
         self._tray: TrayIcon | None = None
@@ -140,7 +145,12 @@ class DesktopController:
     def started(self) -> None:
         """After the poller's first decision: a first run goes straight into the login."""
         if self._poller is not None and self._poller.status.phase is Phase.SIGNED_OUT:
-            self.start_login()  # spec §5.1, and say so in the window
+            self._claude_code_here = self._claude_code_found()
+            if self._login_choice(Phase.SIGNED_OUT):
+                # The user picks; no browser yet. The window may not have had a status so far.
+                self.on_status(self._poller.status)
+            else:
+                self.start_login()  # spec §5.1, and say so in the window
             self.show_window()
 
     def detach(self) -> None:
@@ -176,6 +186,7 @@ class DesktopController:
         self._show_tray()
         if self._window is not None:
             self._window.set_status(status)
+            self._show_login_choice(status.phase)
 
     def menu_entries(self) -> list[MenuEntry]:
         from claude_pulse.ui.tray import MenuEntry
@@ -290,6 +301,22 @@ class DesktopController:
     def banner_action(self, action: Action) -> None:
         if action in (Action.LOG_IN, Action.RETRY):
             self.start_login()
+        elif action is Action.USE_CLAUDE_CODE:
+            self.use_claude_code()
+
+    def use_claude_code(self) -> None:
+        """Use Claude Code's login, read-only, from now on (or read it again after `claude`
+        renewed it); our own login, if any, is kept."""
+        if self._settings.current().login_source != "claude-code":
+            problem = self.change_settings(login_source="claude-code")
+            if problem:
+                self._report(problem)
+                return
+        if self._login is not None:  # a browser login under way is no longer wanted
+            self._login.cancel()
+            self._login = None
+        if self._poller is not None:
+            self._poller.logged_in()
 
     def window_visibility(self, visible: bool) -> None:
         if self._poller is not None:
@@ -312,6 +339,19 @@ class DesktopController:
             if self._window is None or not self._window.visible:
                 # The window was closed while the browser waited: say so where it is seen.
                 self._notifier.notify(login_failed_alert(str(error)))
+
+    def _login_choice(self, phase: Phase) -> Sequence[LoginOption]:
+        # Offered while nobody is signed in and Claude Code's login is here, and while Claude
+        # Code's login is the chosen one but needs the user (so our browser login is one click).
+        if self._settings.current().login_source == "claude-code":
+            wanted = phase in (Phase.SIGNED_OUT, Phase.LOGIN_FAILED, Phase.REAUTH)
+        else:
+            wanted = self._claude_code_here and phase in (Phase.SIGNED_OUT, Phase.LOGIN_FAILED)
+        return LOGIN_CHOICE if wanted else ()
+
+    def _show_login_choice(self, phase: Phase) -> None:
+        if self._window is not None:
+            self._window.offer_login_choice(self._login_choice(phase))
 
     def _change(self, **changes: Any) -> None:
         # Whatever happens, every part then shows what the settings say (refused: the old value).

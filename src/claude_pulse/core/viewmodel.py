@@ -42,11 +42,13 @@ from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import ExtraUsage, Window
 
 __all__ = [
+    "LOGIN_CHOICE",
     "Action",
     "Banner",
     "ChartView",
     "DeepDiveView",
     "LimitRow",
+    "LoginOption",
     "SessionView",
     "TrayView",
     "WeeklyView",
@@ -63,6 +65,26 @@ class Action(enum.Enum):
 
     LOG_IN = "Log in"
     RETRY = "Retry"
+    USE_CLAUDE_CODE = "Use Claude Code's login"
+
+
+@dataclass(frozen=True)
+class LoginOption:
+    """One way to sign in, with one sentence on what it means (the first-run choice)."""
+
+    action: Action
+    label: str
+    sentence: str
+
+
+# Offered when Claude Code's login is on this computer (issue 14): ours, or Claude Code's.
+LOGIN_CHOICE = (
+    LoginOption(Action.LOG_IN, "Log in with your browser",
+                "Claude Pulse gets a login of its own from claude.ai and keeps it fresh."),
+    LoginOption(Action.USE_CLAUDE_CODE, "Use Claude Code's login (read-only)",
+                "Reads the login Claude Code already has here and never changes it; "
+                "run `claude` when it expires."),
+)
 
 
 @dataclass(frozen=True)

@@ -29,16 +29,17 @@ import logging
 import sys
 import time
 import tkinter as tk
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 from PIL import Image, ImageTk
 
 from claude_pulse.config import Config, ConfigSource
 from claude_pulse.core.status import AppStatus, Phase
-from claude_pulse.core.viewmodel import Action, DeepDiveView, deep_dive_view
+from claude_pulse.core.viewmodel import Action, DeepDiveView, LoginOption, deep_dive_view
 from claude_pulse.platform.screen import work_area
 from claude_pulse.ui.theme import (
     BG,
@@ -158,6 +159,8 @@ class DeepDiveWindow:
         self._note_label = tk.Label(top, text="", bg=BG, fg=WARN, justify="left",
                                     wraplength=self._width - self._px(24), anchor="w",
                                     padx=self._px(12))
+        self._choice: tk.Frame | None = None  # the first-run login choice, built when offered
+        self._choice_options: tuple[LoginOption, ...] = ()
         # The sections, in a canvas that scrolls when the window cannot show them all.
         body = self._body = tk.Frame(top, bg=BG, bd=0, highlightthickness=0)
         self._canvas = tk.Canvas(body, bg=BG, bd=0, highlightthickness=0, width=self._width,
@@ -252,6 +255,36 @@ class DeepDiveWindow:
         self._note = text
         if self._visible:
             self._redraw()
+
+    def offer_login_choice(self, options: Sequence[LoginOption]) -> None:
+        """Show these ways to sign in under the banner, pinned (none: hide them)."""
+        options = tuple(options)
+        if options == self._choice_options:
+            return
+        self._choice_options = options
+        if self._choice is not None:
+            self._choice.destroy()
+            self._choice = None
+        if options:
+            px = self._px
+            self._choice = frame = tk.Frame(self._top, bg=BG, padx=px(16), pady=px(2))
+            for option in options:
+                tk.Button(frame, text=option.label, **button_style(self._scale),
+                          command=partial(self._on_action, option.action),
+                          ).pack(side="top", anchor="w", pady=(px(6), px(2)))
+                tk.Label(frame, text=option.sentence, bg=BG, fg=FG_DIM, font=ui_font(9),
+                         justify="left", anchor="w", wraplength=self._width - px(32),
+                         ).pack(side="top", fill="x")
+            frame.pack(side="top", fill="x", pady=(0, px(8)), after=self._card)
+        if self._visible and self._top.winfo_ismapped():
+            self._fit()
+
+    @property
+    def login_choice_buttons(self) -> list[tk.Button]:
+        """The choice's buttons, top to bottom (tests press them)."""
+        if self._choice is None:
+            return []
+        return [w for w in self._choice.winfo_children() if isinstance(w, tk.Button)]
 
     # ---- showing and hiding ----
 
