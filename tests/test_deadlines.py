@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from filelock import FileLock
@@ -33,6 +34,7 @@ from claude_pulse.home import Home
 from claude_pulse.oauth.constants import OAUTH_BETA
 from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.services.http import UrllibTransport
+from claude_pulse.services.poller import Poller, fetch_deadline_for
 from claude_pulse.services.settings import Settings
 from claude_pulse.wiring import Services
 from support.fakes import Clock, FakeScheduler, RecordingNotifier
@@ -221,6 +223,69 @@ def test_the_tray_marks_a_dripping_poll_stale_at_the_deadline_and_polls_again(
         settle(10)
         assert poller.status.phase is Phase.OK and not poller.status.is_stale
         assert len(fake_server.requests_to("usage")) == 3
+    finally:
+        poller.stop()
+        services.close()
+
+
+class HeldFetcher:
+    """The real fetcher, except that a fetch started while `hold` is set waits for `release`:
+    stuck somewhere no request deadline reaches (a hung file system, name resolution)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.hold = threading.Event()
+        self.release = threading.Event()
+
+    def fetch(self, *, min_spacing_s: float | None = None) -> Any:
+        if self.hold.is_set():
+            self.release.wait(30)
+        return self._inner.fetch(min_spacing_s=min_spacing_s)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_a_fetch_stuck_past_its_deadline_fails_and_never_blocks_later_polls(
+        fake_server: FakeAnthropic, pulse_home: Path) -> None:
+    write_config(pulse_home, fake_server)
+    seed_credentials(pulse_home, fake_server)
+    home = Home(pulse_home)
+    clock = Clock()
+    scheduler = FakeScheduler(clock)
+    main: queue.Queue[Callable[[], None]] = queue.Queue()
+    services = Services(home, Settings(home.config), clock=clock, notifier=RecordingNotifier())
+    fetcher = HeldFetcher(services.fetcher)
+    poller = Poller(fetcher=fetcher, account=services.login, settings=services.settings,
+                    trends=services.trends, clock=clock, scheduler=scheduler, post=main.put,
+                    on_status=lambda s: None, notifier=services.notifier)
+    deadline = fetch_deadline_for(services.settings.current())
+    assert deadline == DEFAULT_TOKEN_TIMEOUT_S + 2 * DEFAULT_USAGE_TIMEOUT_S + 5
+    try:
+        poller.start()
+        main.get(timeout=10)()
+        assert poller.status.phase is Phase.OK
+        fetcher.hold.set()
+        scheduler.fire_next()  # the next poll: stuck
+        assert scheduler.next_delay() == deadline  # its watchdog
+        assert poller.refresh_now() is None  # still in flight: nothing new yet
+        scheduler.fire_next()  # the deadline passes
+        status = poller.status
+        assert status.phase is Phase.OFFLINE and status.is_stale
+        assert status.message == f"The usage check did not finish within {deadline:g} s."
+        delay = scheduler.next_delay()
+        assert delay is not None and 24 <= delay <= 36  # the offline back-off
+        fetcher.hold.clear()
+        fetcher.release.set()
+        main.get(timeout=10)()  # the stuck fetch's late answer: dropped
+        assert poller.status == status
+        assert scheduler.next_delay() == delay
+        assert poller.refresh_now() is None  # Refresh now works again at once
+        main.get(timeout=10)()
+        assert poller.status.phase is Phase.OK and not poller.status.is_stale
+        delay = scheduler.next_delay()
+        assert delay is not None and 162 <= delay <= 198  # the normal interval, ±10 %
+        assert len(scheduler.timers) == 1  # and no watchdog left behind
     finally:
         poller.stop()
         services.close()

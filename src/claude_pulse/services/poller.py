@@ -3,7 +3,10 @@
 Thread contract: every public method runs on the UI (main) thread. Network calls run on one
 worker thread; their results come back through `post`, which the UI supplies (Tk: an event on
 the main loop). There is exactly one timer at a time, armed through the `Scheduler` seam, so an
-idle app sleeps until the next poll — no polling loop.
+idle app sleeps until the next poll — no polling loop. While a fetch runs, a second one watches
+it: a fetch still running at its deadline (`fetch_deadline_for`) counts as failed (offline
+back-off, numbers stale) and its answer, should it come later, is dropped — so nothing, however
+stuck, keeps the poll "in flight" and blocks later polls or Refresh now.
 
 Settings are read when used: the poll policy at every event, the alert settings at every
 answer. Each wake-up (a timer, Refresh now, the window opening) first asks the settings to
@@ -24,7 +27,7 @@ from claude_pulse.core import polling
 from claude_pulse.core.alerts import Alert, AlertSettings, evaluate, reauth_alert
 from claude_pulse.core.forecast import Trend
 from claude_pulse.core.status import AppStatus
-from claude_pulse.errors import CooldownActive, PulseError
+from claude_pulse.errors import CooldownActive, NetworkError, PulseError
 
 if TYPE_CHECKING:
     from claude_pulse.config import Config
@@ -42,6 +45,7 @@ __all__ = [
     "Poller",
     "Scheduler",
     "Worker",
+    "fetch_deadline_for",
     "policy_for",
 ]
 
@@ -130,6 +134,17 @@ def policy_for(config: Config) -> polling.PollPolicy:
     return polling.PollPolicy(base_interval_s=float(config.poll_interval_seconds))
 
 
+# Room for waiting on another process's refresh (services.tokens.LOCK_MARGIN_S) and the files.
+_FETCH_MARGIN_S = 5.0
+
+
+def fetch_deadline_for(config: Config) -> float:
+    """How long one fetch may take: a refresh and two usage requests (the retry after a 401),
+    each within its own deadline, plus a margin."""
+    return (config.token_timeout_seconds + 2 * config.usage_timeout_seconds
+            + _FETCH_MARGIN_S)
+
+
 class Poller:
     def __init__(
         self,
@@ -147,6 +162,7 @@ class Poller:
         policy: Callable[[Config], polling.PollPolicy] = policy_for,
         rng: random.Random | None = None,
         worker: Worker | None = None,
+        fetch_deadline: Callable[[Config], float] = fetch_deadline_for,
     ) -> None:
         self._fetcher = fetcher
         self._account = account
@@ -166,6 +182,9 @@ class Poller:
         self._cancel_timer: Cancel | None = None
         self._worker = worker or FetchWorker()
         self._stopped = False
+        self._fetch_deadline_of = fetch_deadline
+        self._fetch_id = 0  # the fetch whose answer is awaited; others' answers are dropped
+        self._cancel_watchdog: Cancel | None = None
 
     # ---- public API (UI thread) ----
 
@@ -188,6 +207,7 @@ class Poller:
         self._stopped = True
         self._unsubscribe()
         self._cancel()
+        self._unwatch()
         self._worker.stop()
 
     def refresh_now(self) -> str | None:
@@ -223,7 +243,7 @@ class Poller:
         refused = None
         for effect in effects:
             if isinstance(effect, polling.Fetch):
-                self._worker.submit(self._fetch_job)
+                self._submit_fetch()
             elif isinstance(effect, polling.ScheduleAt):
                 self._arm(effect.when)
             elif isinstance(effect, polling.CancelTimer):
@@ -259,7 +279,31 @@ class Poller:
             log.info("poll interval now %d s", new.poll_interval_seconds)
             self._dispatch(polling.SettingsChanged())
 
-    def _fetch_job(self) -> None:
+    def _submit_fetch(self) -> None:
+        self._fetch_id += 1
+        fetch_id = self._fetch_id
+        deadline = self._fetch_deadline_of(self._settings.current())
+        self._unwatch()
+        self._cancel_watchdog = self._scheduler.call_later(
+            deadline, lambda: self._overdue(fetch_id, deadline))
+        self._worker.submit(lambda: self._fetch_job(fetch_id))
+
+    def _overdue(self, fetch_id: int, deadline: float) -> None:
+        self._cancel_watchdog = None
+        if fetch_id != self._fetch_id or not self._model.in_flight:
+            return
+        self._fetch_id += 1  # its answer, whenever it comes, is no longer awaited
+        log.warning("usage check still running after %g s; treated as failed", deadline)
+        error = NetworkError(f"The usage check did not finish within {deadline:g} s.",
+                             "timeout")
+        self._dispatch(polling.FetchFailed(error, self._rng.random()))
+
+    def _unwatch(self) -> None:
+        if self._cancel_watchdog is not None:
+            self._cancel_watchdog()
+            self._cancel_watchdog = None
+
+    def _fetch_job(self, fetch_id: int) -> None:
         event: polling.Event
         try:
             snapshot = self._fetcher.fetch()
@@ -273,7 +317,7 @@ class Poller:
             log.exception("unexpected error while fetching usage")
             event = polling.FetchFailed(PulseError(f"unexpected error: {exc.__class__.__name__}"),
                                         self._rng.random())
-        self._post(lambda: self._deliver(event))
+        self._post(lambda: self._deliver(fetch_id, event))
 
     def _not_before(self) -> datetime | None:
         # Plan the next poll where the shared budget has room, instead of being turned away.
@@ -283,7 +327,11 @@ class Poller:
             log.warning("could not read the request record", exc_info=True)
             return None
 
-    def _deliver(self, event: polling.Event) -> None:
+    def _deliver(self, fetch_id: int, event: polling.Event) -> None:
+        if fetch_id != self._fetch_id:
+            log.info("an answer came after its fetch was given up; dropped")
+            return
+        self._unwatch()
         self._dispatch(event)
 
     def _trends(self, snapshot: Snapshot) -> tuple[Trend, Trend]:
