@@ -121,6 +121,50 @@ def test_the_pystray_icon_starts_answers_logoff_and_stops() -> None:
     assert not tray.running
 
 
+def test_the_tray_icon_loads_our_ico_at_the_small_icon_size(tmp_path: Path) -> None:
+    """Issue 13 item 4: the real LoadImage picks the entry drawn for SM_CXSMICON."""
+    from ctypes import wintypes
+
+    from claude_pulse.ui.tray_win32 import ICO_SIZES, _User32, ico_bytes
+
+    class ICONINFO(ctypes.Structure):
+        _fields_ = [("fIcon", wintypes.BOOL), ("xHotspot", wintypes.DWORD),
+                    ("yHotspot", wintypes.DWORD), ("hbmMask", wintypes.HBITMAP),
+                    ("hbmColor", wintypes.HBITMAP)]
+
+    class BITMAP(ctypes.Structure):
+        _fields_ = [("bmType", wintypes.LONG), ("bmWidth", wintypes.LONG),
+                    ("bmHeight", wintypes.LONG), ("bmWidthBytes", wintypes.LONG),
+                    ("bmPlanes", wintypes.WORD), ("bmBitsPixel", wintypes.WORD),
+                    ("bmBits", wintypes.LPVOID)]
+
+    user32: Any = ctypes.windll.user32  # type: ignore[attr-defined]
+    gdi32: Any = ctypes.windll.gdi32  # type: ignore[attr-defined]
+    user32.GetIconInfo.argtypes = (wintypes.HICON, ctypes.POINTER(ICONINFO))
+    user32.DestroyIcon.argtypes = (wintypes.HICON,)
+    gdi32.GetObjectW.argtypes = (wintypes.HANDLE, ctypes.c_int, wintypes.LPVOID)
+    gdi32.DeleteObject.argtypes = (wintypes.HANDLE,)
+
+    api = _User32()
+    small = api.small_icon_size()
+    assert small in ICO_SIZES
+    path = tmp_path / "icon.ico"
+    path.write_bytes(ico_bytes(lambda size: Image.new("RGBA", (size, size),
+                                                      (217, 119, 87, 255))))
+    handle = api.load_icon(str(path), small)
+    info = ICONINFO()
+    try:
+        assert user32.GetIconInfo(handle, ctypes.byref(info))
+        bitmap = BITMAP()
+        assert gdi32.GetObjectW(info.hbmColor, ctypes.sizeof(BITMAP), ctypes.byref(bitmap))
+        assert (bitmap.bmWidth, bitmap.bmHeight) == (small, small)
+    finally:
+        for bitmap_handle in (info.hbmMask, info.hbmColor):
+            if bitmap_handle:
+                gdi32.DeleteObject(bitmap_handle)
+        user32.DestroyIcon(handle)
+
+
 def test_statusline_on_a_real_windows_pipe_is_utf8(fake_server: FakeAnthropic,
                                                    fake_config: Path, pulse_home: Path) -> None:
     from test_output_encoding import log_in_over_budget

@@ -132,6 +132,11 @@ class Tray:
         if self.backend == "xorg":
             kwargs["on_right_click"] = self._context_menu_from_tray
             kwargs["renderer"] = self._render_for_slot
+        if self.backend == "win32":
+            from claude_pulse.ui.tray_win32 import win32_icon_class
+
+            icon_class = win32_icon_class(pystray.Icon)
+            kwargs["renderer"] = self._render_for_slot  # every size of the ICO, from us
         self._icon = icon_class(
             self._name, renderer(icon_size_for(self.backend)), self._title(title), menu, **kwargs
         )
