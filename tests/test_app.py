@@ -46,6 +46,7 @@ from support.fixtures_display import (
     processes_with_env,
     rgb_pixels,
     spawn_pulse,
+    wait_for_no_window,
     wait_for_window,
     xdotool,
 )
@@ -350,6 +351,10 @@ def test_icon_follows_the_server_and_menu_and_window_work(
         lower = (0, card.height // 2, card.width, card.height)
         assert count_near(card, RED, lower, 25) > 20  # the "Over budget" pill
         assert count_near(card, GREEN, lower, 25) == 0
+
+        # A second left click closes it again (the icon toggles the window).
+        click(tray_display, *where(tray_display, icon).centre)
+        wait_for_no_window(tray_display, WINDOW, timeout=5)
 
         # Right click → "Quit": the process ends by itself, successfully.
         menu_click(tray_display, icon, "last")

@@ -55,6 +55,9 @@ class FakeWindow:
         self.visible = True
         self.anchors.append(anchor)
 
+    def hide(self) -> None:
+        self.visible = False
+
     def set_status(self, status: AppStatus) -> None:
         self.statuses.append(status)
 
@@ -155,13 +158,15 @@ class Scene:
         def spawn(work: Callable[[], None]) -> None:
             self.spawned.append(work) if deferred else work()
 
+        self.now_s = 100.0  # the monotonic clock
         self.controller = DesktopController(
             settings=self.settings, autostart=self.autostart, credentials=self.credentials,
             new_login=new_login, clock=lambda: NOW, post=self.post, quit=self.quit,
             icon_renderer=lambda view: (lambda size: (view.text, size)),
             notifier=self, pointer=lambda: (640, 12), spawn=spawn,
             preferences=lambda: self.preferences_opened.append(True),
-            claude_code_found=lambda: claude_code_found)
+            claude_code_found=lambda: claude_code_found,
+            monotonic=lambda: self.now_s)
         self.controller.attach(poller=self.poller, tray=self.tray, window=self.window)
 
     def post(self, fn: Callable[[], None]) -> None:
@@ -362,6 +367,31 @@ def test_the_menu(scene: Scene) -> None:
     assert scene.window.anchors == [(640, 12)]  # at the pointer, by the tray icon
     entries[-1].action()
     assert scene.quits == 1
+
+
+def test_a_left_click_toggles_the_window(scene: Scene) -> None:
+    scene.controller.toggle_window()
+    assert scene.window.visible and scene.window.anchors == [(640, 12)]  # at the tray icon
+    scene.now_s += 5
+    scene.controller.toggle_window()
+    assert not scene.window.visible
+    scene.now_s += 5
+    scene.controller.toggle_window()
+    assert scene.window.visible
+
+
+def test_the_click_that_took_the_focus_away_does_not_reopen_the_window(scene: Scene) -> None:
+    """Windows: clicking the tray icon first hides the window (it lost the focus to the
+    taskbar); that same click then arrives as a left click and must leave it closed."""
+    scene.controller.toggle_window()
+    scene.window.hide()
+    scene.controller.window_visibility(False)  # the window reports its focus-out hide
+    scene.now_s += 0.15
+    scene.controller.toggle_window()
+    assert not scene.window.visible
+    scene.now_s += 1.0  # a later, separate click opens it again
+    scene.controller.toggle_window()
+    assert scene.window.visible
 
 
 def test_window_visibility_reaches_the_poller(scene: Scene) -> None:

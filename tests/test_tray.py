@@ -168,6 +168,29 @@ def test_left_click_posts_the_default_entry_and_right_click_asks_for_the_menu(
 
 @pytest.mark.gui
 @pytest.mark.tray
+def test_with_on_activate_a_left_click_runs_it_and_not_the_default_entry(
+    tray_display: str, monkeypatch: pytest.MonkeyPatch, recorder: Recorder
+) -> None:
+    monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
+    ran: list[str] = []
+    tray = Tray(post=recorder, entries=[
+        MenuEntry("Open Deep Dive", lambda: ran.append("open"), default=True),
+        MenuEntry("Quit", lambda: ran.append("quit"))], on_activate=lambda: ran.append("toggle"))
+    try:
+        icon = dock(tray, tray_display, disc(ORANGE), "Claude Pulse")
+        click(tray_display, *icon.centre)
+        wait_until(lambda: bool(recorder.posted), 5, "the left click")
+        recorder.run_all()
+        assert ran == ["toggle"]
+        shown = [str(item.text) for item in tray._icon.menu.items if item.visible]
+        assert shown == ["Open Deep Dive", "Quit"]  # the toggle is not a menu row
+        assert set(recorder.threads) == {"pulse-tray"}
+    finally:
+        tray.stop()
+
+
+@pytest.mark.gui
+@pytest.mark.tray
 def test_the_pystray_menu_mirrors_the_entries(
     tray: Tray, tray_display: str, recorder: Recorder, actions: list[str]
 ) -> None:

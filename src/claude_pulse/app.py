@@ -157,6 +157,7 @@ class DesktopApp:
         entries = controller.menu_entries()
         self._menu = build_tk_menu(root, entries, info=controller.menu_lines)
         self._tray = Tray(post=scheduler.post, entries=entries, info=controller.menu_lines,
+                          on_activate=controller.toggle_window,
                           on_context_menu=self.popup_menu, on_session_end=self.quit)
         self._poller = services.poller(scheduler=scheduler, post=scheduler.post,
                                        on_status=controller.on_status)

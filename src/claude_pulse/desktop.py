@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 Post = Callable[[Callable[[], None]], None]
 # Makes the tray image for a view at a pixel size (Pillow; injected so this module needs none).
 IconRenderer = Callable[[TrayView], Callable[[int], Any]]
+# A click on the tray icon first takes the focus from the window, which hides it; the click that
+# arrives this soon after is the same one, and must not bring the window straight back.
+REOPEN_GUARD_S = 0.4
 
 
 class TrayIcon(Protocol):
@@ -53,6 +57,8 @@ class WindowControl(Protocol):
     def visible(self) -> bool: ...
 
     def show(self, anchor: tuple[int, int] | None = None) -> None: ...
+
+    def hide(self) -> None: ...
 
     def set_status(self, status: AppStatus) -> None: ...
 
@@ -111,6 +117,7 @@ class DesktopController:
         preferences: Callable[[], None] | None = None,
         spawn: Callable[[Callable[[], None]], None] | None = None,
         claude_code_found: Callable[[], bool] = lambda: False,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
         self._autostart = autostart
@@ -126,6 +133,8 @@ class DesktopController:
         self._spawn = spawn or _login_thread
         self._claude_code_found = claude_code_found
         self._claude_code_here = False  # looked for once, at start (a Keychain may ask the user)
+        self._monotonic = monotonic
+        self._hidden_at = -REOPEN_GUARD_S  # when the window last went away
         self._status = AppStatus(Phase.LOADING)
         self._login: LoginRun | None = None
         self._tray: TrayIcon | None = None
@@ -212,6 +221,16 @@ class DesktopController:
     def show_window(self) -> None:
         if self._window is not None:
             self._window.show()
+
+    def toggle_window(self) -> None:
+        """A left click on the tray icon: open the window, or close it when it is open."""
+        window = self._window
+        if window is None:
+            return
+        if window.visible:
+            window.hide()
+        elif self._monotonic() - self._hidden_at >= REOPEN_GUARD_S:
+            window.show(anchor=self._pointer())
 
     def show_window_at_pointer(self) -> None:
         # The click happened on the tray icon a moment ago: the pointer is still there.
@@ -319,6 +338,8 @@ class DesktopController:
             self._poller.logged_in()
 
     def window_visibility(self, visible: bool) -> None:
+        if not visible:
+            self._hidden_at = self._monotonic()
         if self._poller is not None:
             self._poller.set_window_visible(visible)
 

@@ -8,7 +8,8 @@ the exception, where AppKit needs the main thread and the icon attaches to Tk's 
 main thread; pystray forwards them to its own loop (xorg: an X client message, sent on a second X
 connection, see `ui.tray_xorg`; gtk: `idle_add`; win32: `Shell_NotifyIcon`).
 
-The menu (design.md §5): Open Deep Dive (default, left click), Refresh now, Limit Alerts ✓,
+A left click toggles the Deep Dive window (`on_activate`). The menu (design.md §5): the numbers
+on trays without tooltips, then Open Deep Dive (default, bold), Refresh now, Limit Alerts ✓,
 Start at login ✓, Log out, Quit. It is described once (`MenuEntry`) and built twice:
 
 * Windows, macOS, gtk, appindicator: pystray's own native menu.
@@ -93,13 +94,16 @@ class Tray:
         on_context_menu: Callable[[int, int, int], None] | None = None,
         on_session_end: Callable[[], None] | None = None,
         info: InfoLines | None = None,
+        on_activate: Callable[[], None] | None = None,
         name: str = "claude-pulse",
     ) -> None:
         """`on_session_end` runs on the main thread when Windows ends the session (logoff,
         shutdown); the app quits there (ui/tray_win32.py). `info` gives the lines a native menu
         starts with on a backend without tooltips (read on the tray thread: it must only read
-        values the main thread has set)."""
+        values the main thread has set). `on_activate` is the left click (the window's toggle);
+        without it the left click runs the default entry."""
         self._post = post
+        self._on_activate = on_activate
         self._entries = tuple(entries)
         self._info = info
         self._on_context_menu = on_context_menu
@@ -204,6 +208,11 @@ class Tray:
 
     def _pystray_items(self, pystray: Any) -> list[Any]:
         items: list[Any] = []
+        if self._on_activate is not None:
+            # pystray's left click runs the first default item, visible or not; the visible
+            # default entry stays bold in native menus and opens the window from there.
+            items.append(pystray.MenuItem("Toggle", self._activated, default=True,
+                                          visible=False))
         if self._info is not None and not has_tooltip(self.backend):
             for slot in range(_INFO_SLOTS):
                 items.append(pystray.MenuItem(self._info_text(slot), None, enabled=False,
@@ -231,6 +240,11 @@ class Tray:
 
         return callback
 
+    def _activated(self, _icon: Any, _item: Any) -> None:
+        handler = self._on_activate  # the tray thread: only hand it over
+        if handler is not None:
+            self._post(handler)
+
     def _checked(self, index: int) -> Callable[[Any], bool]:
         def checked(_item: Any) -> bool:
             entry = self._entries[index] if index < len(self._entries) else None
@@ -255,6 +269,7 @@ class Tray:
     def _forget(self) -> None:
         self._entries = ()
         self._info = None
+        self._on_activate = None
         self._post = _drop
         self._on_context_menu = None
         self._on_session_end = None
