@@ -32,6 +32,7 @@ import pytest
 from claude_pulse.core.gauge import GREEN, ORANGE, RED
 from claude_pulse.fake.anthropic import FakeAnthropic
 from claude_pulse.ui.tk_scheduler import TkScheduler
+from support.fixtures_dbus import NotificationDaemon
 from support.fixtures_display import (
     DockedIcon,
     arc_coverage,
@@ -368,6 +369,36 @@ def test_icon_follows_the_server_and_menu_and_window_work(
                          r"Week 61% · over budget$", err, re.MULTILINE), err
     finally:
         print(finish(proc, timeout=1)[1])  # the app's debug log, shown if the test failed
+
+
+@pytest.mark.gui
+@pytest.mark.tray
+@pytest.mark.notify
+def test_a_click_on_a_notification_opens_the_window(
+    tray_display: str, logged_in_home: Path, fake_server: FakeAnthropic,
+    app_env: dict[str, str], no_leftovers: None, notification_daemon: NotificationDaemon,
+) -> None:
+    # (no_leftovers first: dunst, started with this test's environment, stops before it checks)
+    fake_server.usage = usage_answer(85.0, 30.0)  # past 80 %: the first poll alerts
+    before = docked_icons(tray_display)
+    proc = spawn_pulse(tray_display, "-v", env={
+        **app_env, "DBUS_SESSION_BUS_ADDRESS": notification_daemon.address})
+    try:
+        new_icon(tray_display, before)
+        bus = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": notification_daemon.address}
+
+        def shown() -> bool:
+            out = subprocess.run(["dunstctl", "count", "displayed"], env=bus,
+                                 capture_output=True, text=True, timeout=10, check=True)
+            return out.stdout.strip() == "1"
+
+        wait_until(shown, 15, "the 80 % notification")
+        assert not find_windows(tray_display, WINDOW)
+        subprocess.run(["dunstctl", "action", "0"], env=bus, timeout=10, check=True)  # a click
+        wait_for_window(tray_display, WINDOW, timeout=5)
+    finally:
+        proc.terminate()
+        print(finish(proc, timeout=5)[1])
 
 
 @pytest.mark.gui

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import select
 import subprocess
@@ -32,9 +33,10 @@ from claude_pulse.ui.notify import (
     LogNotifier,
     make_notifier,
     name_desktop_entry,
+    on_notification_click,
 )
 from support.fixtures_dbus import NotificationDaemon
-from support.helpers import require_program
+from support.helpers import require_program, wait_until
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
@@ -102,6 +104,46 @@ def _watch_notify_calls(address: str) -> subprocess.Popen[str]:
     assert ready, "dbus-monitor did not start"
     monitor.stdout.readline()  # its own NameAcquired signal: it is monitoring now
     return monitor
+
+
+@pytest.mark.notify
+def test_a_click_on_the_notification_runs_on_click(
+    notification_daemon: NotificationDaemon, desktop: DesktopNotifier
+) -> None:
+    """dunst's default action (what a left click on the notification does) reaches us."""
+    clicked = threading.Event()
+    threads: list[str] = []
+
+    def on_click() -> None:
+        threads.append(threading.current_thread().name)
+        clicked.set()
+
+    desktop.on_click = on_click
+    desktop.notify(reauth_alert())
+    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": notification_daemon.address}
+
+    def displayed() -> bool:
+        out = subprocess.run(["dunstctl", "count", "displayed"], env=env, capture_output=True,
+                             text=True, timeout=10, check=True)
+        return out.stdout.strip() == "1"
+
+    wait_until(displayed, 5, "dunst to show the notification")
+    subprocess.run(["dunstctl", "action", "0"], env=env, timeout=10, check=True)
+    assert clicked.wait(5), "the click did not reach the notifier"
+    assert threads == ["claude-pulse-notify"]  # the notifier's thread: the app must hand over
+
+
+def test_lazy_notifier_hands_on_click_to_the_real_one() -> None:
+    class Real(LogNotifier):
+        on_click: object = None
+
+    real = Real()
+    lazy = LazyNotifier(lambda: real)
+    assert on_notification_click(lazy, print)
+    assert real.on_click is None  # nothing built before the first alert
+    lazy.notify(reauth_alert())
+    assert real.on_click is print
+    assert not on_notification_click(LogNotifier(), print)  # the log has nothing to click
 
 
 @pytest.mark.notify

@@ -116,6 +116,7 @@ class DesktopApp:
     def _build(self, root: tk.Tk) -> None:
         from claude_pulse.platform.autostart import sync_autostart
         from claude_pulse.platform.dock import hide_dock_icon
+        from claude_pulse.ui.notify import on_notification_click
         from claude_pulse.ui.render.logo import draw_logo
 
         services = self.services
@@ -142,6 +143,9 @@ class DesktopApp:
             preferences=self.show_preferences,
             claude_code_found=services.claude_code.logged_in,
         )
+        # A click on one of our notifications opens the window (notifier thread: hand over).
+        on_notification_click(services.notifier,
+                              lambda: scheduler.post(controller.show_window))
         self._window = DeepDiveWindow(
             root,
             clock=services.clock,

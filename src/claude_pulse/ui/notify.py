@@ -9,6 +9,10 @@ that hangs) is logged with the alert's text and swallowed: notifications must ne
 polling. desktop-notifier swallows backend errors itself, so success is detected through its
 `on_dispatched` callback, which it calls only after the platform accepted the notification.
 
+A click on a notification (its body: the freedesktop "default" action, a toast's activation)
+runs the notifier's `on_click` — the tray app opens its window there. It runs on the notifier's
+loop thread, so the handler must only hand the work to the UI thread.
+
 On Windows toasts belong to an AppUserModelID, registered under
 ``HKCU\\Software\\Classes\\AppUserModelId\\ClaudePulse`` with the display name "Claude Pulse".
 """
@@ -23,13 +27,13 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from claude_pulse.core.alerts import Alert, Urgency
 from claude_pulse.platform.autostart._linux import DESKTOP_ID
 
 __all__ = ["APP_NAME", "DesktopNotifier", "LazyNotifier", "LogNotifier", "Notifier",
-           "make_notifier", "name_desktop_entry", "windows_app_id"]
+           "make_notifier", "name_desktop_entry", "on_notification_click", "windows_app_id"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +78,8 @@ class DesktopNotifier:
         self._app_name = app_name
         self._icon = None if icon is None else desktop_notifier.Icon(path=icon)
         self._send_timeout = send_timeout
+        # What a click on one of our notifications does (loop thread; see the module docstring).
+        self.on_click: Callable[[], None] | None = None
         self._backend: Any = self._new_backend()
         self._pending: set[concurrent.futures.Future[None]] = set()
         self._lock = threading.Lock()
@@ -154,7 +160,8 @@ class DesktopNotifier:
         dn = self._dn
         urgency = dn.Urgency.Critical if alert.urgency is Urgency.CRITICAL else dn.Urgency.Normal
         notification = dn.Notification(
-            title=alert.title, message=alert.body, urgency=urgency, on_dispatched=on_dispatched
+            title=alert.title, message=alert.body, urgency=urgency, on_dispatched=on_dispatched,
+            on_clicked=self._clicked if self.on_click is not None else None,
         )
         if self._send_lock is None:
             self._send_lock = asyncio.Lock()
@@ -173,6 +180,15 @@ class DesktopNotifier:
                 # desktop-notifier logged the cause; say which alert the user missed.
                 log.warning("notification not shown: %s - %s", alert.title, alert.body)
                 await self._reconnect()
+
+    def _clicked(self) -> None:
+        handler = self.on_click
+        log.debug("notification clicked")
+        if handler is not None:
+            try:
+                handler()
+            except Exception:
+                log.warning("the notification click failed", exc_info=True)
 
     async def _reconnect(self) -> None:
         # After a failure the backend may hold a half-open bus connection (bus gone, or connected
@@ -251,6 +267,7 @@ class LazyNotifier:
     def __init__(self, build: Callable[[], Notifier]) -> None:
         self._build = build
         self._real: Notifier | None = None
+        self.on_click: Callable[[], None] | None = None  # given to the real one
 
     @property
     def built(self) -> bool:
@@ -259,12 +276,27 @@ class LazyNotifier:
     def notify(self, alert: Alert) -> None:
         if self._real is None:
             self._real = self._build()
+        on_notification_click(self._real, self.on_click)
         self._real.notify(alert)
 
     def close(self) -> None:
         close = getattr(self._real, "close", None)
         if close is not None:
             close()
+
+
+@runtime_checkable
+class Clickable(Protocol):
+    on_click: Callable[[], None] | None
+
+
+def on_notification_click(notifier: object, handler: Callable[[], None] | None) -> bool:
+    """Make a click on `notifier`'s notifications run `handler`; False if it has no clicks
+    (the log fallback)."""
+    if not isinstance(notifier, Clickable):
+        return False
+    notifier.on_click = handler
+    return True
 
 
 def windows_app_id(app_name: str) -> str:
