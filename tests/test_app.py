@@ -581,7 +581,7 @@ def test_login_timeout_offers_retry_and_retry_logs_in(
         wait_until(lambda: phase() is Phase.LOGIN_FAILED, 10, "the login to time out")
         view = d.on_main(lambda: app._window.view)
         assert view.banner is not None and view.banner.action is not None
-        assert view.banner.action.value == "Retry"
+        assert view.banner.action.value == "Try again"
         assert d.on_main(lambda: app._window.visible)
         follow["now"] = True
         box = d.on_main(lambda: app._window.action_box)

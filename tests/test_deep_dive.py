@@ -458,3 +458,51 @@ def test_the_gear_opens_the_preferences(display: str, root: tk.Tk) -> None:
         pump_until(root, lambda: opened == [True])
     finally:
         win.destroy()
+
+
+@pytest.mark.gui
+def test_shortened_text_is_shown_whole_on_hover(display: str, root: tk.Tk) -> None:
+    from claude_pulse.config import Config
+    from claude_pulse.core.usage import Limit
+
+    account = "a.very.long.address.for.a.claude.account@subdomain.example.com"
+    label = "Claude Opus 5 Extended Thinking Research Preview (weekly)"
+    snap = snapshot(40, 30)
+    usage = snap.usage
+    snap = Snapshot(snap.fetched_at, type(usage)(usage.session, usage.weekly, (
+        Limit("x", "weekly_scoped", label, 50.0, None),), None), {})
+    win = DeepDiveWindow(root, clock=lambda: NOW, on_refresh=lambda: None,
+                         on_alerts_toggled=lambda _on: None, on_action=lambda _a: None,
+                         settings=lambda: Config(show_opus_tracking=True), platform="linux")
+    try:
+        win.set_status(AppStatus(Phase.OK, snap, account=account))
+        win.show()
+        settle(root)
+        tips = dict((text, box) for box, text in win._tips)
+        assert set(tips) == {account, label}
+        x0, y0, x1, y1 = tips[account]
+        top = win.toplevel
+        xdotool(display, "mousemove", str(top.winfo_rootx() + (x0 + x1) // 2),
+                str(top.winfo_rooty() + (y0 + y1) // 2))
+        pump_until(root, lambda: win._header_tips.shown == account)
+        x0, y0, x1, y1 = tips[label]
+        canvas = win._canvas
+        y = y0 - win._split - round(canvas.canvasy(0))
+        xdotool(display, "mousemove", str(canvas.winfo_rootx() + (x0 + x1) // 2),
+                str(canvas.winfo_rooty() + y + 5))
+        pump_until(root, lambda: win._body_tips.shown == label)
+        assert win._header_tips.shown is None
+    finally:
+        win.destroy()
+
+
+def test_long_messages_wrap_at_words_and_are_never_cut() -> None:
+    from claude_pulse.ui.render.fonts import font
+    from claude_pulse.ui.render.shapes import truncate, wrap
+
+    text = ("Anthropic's servers are having trouble. The problem is on their side. Showing "
+            "numbers from 12 min ago. Trying again at 14:05.")
+    lines = wrap(text, font(11), 200)
+    assert " ".join(lines) == text  # every word kept, none split
+    assert truncate("Showing numbers from twelve minutes ago", font(11), 150).endswith(
+        ("numbers…", "from…", "twelve…"))

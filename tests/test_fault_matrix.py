@@ -286,70 +286,77 @@ class Row:
     stale: bool = False  # the last good numbers are kept, marked stale
 
 
+# The banner titles (core.viewmodel.banner).
+EXPIRED = "Your login has expired"
+SLOW_DOWN = "Anthropic asked us to slow down"
+SERVER = "Anthropic's servers are having trouble"
+OFFLINE = "You're offline"
+SIGNED_OUT = "You're not logged in"
+
 ROWS = [
     # --- spec §6 ---
     pytest.param(Row(_expired_token, Phase.OK, None, None, "rotated", 1, 1, 1, OK_NEXT),
                  id="spec-token-expired-auto-refresh"),
-    pytest.param(Row(_refresh_token_revoked, Phase.REAUTH, "Log in again", "no longer valid",
+    pytest.param(Row(_refresh_token_revoked, Phase.REAUTH, EXPIRED, "no longer valid",
                      "same", 0, 0, 0, None, stale=True),
                  id="spec-refresh-token-invalid-reauth"),
     pytest.param(Row(_server_expired_access, Phase.OK, None, None, "rotated", 1, 2, 1, OK_NEXT),
                  id="spec-401-refresh-and-retry"),
-    pytest.param(Row(_401_after_refresh_too, Phase.REAUTH, "Log in again",
+    pytest.param(Row(_401_after_refresh_too, Phase.REAUTH, EXPIRED,
                      "even after a refresh", "rotated", 0, 2, 1, None, stale=True),
                  id="spec-401-after-refresh-reauth"),
-    pytest.param(Row(_429(None), Phase.RATE_LIMITED, "Rate-limited", "rate-limited", "same", 0,
+    pytest.param(Row(_429(None), Phase.RATE_LIMITED, SLOW_DOWN, "rate-limited", "same", 0,
                      1, 0, (300, 300), stale=True),
                  id="spec-429-cooldown-5-min"),
     pytest.param(Row(_queue(Reply.server_error(529, html=False)), Phase.SERVER_ERROR,
-                     "Server error", "HTTP 529", "same", 0, 1, 0, (24, 36), stale=True),
+                     SERVER, "HTTP 529", "same", 0, 1, 0, (24, 36), stale=True),
                  id="spec-5xx-json-backoff"),
-    pytest.param(Row(_offline, Phase.OFFLINE, "Offline", "refused the connection", "same", 0, 0,
+    pytest.param(Row(_offline, Phase.OFFLINE, OFFLINE, "refused the connection", "same", 0, 0,
                      0, (24, 36), stale=True),
                  id="spec-network-unavailable"),
     # --- design.md §2 ---
     pytest.param(Row(_403_scope, Phase.REAUTH, "Log in again", "user:profile", "same", 0, 1, 0,
                      None, stale=True),
                  id="design-403-permission-error-reauth"),
-    pytest.param(Row(_429(0), Phase.RATE_LIMITED, "Rate-limited", "rate-limited", "same", 0, 1,
+    pytest.param(Row(_429(0), Phase.RATE_LIMITED, SLOW_DOWN, "rate-limited", "same", 0, 1,
                      0, (300, 300), stale=True),
                  id="design-429-retry-after-0-means-5-min"),
-    pytest.param(Row(_429(1800), Phase.RATE_LIMITED, "Rate-limited", "rate-limited", "same", 0,
+    pytest.param(Row(_429(1800), Phase.RATE_LIMITED, SLOW_DOWN, "rate-limited", "same", 0,
                      1, 0, (1800, 1800), stale=True),
                  id="design-429-long-retry-after-honoured"),
     pytest.param(Row(_429_while_token_due, Phase.OK, None, None, "rotated", 1, 2, 1, OK_NEXT),
                  id="design-429-with-aging-token-refreshes-once"),
-    pytest.param(Row(_hourly_budget, Phase.RATE_LIMITED, "Rate-limited",
+    pytest.param(Row(_hourly_budget, Phase.RATE_LIMITED, SLOW_DOWN,
                      "request budget (20 per hour) used up", "same", 0, 0, 0, (3300, 3600),
                      stale=True),
                  id="issue18-hourly-budget-spent"),
     # --- the network's other bad days ---
-    pytest.param(Row(_queue(Reply.server_error(503)), Phase.SERVER_ERROR, "Server error",
+    pytest.param(Row(_queue(Reply.server_error(503)), Phase.SERVER_ERROR, SERVER,
                      "HTTP 503", "same", 0, 1, 0, (24, 36), stale=True),
                  id="html-503-page"),
-    pytest.param(Row(_queue(Reply.truncated_json()), Phase.SERVER_ERROR, "Server error",
+    pytest.param(Row(_queue(Reply.truncated_json()), Phase.SERVER_ERROR, SERVER,
                      "not JSON", "same", 0, 1, 0, (24, 36), stale=True),
                  id="truncated-json"),
     pytest.param(Row(_queue(Reply(200, json={"five_hour": "42%"})), Phase.SERVER_ERROR,
-                     "Server error", "five_hour", "same", 0, 1, 0, (24, 36), stale=True),
+                     SERVER, "five_hour", "same", 0, 1, 0, (24, 36), stale=True),
                  id="json-of-the-wrong-shape"),
-    pytest.param(Row(_queue(Reply(200, body=b"")), Phase.SERVER_ERROR, "Server error",
+    pytest.param(Row(_queue(Reply(200, body=b"")), Phase.SERVER_ERROR, SERVER,
                      "not JSON", "same", 0, 1, 0, (24, 36), stale=True),
                  id="empty-200"),
-    pytest.param(Row(_slow_answer, Phase.OFFLINE, "Offline", "did not answer in time", "same", 0,
+    pytest.param(Row(_slow_answer, Phase.OFFLINE, OFFLINE, "did not answer in time", "same", 0,
                      1, 0, (24, 36), stale=True),
                  id="slower-than-client-timeout"),
-    pytest.param(Row(_queue(Reply.reset()), Phase.OFFLINE, "Offline", "cut off", "same", 0, 1,
+    pytest.param(Row(_queue(Reply.reset()), Phase.OFFLINE, OFFLINE, "cut off", "same", 0, 1,
                      0, (24, 36), stale=True),
                  id="connection-reset-mid-body"),
-    pytest.param(Row(_dns_failure, Phase.OFFLINE, "Offline", "cannot resolve", "same", 0, 0, 0,
+    pytest.param(Row(_dns_failure, Phase.OFFLINE, OFFLINE, "cannot resolve", "same", 0, 0, 0,
                      (24, 36), stale=True),
                  id="dns-failure"),
-    pytest.param(Row(_redirect_elsewhere, Phase.SERVER_ERROR, "Server error", "HTTP 302", "same",
+    pytest.param(Row(_redirect_elsewhere, Phase.SERVER_ERROR, SERVER, "HTTP 302", "same",
                      0, 1, 0, (24, 36), stale=True),
                  id="redirect-not-followed"),
     pytest.param(Row(_queue(Reply(404, json={"error": "nope"})), Phase.SERVER_ERROR,
-                     "Server error", "HTTP 404", "same", 0, 1, 0, (24, 36), stale=True),
+                     SERVER, "HTTP 404", "same", 0, 1, 0, (24, 36), stale=True),
                  id="unexpected-404"),
     pytest.param(Row(_resets_in_past, Phase.OK, None, None, "same", 1, 1, 0, OK_NEXT),
                  id="resets-at-in-the-past-clock-skew"),
@@ -358,16 +365,16 @@ ROWS = [
     pytest.param(Row(_refresh_endpoint_down_token_due, Phase.OK, None, None, "same", 1, 1, 0,
                      OK_NEXT),
                  id="refresh-endpoint-down-token-still-valid-uses-old"),
-    pytest.param(Row(_refresh_endpoint_down_token_expired, Phase.OFFLINE, "Offline",
+    pytest.param(Row(_refresh_endpoint_down_token_expired, Phase.OFFLINE, OFFLINE,
                      "refused the connection", "same", 0, 0, 0, (24, 36), stale=True),
                  id="refresh-endpoint-down-token-expired-offline-not-reauth"),
-    pytest.param(Row(_refresh_endpoint_5xx_token_expired, Phase.SERVER_ERROR, "Server error",
+    pytest.param(Row(_refresh_endpoint_5xx_token_expired, Phase.SERVER_ERROR, SERVER,
                      "HTTP 502", "same", 0, 0, 0, (24, 36), stale=True),
                  id="refresh-endpoint-5xx-token-expired"),
-    pytest.param(Row(_credentials_deleted, Phase.SIGNED_OUT, "Not signed in", "Not logged in",
+    pytest.param(Row(_credentials_deleted, Phase.SIGNED_OUT, SIGNED_OUT, "Not logged in",
                      "gone", 0, 0, 0, None, stale=True),
                  id="credentials-deleted-while-running"),
-    pytest.param(Row(_credentials_corrupt, Phase.SIGNED_OUT, "Not signed in", "unreadable",
+    pytest.param(Row(_credentials_corrupt, Phase.SIGNED_OUT, SIGNED_OUT, "unreadable",
                      "aside", 0, 0, 0, None, stale=True),
                  id="credentials-corrupt-while-running"),
 ]
@@ -401,8 +408,9 @@ def test_fault(app: App, fake_config: Path, row: Row) -> None:
     else:
         assert status.message is not None and row.message in status.message
         assert "\n" not in status.message and "sk-ant-" not in status.message
-        if view.banner and view.banner.detail and row.phase is Phase.SERVER_ERROR:
-            assert row.message in view.banner.detail
+        if view.banner and view.banner.detail:
+            # The banner speaks plainly: the technical line stays in the log and the CLI.
+            assert row.message not in view.banner.detail
     assert status.is_stale is row.stale
     if row.stale:
         assert status.snapshot == good  # the last good numbers stay on screen
@@ -500,8 +508,9 @@ def test_oauth_callback_timeout_shows_retry_and_writes_nothing(
     assert status.phase is Phase.LOGIN_FAILED
     view = deep_dive_view(status, harness.clock.now, alerts_enabled=True,
                           show_model_limits=False)
-    assert view.banner is not None and view.banner.title == "Login failed"
-    assert view.banner.action is not None and view.banner.action.value == "Retry"
+    assert view.banner is not None and view.banner.title == "The login didn't finish"
+    assert view.banner.detail == "No answer came back from the browser in time."
+    assert view.banner.action is not None and view.banner.action.value == "Try again"
     assert "No answer from the browser" in str(session_error)
     assert not harness.services.credentials.path.exists()
     assert fake_server.exchange_count == 0

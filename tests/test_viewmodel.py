@@ -18,6 +18,7 @@ from claude_pulse.core.viewmodel import (
     Banner,
     DeepDiveView,
     deep_dive_view,
+    login_failure_reason,
     tray_view,
 )
 
@@ -172,7 +173,7 @@ def test_times_are_local() -> None:
     view = make_view(status, tz=plus_two)
     assert view.last_refresh_text == "Last refresh 13:48"
     assert view.banner is not None
-    assert view.banner.detail == "Showing numbers from 12 min ago · retrying at 14:05"
+    assert view.banner.detail == "Showing numbers from 12 min ago. Trying again at 14:05."
 
 
 # --- Deep Dive: a face for every state --------------------------------------------------------
@@ -187,79 +188,88 @@ NEXT = NOW + timedelta(minutes=5)
         pytest.param(AppStatus(Phase.OK, make_snapshot()), None, id="ok"),
         pytest.param(
             AppStatus(Phase.SIGNED_OUT),
-            Banner("Not signed in", "Log in to see your limits", Action.LOG_IN, BLUE),
+            Banner("You're not logged in",
+                   "Log in with your Claude account to see your limits.", Action.LOG_IN, BLUE),
             id="signed-out",
         ),
         pytest.param(
             AppStatus(Phase.LOGGING_IN),
-            Banner("Waiting for login…", "Finish signing in in your browser", None, BLUE),
+            Banner("Finish logging in in your browser",
+                   "This window updates by itself when you are done.", None, BLUE),
             id="logging-in",
         ),
         pytest.param(
             AppStatus(Phase.LOGIN_FAILED, message="No answer from the browser within 5 minutes"),
-            Banner(
-                "Login failed", "No answer from the browser within 5 minutes", Action.RETRY, RED
-            ),
+            Banner("The login didn't finish", "No answer came back from the browser in time.",
+                   Action.RETRY, AMBER),
             id="login-failed",
         ),
         pytest.param(
             AppStatus(Phase.LOGIN_FAILED),
-            Banner("Login failed", "The login did not finish", Action.RETRY, RED),
+            Banner("The login didn't finish",
+                   "Something went wrong on the way back from the browser.", Action.RETRY,
+                   AMBER),
             id="login-failed-no-message",
         ),
         pytest.param(
             AppStatus(Phase.LOADING),
-            Banner("Loading…", "Fetching your limits from Anthropic", None, BLUE),
+            Banner("Loading your limits…", None, None, BLUE),
             id="loading",
         ),
         pytest.param(
             AppStatus(Phase.OFFLINE, STALE, next_try=NEXT),
-            Banner("Offline", "Showing numbers from 12 min ago · retrying at 12:05", None, AMBER),
+            Banner("You're offline",
+                   "Showing numbers from 12 min ago. Trying again at 12:05.", None, AMBER),
             id="offline",
         ),
         pytest.param(
             AppStatus(Phase.OFFLINE, next_try=NEXT),
-            Banner("Offline", "Retrying at 12:05", None, AMBER),
+            Banner("You're offline", "Trying again at 12:05.", None, AMBER),
             id="offline-nothing-to-show",
         ),
         pytest.param(
             AppStatus(Phase.RATE_LIMITED, STALE, next_try=NEXT),
-            Banner(
-                "Rate-limited", "Showing numbers from 12 min ago · next try at 12:05", None, AMBER
-            ),
+            Banner("Anthropic asked us to slow down",
+                   "Showing numbers from 12 min ago. Next update at 12:05.", None, AMBER),
             id="rate-limited",
         ),
         pytest.param(
             AppStatus(
                 Phase.RATE_LIMITED, STALE, next_try=NOW + timedelta(days=1, hours=2)
             ),
-            Banner(
-                "Rate-limited",
-                "Showing numbers from 12 min ago · next try at Sun 14:00",
-                None,
-                AMBER,
-            ),
+            Banner("Anthropic asked us to slow down",
+                   "Showing numbers from 12 min ago. Next update at Sun 14:00.", None, AMBER),
             id="rate-limited-until-tomorrow",
         ),
         pytest.param(
             AppStatus(Phase.SERVER_ERROR, STALE, next_try=NEXT, message="Server answered 503"),
             Banner(
-                "Server error",
-                "Server answered 503 · Showing numbers from 12 min ago · retrying at 12:05",
+                "Anthropic's servers are having trouble",
+                "The problem is on their side. Showing numbers from 12 min ago. "
+                "Trying again at 12:05.",
                 None,
-                RED,
+                AMBER,
             ),
             id="server-error",
         ),
         pytest.param(
             AppStatus(Phase.SERVER_ERROR),
-            Banner("Server error", None, None, RED),
+            Banner("Anthropic's servers are having trouble", "The problem is on their side.",
+                   None, AMBER),
             id="server-error-nothing-known",
         ),
         pytest.param(
-            AppStatus(Phase.REAUTH, STALE),
-            Banner("Log in again", "Your login has expired", Action.LOG_IN, AMBER),
+            AppStatus(Phase.REAUTH, STALE, message="the login was refused (invalid_grant): "
+                      "run `claude-pulse login`"),
+            Banner("Your login has expired", "Log in again to keep seeing your limits.",
+                   Action.LOG_IN, AMBER),
             id="reauth",
+        ),
+        pytest.param(
+            AppStatus(Phase.REAUTH, STALE, message="403: the token lacks the user:profile scope"),
+            Banner("Log in again", "This login is not allowed to read your usage. Logging in "
+                   "again fixes it.", Action.LOG_IN, AMBER),
+            id="reauth-missing-scope",
         ),
     ],
 )
@@ -267,6 +277,40 @@ def test_banner_for_every_phase(status: AppStatus, banner: Banner | None) -> Non
     view = make_view(status)
     assert view.banner == banner
     assert view.phase is status.phase
+
+
+TECHNICAL = ("invalid_grant", "http", "503", "403", "scope", "claude-pulse", "`", "token",
+             "error", "·")
+
+
+@pytest.mark.parametrize("phase", list(Phase))
+@pytest.mark.parametrize("message", [
+    None, "the login was refused (invalid_grant): run `claude-pulse login`",
+    "api.anthropic.com failed to answer (usage: HTTP 503).", "Login was cancelled.",
+    "Cannot listen for the login answer on 127.0.0.1: [Errno 98] Address in use",
+])
+def test_every_banner_is_plain_words_with_at_most_one_action(
+    phase: Phase, message: str | None
+) -> None:
+    status = AppStatus(phase, STALE, next_try=NEXT, message=message)
+    banner = make_view(status).banner
+    if banner is None:
+        assert phase is Phase.OK
+        return
+    text = f"{banner.title}\n{banner.detail or ''}".lower()
+    assert not [word for word in TECHNICAL if word in text], text
+    # Whole sentences; the server's trouble is amber, never the red of "your" errors.
+    assert banner.detail is None or banner.detail.endswith((".", "…"))
+    assert banner.accent != RED
+    assert banner.action in (None, Action.LOG_IN, Action.RETRY)
+
+
+def test_login_failures_say_why_in_words() -> None:
+    assert login_failure_reason("Login was cancelled.") == "You cancelled it."
+    assert "port" in login_failure_reason("Cannot find a free port for the login answer.")
+    assert "declined" in login_failure_reason("access_denied: The user denied the request")
+    assert "belong" in login_failure_reason(
+        "The login answer did not match this login attempt (state mismatch).")
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,9 @@ __all__ = [
     "SessionView",
     "TrayView",
     "WeeklyView",
+    "banner",
     "deep_dive_view",
+    "login_failure_reason",
     "tray_view",
 ]
 
@@ -64,7 +66,7 @@ class Action(enum.Enum):
     """A button a banner offers; the value is its label."""
 
     LOG_IN = "Log in"
-    RETRY = "Retry"
+    RETRY = "Try again"
     USE_CLAUDE_CODE = "Use Claude Code's login"
 
 
@@ -217,7 +219,7 @@ def deep_dive_view(
         phase=status.phase,
         session=session,
         weekly=weekly,
-        banner=_banner(status, now, tz, hour24),
+        banner=banner(status, now, tz=tz, hour24=hour24),
         stale=status.is_stale,
         account=status.account,
         last_refresh_text=f"Last refresh {refreshed}",
@@ -317,43 +319,76 @@ def _extra_text(extra: ExtraUsage | None) -> str | None:
     return f"Extra usage {used} of {money(extra.monthly_limit_cents, extra.currency)}"
 
 
-def _stale_detail(status: AppStatus, now: datetime, tz: tzinfo | None, hour24: bool,
+def _ago_and_next(status: AppStatus, now: datetime, tz: tzinfo | None, hour24: bool,
                   verb: str) -> str | None:
-    """"Showing numbers from 12 min ago · retrying at 14:05" (parts only when known)."""
+    """"Showing numbers from 12 min ago. Trying again at 14:05." (each sentence only when
+    known)."""
     parts = []
     if status.snapshot is not None:
-        parts.append(f"Showing numbers from {age(now - status.snapshot.fetched_at)}")
+        parts.append(f"Showing numbers from {age(now - status.snapshot.fetched_at)}.")
     if status.next_try is not None:
-        parts.append(f"{verb} at {_clock(status.next_try, now, tz, hour24)}")
-    text = " · ".join(parts)
-    return _capital(text) if text else None
+        parts.append(f"{verb} at {_clock(status.next_try, now, tz, hour24)}.")
+    return " ".join(parts) or None
 
 
-def _banner(status: AppStatus, now: datetime, tz: tzinfo | None,
-            hour24: bool) -> Banner | None:
+# Why a login did not finish, in words, from the login's own message (services.login, oauth).
+_LOGIN_REASONS = (
+    (("cancel",), "You cancelled it."),
+    (("timed out", "timeout", "no answer"), "No answer came back from the browser in time."),
+    (("denied", "declined", "access_denied"), "The login was declined in the browser."),
+    (("port", "listen"), "Another program is using the port the login needs."),
+    (("no code", "code was"), "No code was entered."),
+    (("state", "did not match"), "The answer did not belong to this login, so it was refused."),
+)
+
+
+def login_failure_reason(message: str | None) -> str:
+    """A plain sentence for why the login did not finish (no codes, no commands)."""
+    text = (message or "").lower()
+    for needles, reason in _LOGIN_REASONS:
+        if any(n in text for n in needles):
+            return reason
+    return "Something went wrong on the way back from the browser."
+
+
+def banner(status: AppStatus, now: datetime, *, tz: tzinfo | None = None,
+           hour24: bool = True) -> Banner | None:
+    """What needs saying about `status`, in plain words with at most one action; None when all
+    is well. The one source of these words: the window's banner and the tray's notifications.
+
+    Server trouble and being offline are amber and say whose problem it is; nothing here shows
+    an error code, a technical term or a terminal command.
+    """
     phase = status.phase
     if phase is Phase.OK:
         return None
     if phase is Phase.SIGNED_OUT:
-        return Banner("Not signed in", "Log in to see your limits", Action.LOG_IN, BLUE)
+        return Banner("You're not logged in", "Log in with your Claude account to see your "
+                      "limits.", Action.LOG_IN, BLUE)
     if phase is Phase.LOGGING_IN:
-        return Banner("Waiting for login…", "Finish signing in in your browser", None, BLUE)
+        return Banner("Finish logging in in your browser",
+                      "This window updates by itself when you are done.", None, BLUE)
     if phase is Phase.LOGIN_FAILED:
-        detail = status.message or "The login did not finish"
-        return Banner("Login failed", detail, Action.RETRY, RED)
+        return Banner("The login didn't finish", login_failure_reason(status.message),
+                      Action.RETRY, AMBER)
     if phase is Phase.LOADING:
-        return Banner("Loading…", "Fetching your limits from Anthropic", None, BLUE)
+        return Banner("Loading your limits…", None, None, BLUE)
     if phase is Phase.REAUTH:
-        detail = status.message or "Your login has expired"
-        return Banner("Log in again", detail, Action.LOG_IN, AMBER)
+        if any(word in (status.message or "").lower() for word in ("scope", "permission")):
+            return Banner("Log in again", "This login is not allowed to read your usage. "
+                          "Logging in again fixes it.", Action.LOG_IN, AMBER)
+        return Banner("Your login has expired", "Log in again to keep seeing your limits.",
+                      Action.LOG_IN, AMBER)
     if phase is Phase.OFFLINE:
-        return Banner("Offline", _stale_detail(status, now, tz, hour24, "retrying"), None, AMBER)
+        return Banner("You're offline", _ago_and_next(status, now, tz, hour24, "Trying again"),
+                      None, AMBER)
     if phase is Phase.RATE_LIMITED:
-        return Banner("Rate-limited", _stale_detail(status, now, tz, hour24, "next try"), None,
-                      AMBER)
-    # SERVER_ERROR: the message (if any) says what the server did, the rest what we do about it.
-    parts = (status.message, _stale_detail(status, now, tz, hour24, "retrying"))
-    return Banner("Server error", " · ".join(p for p in parts if p) or None, None, RED)
+        return Banner("Anthropic asked us to slow down",
+                      _ago_and_next(status, now, tz, hour24, "Next update"), None, AMBER)
+    # SERVER_ERROR: their side, said so; what we do about it.
+    detail = " ".join(p for p in ("The problem is on their side.",
+                                  _ago_and_next(status, now, tz, hour24, "Trying again")) if p)
+    return Banner("Anthropic's servers are having trouble", detail, None, AMBER)
 
 
 # --- tray -------------------------------------------------------------------------------------

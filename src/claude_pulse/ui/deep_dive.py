@@ -51,6 +51,7 @@ from claude_pulse.ui.theme import (
     switch_image,
     ui_font,
 )
+from claude_pulse.ui.tooltip import Tooltip
 
 if TYPE_CHECKING:
     from claude_pulse.ui.render.card import RenderedCard
@@ -156,6 +157,8 @@ class DeepDiveWindow:
         self._card.pack(side="top")
         self._card.bind("<Button-1>", self._card_clicked)
         self._card.bind("<Motion>", self._card_hover)
+        self._tips: tuple[tuple[Box, str], ...] = ()
+        self._header_tips = Tooltip(self._card, lambda x, y: self._tip_at(x, y))
         self._note_label = tk.Label(top, text="", bg=BG, fg=WARN, justify="left",
                                     wraplength=self._width - self._px(24), anchor="w",
                                     padx=self._px(12))
@@ -167,6 +170,9 @@ class DeepDiveWindow:
                                  height=1, yscrollincrement=self._px(20))
         self._canvas.pack(side="left", fill="both", expand=True)
         self._canvas_image = self._canvas.create_image(0, 0, anchor="nw")
+        self._body_tips = Tooltip(self._canvas, lambda x, y: self._tip_at(
+            x, round(self._canvas.canvasy(y)) + self._split))
+        self._split = 0  # the card's rows above the canvas (header and banner)
         # Drawn over the card's right margin (PAD), so it takes no width from the sections.
         self._scrollbar = tk.Scrollbar(body, orient="vertical", command=self._canvas.yview,
                                        width=self._px(8), bd=0, highlightthickness=0, relief="flat",
@@ -332,7 +338,8 @@ class DeepDiveWindow:
             self._view = view
             card = self._render(view, self._scale)
             self._action_box = card.action_box
-            split = min(card.header_height, card.image.height)
+            self._tips = card.tips
+            split = self._split = min(card.header_height, card.image.height)
             image = card.image
             self._head_photo = ImageTk.PhotoImage(image.crop((0, 0, image.width, split)),
                                                   master=self._top)
@@ -350,7 +357,7 @@ class DeepDiveWindow:
                                    pady=(self._px(4), 0))
         else:
             self._charts_link.grid_remove()
-        note = " · ".join(t for t in (self._problem, self._note) if t)
+        note = "\n".join(t for t in (self._problem, self._note) if t)
         if note:
             self._note_label.configure(text=note)
             self._note_label.pack(side="top", fill="x", pady=(self._px(4), 0),
@@ -452,6 +459,13 @@ class DeepDiveWindow:
             return
         if self._on_action_button(event.x, event.y):
             self._on_action(view.banner.action)
+
+    def _tip_at(self, x: int, y: int) -> str | None:
+        """The full text of what the card shortened at (x, y), in card image pixels."""
+        for (x0, y0, x1, y1), text in self._tips:
+            if x0 <= x < x1 and y0 <= y < y1:
+                return text
+        return None
 
     def _card_hover(self, event: tk.Event[tk.Misc]) -> None:
         cursor = "hand2" if self._on_action_button(event.x, event.y) else ""

@@ -73,6 +73,8 @@ class RenderedCard:
     action_box: Box | None  # where the banner's button is, in image pixels
     # Rows above this are the header and banner (the window pins them); below, the sections.
     header_height: int = HEADER_HEIGHT
+    # Text that had to be shortened to fit, and where: the window shows it whole on hover.
+    tips: tuple[tuple[Box, str], ...] = ()
 
 
 @functools.lru_cache(maxsize=4)
@@ -259,6 +261,7 @@ def render_card_layout(view: DeepDiveView, width: int = CARD_WIDTH,
     height += sum(s.height + 2 * inset + gap for s in sections) + pad - gap
     image = Image.new("RGB", (full, height), BACKGROUND)
     image.paste(render_header(full, scale=scale), (0, 0))
+    tips: list[tuple[Box, str]] = []
     if view.account:
         draw = ImageDraw.Draw(image)
         small = font(px(11, scale))
@@ -266,6 +269,9 @@ def render_card_layout(view: DeepDiveView, width: int = CARD_WIDTH,
         room = full - pad - px(_TITLE_X, scale) - title_w - px(16, scale)
         text = truncate(view.account, small, room)
         draw.text((full - pad, px(30, scale)), text, font=small, fill=TEXT_FAINT, anchor="rs")
+        if text != view.account:
+            left = round(full - pad - text_width(text, small))
+            tips.append(((left, px(14, scale), full - pad, px(36, scale)), view.account))
 
     y = header_h
     action_box = None
@@ -277,8 +283,23 @@ def render_card_layout(view: DeepDiveView, width: int = CARD_WIDTH,
         box = (pad, y, full - pad, y + section.height + 2 * inset)
         rounded_rect(image, box, radius, CARD, outline=CARD_EDGE)
         image.paste(section, (pad + inset, y + inset))
+        if section is limits:
+            tips.extend(_limit_tips(view, pad + inset, y + inset, inner, scale))
         y = box[3] + gap
-    return RenderedCard(image, action_box, header_height)
+    return RenderedCard(image, action_box, header_height, tuple(tips))
+
+
+def _limit_tips(view: DeepDiveView, left: int, top: int, width: int,
+                scale: float) -> list[tuple[Box, str]]:
+    """Where `render_limits` shortened a model's name (it draws row i at title + i rows)."""
+    label = font(px(12, scale))
+    tips = []
+    for i, row in enumerate(view.limits):
+        room = width - text_width(row.percent_text, label) - px(12, scale)
+        if truncate(row.label, label, room) != row.label:
+            y = top + px(24, scale) + i * px(32, scale)
+            tips.append(((left, y, left + round(room), y + px(18, scale)), row.label))
+    return tips
 
 
 def render_card(view: DeepDiveView, width: int = CARD_WIDTH, scale: float = 1.0) -> Image.Image:

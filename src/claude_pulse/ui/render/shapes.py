@@ -103,15 +103,21 @@ def spaced_text(
 
 
 def truncate(text: str, fnt: Font, max_width: float) -> str:
-    """`text`, cut with an ellipsis to fit `max_width`."""
+    """`text`, cut with an ellipsis to fit `max_width`: after a whole word when that keeps most
+    of it, else (one long word, an email) after the last letter that fits."""
     if text_width(text, fnt) <= max_width:
         return text
-    while text and text_width(text + "…", fnt) > max_width:
-        text = text[:-1]
-    return text.rstrip() + "…"
+    cut = text
+    while cut and text_width(cut + "…", fnt) > max_width:
+        cut = cut[:-1]
+    if cut and not text[len(cut)].isspace() and " " in cut.strip():
+        words = cut.rsplit(" ", 1)[0].rstrip()
+        if text_width(words, fnt) >= max_width * 0.6:
+            cut = words
+    return cut.rstrip() + "…"
 
 
-def wrap(text: str, fnt: Font, max_width: float, max_lines: int = 3) -> list[str]:
+def wrap(text: str, fnt: Font, max_width: float, max_lines: int = 6) -> list[str]:
     """Greedy word wrap; the last allowed line is truncated with an ellipsis."""
     lines: list[str] = []
     current = ""
