@@ -632,7 +632,7 @@ def test_first_run_with_claude_codes_login_offers_it_and_one_click_shows_the_num
 
         wait_until(lambda: d.on_main(button.winfo_ismapped), 5, "the choice on screen")
         view = d.on_main(lambda: app._window.view)
-        assert view.banner is not None and view.banner.title == "Not signed in"
+        assert view.banner is not None and view.banner.title == "You're not logged in"
         grab(display, tmp_path / "app-first-run.png",
              d.on_main(lambda: int(app._window.toplevel.wm_frame(), 16)))
         where = centre()
