@@ -104,7 +104,9 @@ def retry_sharing_violations(operation: Callable[[], T]) -> T:
 
 
 def file_kind(mode: int) -> str:
-    """What a non-regular `st_mode` is, in words for a message."""
+    """What an `st_mode` is, in words for a message."""
+    if stat.S_ISREG(mode):
+        return "file"
     if stat.S_ISDIR(mode):
         return "folder"
     if stat.S_ISFIFO(mode):

@@ -9,9 +9,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from claude_pulse.atomic import file_kind
+from claude_pulse.errors import StorageError
 
 __all__ = ["HOME_ENV", "Home", "resolve_home"]
 
@@ -85,18 +90,54 @@ class Home:
         return self.root / "tray.port"
 
     def ensure(self) -> Path:
-        """Create the folder (0700 on POSIX) if needed and return it."""
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if os.name == "posix":
-            # mkdir's mode is filtered by the umask and ignored for an existing folder.
-            os.chmod(self.root, 0o700)
-        elif os.name == "nt":
-            # One inheritable user-only ACL on the folder makes every file created in it
-            # (credentials.json included) private from its first byte.
-            from claude_pulse.platform.acl import restrict_to_user
+        """Create the folder if needed, check that it can be trusted, and return it.
 
-            restrict_to_user(self.root)
-        return self.root
+        A new folder is private from the start: mode 0700 on POSIX, one inheritable user-only
+        ACL on Windows, so every file created in it later (credentials.json included) is
+        private from its first byte. An existing POSIX folder is refused — StorageError, one
+        line — when it belongs to another user, is writable by others, or holds a file of
+        another user's or one others can write: whoever could write there could have planted a
+        config that sends the login elsewhere, or a credentials file of their own. It is never
+        silently chmod-ed and then trusted; a folder only *readable* by others is made 0700.
+        """
+        root = self.root
+        try:
+            found = root.stat()
+        except FileNotFoundError:
+            found = None
+        except OSError as exc:
+            raise StorageError(f"Cannot use {root} ({_reason(exc)}).") from None
+        if found is None:
+            try:
+                root.mkdir(mode=0o700, parents=True)
+            except FileExistsError:  # another process was faster: check theirs like any other
+                return self.ensure()
+            except OSError as exc:
+                raise StorageError(
+                    f"Cannot create {root} ({_reason(exc)}): check that its parent folder is "
+                    f"writable, or set {HOME_ENV} to another folder."
+                ) from None
+            self._make_private()
+            return root
+        if not stat.S_ISDIR(found.st_mode):
+            raise StorageError(
+                f"{root} is a {file_kind(found.st_mode)}, not a folder: move it away, or set "
+                f"{HOME_ENV} to another folder."
+            )
+        if sys.platform != "win32":
+            _check_trusted(root, found)
+            if stat.S_IMODE(found.st_mode) & 0o077:
+                self._make_private()  # only readable by others (checked above): tighten it
+        else:
+            self._make_private()
+        return root
+
+    def _make_private(self) -> None:
+        # restrict_to_user logs and returns False on failure (a read-only file system): the
+        # files keep their own 0600 mode, and a command that only reads must still work.
+        from claude_pulse.platform.acl import restrict_to_user
+
+        restrict_to_user(self.root)
 
     def purge(self) -> list[Path]:
         """Delete every file Claude Pulse keeps here, then the folder if nothing else is left.
@@ -125,3 +166,48 @@ class Home:
         # One source of truth: a file added as a property here is known to purge() at once.
         props = [name for name, attr in vars(Home).items() if isinstance(attr, property)]
         return sorted({getattr(self, name).name for name in props})
+
+
+def _check_trusted(root: Path, found: os.stat_result) -> None:
+    """Refuse a folder (or an entry in it) that someone other than us can write or owns."""
+    if sys.platform == "win32":  # no owners or mode bits to read: the ACL is set at creation
+        return
+    uid = os.geteuid()
+    fix = f"Check what is in it, then run `chmod 700 {root}`" \
+        if found.st_uid == uid else f"Set {HOME_ENV} to a folder of your own"
+    problem = _untrusted(found, uid, is_link=False)
+    if problem:
+        raise StorageError(
+            f"{root} {problem}, so Claude Pulse will not use it: someone else could have "
+            f"changed what is in it. {fix}."
+        )
+    try:
+        entries = list(os.scandir(root))
+    except OSError as exc:
+        raise StorageError(f"Cannot list {root} ({_reason(exc)}).") from None
+    for entry in entries:
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue  # removed meanwhile
+        except OSError as exc:
+            raise StorageError(f"Cannot check {entry.path} ({_reason(exc)}).") from None
+        problem = _untrusted(info, uid, is_link=entry.is_symlink())
+        if problem:
+            raise StorageError(
+                f"{entry.path} {problem}, so Claude Pulse will not use {root}: someone else "
+                "could have planted it. Remove it if you did not put it there."
+            )
+
+
+def _untrusted(info: os.stat_result, uid: int, *, is_link: bool) -> str | None:
+    if info.st_uid != uid:
+        return f"belongs to another user (uid {info.st_uid})"
+    # A symlink's own mode means nothing (always 0777 on Linux); its owner does.
+    if not is_link and stat.S_IMODE(info.st_mode) & 0o022:
+        return f"is writable by other users (mode {stat.S_IMODE(info.st_mode):04o})"
+    return None
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or exc.__class__.__name__

@@ -122,6 +122,7 @@ class _LogFile(_Ours, logging.handlers.RotatingFileHandler):
     """
 
     _complained = False
+    complain = False  # the one line for a failed write: with --verbose only (see handleError)
 
     def _open(self) -> io.TextIOWrapper:
         fd = open_regular(Path(self.baseFilename), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
@@ -135,10 +136,11 @@ class _LogFile(_Ours, logging.handlers.RotatingFileHandler):
             self.stream = None  # type: ignore[assignment]
 
     def handleError(self, record: logging.LogRecord) -> None:
-        """One line on stderr for the first failed write (disk full, a read-only home, a
-        planted link), then silence: never logging's "--- Logging error ---" traceback, and
-        the command goes on without its log."""
-        if self._complained:
+        """Never logging's "--- Logging error ---" traceback: the command goes on without its
+        log. A full disk or a read-only home already shows in the command's own one line, so
+        the log's failure is one more line on stderr only with --verbose (the first failed
+        record's), and silence otherwise."""
+        if self._complained or not self.complain:
             return
         self._complained = True
         exc = sys.exc_info()[1]
@@ -204,6 +206,7 @@ def configure(log_dir: Path | None, *, verbose: bool = False, console: bool = Tr
         except OSError:
             file_handler = None  # a read-only home must not stop the app
         if file_handler is not None:
+            file_handler.complain = verbose
             file_handler.setFormatter(logging.Formatter(_FORMAT))
             file_handler.addFilter(redactor)
             root.addHandler(file_handler)
