@@ -20,20 +20,11 @@ from pathlib import Path
 import pytest
 
 from claude_pulse.fake.anthropic import FakeAnthropic
-from support.fixtures_server import seed_credentials
 from support.os_faults import Run, run_cli
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX owners and modes")
 
 COMMANDS = ["status", "statusline", "logout", "login"]
-
-
-@pytest.fixture
-def logged_in(fake_server: FakeAnthropic, pulse_home: Path, fake_config: Path) -> Path:
-    seed_credentials(pulse_home, fake_server)
-    first = run_cli(pulse_home, "status")
-    assert first.code == 0, first.stderr
-    return pulse_home
 
 
 def _one_line(run: Run) -> str:

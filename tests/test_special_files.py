@@ -27,15 +27,6 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POS
 DEADLINE_S = 2.0
 
 
-@pytest.fixture
-def logged_in(fake_server: FakeAnthropic, pulse_home: Path, fake_config: Path) -> Path:
-    """A home with a login and a fresh snapshot from one good `status`."""
-    seed_credentials(pulse_home, fake_server)
-    first = run_cli(pulse_home, "status")
-    assert first.code == 0, first.stderr
-    return pulse_home
-
-
 def _run(home: Path, *args: str) -> Run:
     run = run_cli(home, *args, timeout=DEADLINE_S + 20)
     assert "Traceback" not in run.stderr + run.stdout, run.stderr

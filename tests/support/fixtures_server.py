@@ -3,7 +3,7 @@
 `fake_server` is a started `FakeAnthropic` (stopped after the test); script it with
 `fake_server.queue(...)`. `fake_config` writes `config.json` into the test's CLAUDE_PULSE_HOME with
 the fake's URLs and `callback_port: 0`, and returns its path. `seed_credentials` saves tokens the
-fake issued, as if the user had logged in.
+fake issued, as if the user had logged in; `logged_in` is that plus one good `status` run.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from claude_pulse.core.tokens import TokenSet
 from claude_pulse.fake.anthropic import FakeAnthropic
 from claude_pulse.services.credentials import CredentialStore
 
-__all__ = ["fake_config", "fake_server", "seed_credentials"]
+__all__ = ["fake_config", "fake_server", "logged_in", "seed_credentials"]
 
 
 @pytest.fixture
@@ -49,3 +49,15 @@ def seed_credentials(home: Path, fake: FakeAnthropic) -> None:
         expires_at=datetime.now(timezone.utc) + timedelta(seconds=float(minted["expires_in"])),
         scope=str(minted.get("scope", "")), email="pulse.user@example.com",
     ))
+
+
+@pytest.fixture
+def logged_in(fake_server: FakeAnthropic, pulse_home: Path, fake_config: Path) -> Path:
+    """The home after a login and one good `claude-pulse status` (a real process): tokens the
+    fake issued, and a fresh snapshot.json every process may show."""
+    from support.os_faults import run_cli
+
+    seed_credentials(pulse_home, fake_server)
+    first = run_cli(pulse_home, "status")
+    assert first.code == 0, first.stderr
+    return pulse_home
