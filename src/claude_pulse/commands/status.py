@@ -58,14 +58,15 @@ def _print(args: argparse.Namespace, services: Services, snap: Snapshot,
            stale_reason: str | None, next_try: datetime | None) -> None:
     now = services.clock()
     account = services.login.email
+    login_end = services.login.login_expires_at
     session, weekly = services.trends(snap.usage, now)
     forecasts = (session.forecast, weekly.forecast)
     if args.json:
         out = status_json(snap.usage, snap.fetched_at, now, stale_reason=stale_reason,
                           next_try=next_try, account=account, source=snap.source,
-                          forecasts=forecasts)
+                          forecasts=forecasts, login_expires_at=login_end)
         print(json.dumps(out, indent=2))
     else:
         print(status_text(snap.usage, snap.fetched_at, now, stale_reason=stale_reason,
-                          account=account, forecasts=forecasts,
+                          account=account, forecasts=forecasts, login_expires_at=login_end,
                           hour24=services.settings.current().hour24))

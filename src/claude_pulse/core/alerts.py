@@ -22,6 +22,9 @@ and hands the alerts to a notifier (ui/notify). The rules:
   is "over budget" (1% used / 0.1% elapsed), which is noise, not a pace.
 * **Disabled** settings show nothing, but the memory still advances, so switching alerts back on
   does not replay crossings that happened meanwhile.
+* **Login expiry** (issue #18 item 4): one notification when the login has 3 days left and one
+  when it has 1 day left ("Your Claude Pulse login expires in 3 days"), each once per login (a
+  new login, i.e. another end time, starts over); starting late shows only the most urgent one.
 * Unknown utilization (`None`), a missing window, or a window whose `resets_at` has already passed
   (stale data, clock skew) leave that window's memory alone and show nothing for it.
 
@@ -36,17 +39,19 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from claude_pulse.core.format import OVER_BUDGET, duration, percent
+from claude_pulse.core.format import OVER_BUDGET, days_left, duration, percent
 from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW, elapsed_percent, is_over_budget
 from claude_pulse.core.usage import Usage, Window
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
+    "KIND_LOGIN_EXPIRY",
     "KIND_LOGIN_FAILED",
     "KIND_PACE",
     "KIND_REAUTH",
     "KIND_RESET",
     "KIND_THRESHOLD",
+    "LOGIN_WARNINGS",
     "NEW_WINDOW_SHIFT",
     "PACE_GRACE_PERCENT",
     "PACE_REPEAT",
@@ -74,6 +79,10 @@ KIND_RESET = "reset"
 KIND_PACE = "pace"
 KIND_REAUTH = "reauth"
 KIND_LOGIN_FAILED = "login_failed"
+KIND_LOGIN_EXPIRY = "login_expiry"
+# (name, how long before the login's end); Claude Code itself warns 3 days ahead.
+LOGIN_WARNINGS: tuple[tuple[str, timedelta], ...] = (("3d", timedelta(days=3)),
+                                                     ("1d", timedelta(days=1)))
 
 _MEMORY_VERSION = 1
 _WINDOWS = (("session", SESSION_WINDOW), ("weekly", WEEK_WINDOW))
@@ -127,6 +136,9 @@ class AlertMemory:
     session: WindowMemory | None = None
     weekly: WindowMemory | None = None
     last_pace_warning: datetime | None = None
+    # The login end the warnings below belong to, and the LOGIN_WARNINGS names already shown.
+    login_expires_at: datetime | None = None
+    login_warned: frozenset[str] = field(default_factory=frozenset)
 
     def to_json(self) -> dict[str, Any]:
         windows: dict[str, Any] = {}
@@ -141,6 +153,8 @@ class AlertMemory:
             "version": _MEMORY_VERSION,
             "windows": windows,
             "last_pace_warning": _iso(self.last_pace_warning),
+            "login": {"expires_at": _iso(self.login_expires_at),
+                      "warned": sorted(self.login_warned)},
         }
 
     @classmethod
@@ -168,17 +182,27 @@ class AlertMemory:
                 _parse_time(item.get("resets_at"), f"windows.{name}.resets_at"),
                 frozenset(fired),
             )
+        login = raw.get("login", {})  # absent in files of older versions
+        if not isinstance(login, dict):
+            raise ValueError("alert memory: login is not an object")
+        warned = login.get("warned", [])
+        if not isinstance(warned, list) or not all(isinstance(x, str) for x in warned):
+            raise ValueError("alert memory: login.warned is not a list of names")
         return cls(
             session=parsed["session"],
             weekly=parsed["weekly"],
             last_pace_warning=_parse_time(raw.get("last_pace_warning"), "last_pace_warning"),
+            login_expires_at=_parse_time(login.get("expires_at"), "login.expires_at"),
+            login_warned=frozenset(warned),
         )
 
 
 def evaluate(
-    usage: Usage, memory: AlertMemory, settings: AlertSettings, now: datetime
+    usage: Usage, memory: AlertMemory, settings: AlertSettings, now: datetime, *,
+    login_expires_at: datetime | None = None,
 ) -> tuple[list[Alert], AlertMemory]:
-    """The alerts to show for this response, and the memory to keep for the next one."""
+    """The alerts to show for this response, and the memory to keep for the next one.
+    `login_expires_at`: when the login itself ends, if known."""
     alerts: list[Alert] = []
     windows: dict[str, WindowMemory | None] = {}
     for name, length in _WINDOWS:
@@ -197,8 +221,33 @@ def evaluate(
         alerts.append(pace)
         last_pace = now
 
-    new_memory = AlertMemory(windows["session"], windows["weekly"], last_pace)
+    login_alert, login_end, warned = _login_alert(login_expires_at, memory, now)
+    if login_alert is not None:
+        alerts.append(login_alert)
+
+    new_memory = AlertMemory(windows["session"], windows["weekly"], last_pace, login_end, warned)
     return (alerts if settings.enabled else []), new_memory
+
+
+def _login_alert(expires_at: datetime | None, memory: AlertMemory,
+                 now: datetime) -> tuple[Alert | None, datetime | None, frozenset[str]]:
+    if expires_at is None:
+        return None, memory.login_expires_at, memory.login_warned
+    warned = memory.login_warned if expires_at == memory.login_expires_at else frozenset()
+    left = expires_at - now
+    if left <= timedelta(0):
+        return None, expires_at, warned  # over: the refresh's invalid_grant says the rest
+    due = [name for name, before in LOGIN_WARNINGS if left <= before]
+    if not due or set(due) <= warned:
+        return None, expires_at, warned
+    alert = Alert(
+        key=f"login:{due[-1]}",
+        title=f"Your Claude Pulse login expires in {days_left(left)}",
+        body="Log in again to keep your numbers coming.",
+        urgency=Urgency.CRITICAL if due[-1] == LOGIN_WARNINGS[-1][0] else Urgency.NORMAL,
+        kind=KIND_LOGIN_EXPIRY,
+    )
+    return alert, expires_at, warned | set(due)
 
 
 def reauth_alert() -> Alert:

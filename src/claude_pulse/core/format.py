@@ -25,6 +25,7 @@ from claude_pulse.core.usage import Window
 
 __all__ = [
     "DASH",
+    "LOGIN_WARN_BEFORE",
     "ON_TRACK",
     "OVER_BUDGET",
     "TOOLTIP_MAX",
@@ -32,7 +33,9 @@ __all__ = [
     "age",
     "clip_tooltip",
     "clock_time",
+    "days_left",
     "duration",
+    "login_expiry",
     "money",
     "percent",
     "resets_phrase",
@@ -135,6 +138,32 @@ def resets_phrase(window: Window, now: datetime, tz: tzinfo | None = None, *,
             f"reset at {clock_time(window.resets_at, now, tz, hour24=hour24)}"
     left = duration(window.resets_at - now, compact=compact)
     return f"resets {left}" if compact else f"resets in {left}"
+
+
+# Month names without the locale (%b differs by locale and may not be ASCII).
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# From this close to the end the login's expiry is a countdown, and the app warns.
+LOGIN_WARN_BEFORE = timedelta(days=3)
+
+
+def login_expiry(expires_at: datetime, now: datetime, tz: tzinfo | None = None) -> str:
+    """"Login renews until 29 Dec" while more than 3 days are left, then "Login expires in
+    2 days" / "in 1 day" / "in 5h 10m", and "Login expired". `tz` None: the local zone."""
+    left = expires_at - now
+    if left <= timedelta(0):
+        return "Login expired"
+    if left > LOGIN_WARN_BEFORE:
+        local = expires_at.astimezone(tz)
+        return f"Login renews until {local.day} {_MONTHS[local.month - 1]}"
+    return f"Login expires in {days_left(left)}"
+
+
+def days_left(left: timedelta) -> str:
+    """"3 days", "1 day", or under a day "5h 10m" (rounded down)."""
+    if left >= timedelta(days=1):
+        days = left.days
+        return f"{days} day" if days == 1 else f"{days} days"
+    return duration(left)
 
 
 def clip_tooltip(lines: list[str], limit: int = TOOLTIP_MAX) -> tuple[str, ...]:

@@ -106,6 +106,7 @@ class Start:
     snapshot: Snapshot | None = None
     cooldown_until: datetime | None = None
     account: str | None = None
+    login_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ class LoginFailed:
 @dataclass(frozen=True)
 class LoggedIn:
     account: str | None = None
+    login_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -218,7 +220,8 @@ def step(
     """Apply one event. Never raises; every branch returns the whole new model."""
     status = model.status
     if isinstance(event, Start):
-        return _start(model, event, now, policy)
+        model, effects = _start(model, event, now, policy)
+        return _with_login_end(model, event.login_expires_at), effects
     if isinstance(event, (Timer, RefreshNow)):
         if status.phase in _IDLE_PHASES or model.in_flight:
             return model, []
@@ -249,7 +252,8 @@ def step(
         return replace(model, status=replace(status, phase=Phase.LOGIN_FAILED,
                                              message=event.message, next_try=None)), []
     if isinstance(event, LoggedIn):
-        new_status = AppStatus(Phase.LOADING, status.snapshot, account=event.account)
+        new_status = AppStatus(Phase.LOADING, status.snapshot, account=event.account,
+                               login_expires_at=event.login_expires_at)
         return replace(model, status=new_status, failures=0, in_flight=True), [Fetch()]
     if isinstance(event, LoggedOut):
         return PollModel(AppStatus(Phase.SIGNED_OUT, message=event.message),
@@ -276,6 +280,10 @@ def _start(model: PollModel, event: Start, now: datetime,
             return replace(model, status=status, unchanged_since=now), [ScheduleAt(due)]
     status = AppStatus(Phase.LOADING, snap, account=event.account)
     return replace(model, status=status, in_flight=True), [Fetch()]
+
+
+def _with_login_end(model: PollModel, login_expires_at: datetime | None) -> PollModel:
+    return replace(model, status=replace(model.status, login_expires_at=login_expires_at))
 
 
 def _fetch(model: PollModel) -> PollModel:

@@ -16,6 +16,7 @@ from claude_pulse.core.format import (
     WindowState,
     age,
     clock_time,
+    login_expiry,
     money,
     percent,
     resets_phrase,
@@ -75,6 +76,7 @@ def status_json(
     account: str | None = None,
     source: str = "api",
     forecasts: tuple[Forecast | None, Forecast | None] = (None, None),
+    login_expires_at: datetime | None = None,
 ) -> dict[str, Any]:
     extra = usage.extra
     return {
@@ -93,6 +95,7 @@ def status_json(
         "stale_reason": stale_reason,
         "next_try": _iso(next_try),
         "account": account,
+        "login_expires_at": _iso(login_expires_at),
         "source": source,
     }
 
@@ -111,6 +114,7 @@ def status_text(
     stale_reason: str | None = None,
     account: str | None = None,
     forecasts: tuple[Forecast | None, Forecast | None] = (None, None),
+    login_expires_at: datetime | None = None,
 ) -> str:
     """A few aligned lines for a terminal."""
 
@@ -154,4 +158,6 @@ def status_text(
     if stale_reason:
         updated += f" ({age(max(now - fetched_at, timedelta(0)))}) — stale: {stale_reason}"
     lines.append(updated)
+    if login_expires_at is not None:
+        lines.append(login_expiry(login_expires_at, now, tz))
     return "\n".join(lines)

@@ -37,6 +37,7 @@ class AppStatus:
     next_try: datetime | None = None  # when the next request is planned
     message: str | None = None  # one line for the user about the current problem
     account: str | None = None  # email, when known
+    login_expires_at: datetime | None = None  # when the login itself ends, when known
     session_forecast: Forecast | None = None
     weekly_forecast: Forecast | None = None
     # Recorded (time, percent) samples of the current windows, for the charts.

@@ -37,13 +37,17 @@ class TokenSet:
     token_type: str = "Bearer"  # noqa: S105 - a type name, not a secret
     scope: str = ""
     email: str | None = None
+    # When the whole login ends (the token response's refresh_token_expires_in; refreshing does
+    # not extend it). None: the server did not say.
+    refresh_expires_at: datetime | None = None
 
     def __repr__(self) -> str:
         # Secrets never reach a log line, a traceback or a debugger's variable view.
         return (
             f"TokenSet(access_token='***', refresh_token='***', "
             f"expires_at={self.expires_at.isoformat()!r}, token_type={self.token_type!r}, "
-            f"scope={self.scope!r}, email={self.email!r})"
+            f"scope={self.scope!r}, email={self.email!r}, "
+            f"refresh_expires_at={_iso(self.refresh_expires_at)!r})"
         )
 
     __str__ = __repr__
@@ -57,6 +61,10 @@ class TokenSet:
             "token_type": self.token_type,
             "scope": self.scope,
             "email": self.email,
+            # Written as null too: the store keeps unknown keys, and a new login without the
+            # field must not inherit the previous login's end.
+            "refresh_expires_at": None if self.refresh_expires_at is None
+            else int(self.refresh_expires_at.timestamp()),
         }
 
     @classmethod
@@ -76,29 +84,35 @@ class TokenSet:
             raise ValueError("token_type and scope must be strings")
         if email is not None and not isinstance(email, str):
             raise ValueError("email must be a string")
+        login_end = data.get("refresh_expires_at")
         return cls(access, refresh, _expiry(data.get("expires_at")), token_type or "Bearer",
-                   scope, email or None)
+                   scope, email or None,
+                   None if login_end is None else _expiry(login_end, "refresh_expires_at"))
 
 
-def _expiry(value: Any) -> datetime:
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _expiry(value: Any, where: str = "expires_at") -> datetime:
     # Epoch seconds as written by to_json; an ISO 8601 string is accepted for hand-edited files.
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             return datetime.fromtimestamp(float(value), tz=timezone.utc)
         except (OverflowError, OSError, ValueError) as exc:
-            raise ValueError("expires_at is out of range") from exc
+            raise ValueError(f"{where} is out of range") from exc
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as exc:
-            raise ValueError("expires_at is not a date") from exc
+            raise ValueError(f"{where} is not a date") from exc
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
         try:
             return parsed.astimezone(timezone.utc)
         except OverflowError as exc:  # e.g. year 1 with a positive offset
-            raise ValueError("expires_at is out of range") from exc
-    raise ValueError("expires_at is missing")
+            raise ValueError(f"{where} is out of range") from exc
+    raise ValueError(f"{where} is missing")
 
 
 def token_state(

@@ -23,6 +23,7 @@ from claude_pulse.core.format import (
     age,
     clip_tooltip,
     clock_time,
+    login_expiry,
     money,
     percent,
     resets_phrase,
@@ -153,6 +154,7 @@ class DeepDiveView:
     limits: tuple[LimitRow, ...]  # empty unless model limits are switched on
     extra_usage_text: str | None  # "Extra usage $408.43 of $10.00"
     alerts_enabled: bool
+    login_text: str | None = None  # "Login renews until 29 Dec"; None when unknown
     # Whether there is history to chart; the charts themselves are None while collapsed.
     has_charts: bool = False
     charts_shown: bool = True
@@ -228,6 +230,8 @@ def deep_dive_view(
         alerts_enabled=alerts_enabled,
         has_charts=has_charts,
         charts_shown=show_charts,
+        login_text=None if status.login_expires_at is None
+        else login_expiry(status.login_expires_at, now, tz),
     )
 
 

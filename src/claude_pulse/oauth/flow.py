@@ -180,7 +180,8 @@ def refresh_tokens(
 def token_set_from_response(
     payload: Any, now: datetime, previous: TokenSet | None = None
 ) -> TokenSet:
-    """Build a TokenSet from a 200 answer (protocol.md §2.3); `expires_at = now + expires_in`."""
+    """Build a TokenSet from a 200 answer (protocol.md §2.3); `expires_at = now + expires_in`,
+    `refresh_expires_at = now + refresh_token_expires_in` (protocol-2026-update.md)."""
     if not isinstance(payload, dict):
         raise BadResponse("The token endpoint answered with something other than a JSON object.")
     access = payload.get("access_token")
@@ -198,6 +199,7 @@ def token_set_from_response(
         raise BadResponse("The token endpoint's answer has no usable expires_in.")
     scope = payload.get("scope")
     token_type = payload.get("token_type")
+    login_end = _lifetime(payload.get("refresh_token_expires_in"))
     return TokenSet(
         access_token=access,
         refresh_token=refresh,
@@ -206,7 +208,19 @@ def token_set_from_response(
         token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
         scope=scope if isinstance(scope, str) else (previous.scope if previous else ""),
         email=_email(payload) or (previous.email if previous else None),
+        # Refreshing does not extend the login: an answer without the field keeps the old end.
+        refresh_expires_at=(now + timedelta(seconds=login_end)).replace(microsecond=0)
+        if login_end is not None else (previous.refresh_expires_at if previous else None),
     )
+
+
+def _lifetime(value: Any) -> float | None:
+    """`refresh_token_expires_in` in seconds (observed 27-30 days), or None when unusable."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if not 0 < value < 10 * 365 * 86400:  # also false for NaN
+        return None
+    return float(value)
 
 
 def _post(

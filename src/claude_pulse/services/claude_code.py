@@ -215,6 +215,10 @@ class ClaudeCodeLogin:
         email = account.get("emailAddress") if isinstance(account, dict) else None
         return email if isinstance(email, str) and email else None
 
+    @property
+    def login_expires_at(self) -> datetime | None:
+        return None  # Claude Code keeps its own login alive; it warns about it itself
+
     # ---- TokenSource ----
 
     def state(self) -> TokenState | None:
@@ -302,6 +306,9 @@ class LoginSource(Protocol):
     @property
     def email(self) -> str | None: ...
 
+    @property
+    def login_expires_at(self) -> datetime | None: ...
+
     def state(self) -> TokenState | None: ...
 
     def access_token(self) -> str: ...
@@ -344,6 +351,11 @@ class SelectedLogin:
     @property
     def email(self) -> str | None:
         return self._source.email
+
+    @property
+    def login_expires_at(self) -> datetime | None:
+        """When the login itself ends (None: unknown, or not ours to renew)."""
+        return self._source.login_expires_at
 
     def state(self) -> TokenState | None:
         return self._source.state()

@@ -119,6 +119,9 @@ class Account(Protocol):
     @property
     def email(self) -> str | None: ...
 
+    @property
+    def login_expires_at(self) -> datetime | None: ...
+
 
 class LiveSettings(Protocol):
     """`services.settings.Settings`, as the poller uses it."""
@@ -200,6 +203,7 @@ class Poller:
             snapshot=self._fetcher.last(),
             cooldown_until=self._fetcher.cooldown_until(now),
             account=self._account.email if logged_in else None,
+            login_expires_at=self._account.login_expires_at if logged_in else None,
         )
         self._dispatch(event)
 
@@ -227,7 +231,7 @@ class Poller:
         self._dispatch(polling.LoginFailed(message))
 
     def logged_in(self) -> None:
-        self._dispatch(polling.LoggedIn(self._account.email))
+        self._dispatch(polling.LoggedIn(self._account.email, self._account.login_expires_at))
 
     def logged_out(self, message: str | None = None) -> None:
         self._dispatch(polling.LoggedOut(message))
@@ -352,7 +356,8 @@ class Poller:
             pace=config.pace_alerts,
             time_aware=config.time_aware_alerts,
         )
-        alerts, memory = evaluate(snapshot.usage, self._memory, settings, self._clock())
+        alerts, memory = evaluate(snapshot.usage, self._memory, settings, self._clock(),
+                                  login_expires_at=self._model.status.login_expires_at)
         if memory != self._memory:
             self._memory = memory
             try:

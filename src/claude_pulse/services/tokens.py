@@ -74,20 +74,25 @@ class TokenManager:
 
     def logged_in(self) -> bool:
         """Whether credentials are saved (an unreadable file, set aside, counts as no)."""
-        try:
-            return self._store.load() is not None
-        except CredentialsError as exc:
-            log.warning("%s", exc)
-            return False
+        return self._saved() is not None
 
     @property
     def email(self) -> str | None:
+        tokens = self._saved()
+        return tokens.email if tokens else None
+
+    @property
+    def login_expires_at(self) -> datetime | None:
+        """When the saved login ends (`refresh_expires_at`); None when unknown."""
+        tokens = self._saved()
+        return tokens.refresh_expires_at if tokens else None
+
+    def _saved(self) -> TokenSet | None:
         try:
-            tokens = self._store.load()
+            return self._store.load()
         except CredentialsError as exc:
             log.warning("%s", exc)
             return None
-        return tokens.email if tokens else None
 
     def state(self) -> TokenState | None:
         """How fresh the stored token is now; None when not logged in."""

@@ -200,6 +200,9 @@ class DeepDiveWindow:
         self._last_refresh = tk.Label(footer, text="Last refresh –", bg=BG, fg=FG_DIM,
                                       font=ui_font(9), padx=0, pady=0)
         self._last_refresh.grid(row=1, column=0, sticky="w", pady=(self._px(4), 0))
+        # "Login renews until 29 Dec" under it, when the server told us (issue #18 item 4).
+        self._login = tk.Label(footer, text="", bg=BG, fg=FG_DIM, font=ui_font(9), padx=0,
+                               pady=0)
         # "Hide charts" / "Show charts", under the button: only when there is history to chart.
         self._charts_link = tk.Button(
             footer, text="Hide charts", command=self._charts_clicked, bg=BG, fg=FG_DIM,
@@ -351,6 +354,11 @@ class DeepDiveWindow:
             self._body_height = body.height
             self.renders += 1
         self._last_refresh.configure(text=view.last_refresh_text)
+        if view.login_text:
+            self._login.configure(text=view.login_text)
+            self._login.grid(row=2, column=0, columnspan=3, sticky="w", pady=(self._px(2), 0))
+        else:
+            self._login.grid_remove()
         if view.has_charts and self._on_charts_toggled is not None:
             self._charts_link.configure(text="Hide charts" if view.charts_shown else "Show charts")
             self._charts_link.grid(row=1, column=1, columnspan=2, sticky="e",
