@@ -81,10 +81,14 @@ def feed(five: Any = None, seven: Any = None, **extra: Any) -> str:
             id="over-100-no-reset",
         ),
         pytest.param(
-            feed({"used_percentage": 5, "resets_at": "soon"}),
-            {"five_hour": {"utilization": 5.0, "resets_at": None}},
-            id="bad-reset-dropped",
+            feed({"used_percentage": 5, "resets_at": "soon"}), None,
+            id="bad-reset-ignores-the-entry",
         ),
+        pytest.param(feed({"used_percentage": 1001, "resets_at": None}), None,
+                     id="percent-above-1000"),
+        pytest.param(feed({"used_percentage": -1, "resets_at": None}), None,
+                     id="percent-negative"),
+        pytest.param(samples.STATUSLINE_BROKEN, None, id="epoch-as-percent-claude-code-52326"),
         pytest.param(
             feed({"used_percentage": "5", "resets_at": 1738425600},
                  {"used_percentage": True, "resets_at": 1738425600}),
@@ -104,6 +108,25 @@ def feed(five: Any = None, seven: Any = None, **extra: Any) -> str:
 )
 def test_from_claude_code(text: str | bytes, expected: dict[str, Any] | None) -> None:
     assert from_claude_code(text) == expected
+
+
+@pytest.mark.parametrize(("resets_in", "window", "kept"), [
+    pytest.param(timedelta(hours=3), "five_hour", True, id="session-in-3h"),
+    pytest.param(timedelta(hours=5 + 23), "five_hour", True, id="session-window-plus-a-day"),
+    pytest.param(timedelta(hours=5 + 25), "five_hour", False, id="session-too-far"),
+    pytest.param(-timedelta(hours=2), "five_hour", True, id="session-just-reset"),
+    pytest.param(-timedelta(days=2), "five_hour", False, id="session-long-past"),
+    pytest.param(timedelta(days=7, hours=23), "seven_day", True, id="week-plus-a-day"),
+    pytest.param(timedelta(days=8, hours=1), "seven_day", False, id="week-too-far"),
+    pytest.param(timedelta(days=-3000), "seven_day", False, id="years-ago"),
+])
+def test_from_claude_code_checks_the_reset_is_plausible(resets_in: timedelta, window: str,
+                                                         kept: bool) -> None:
+    text = json.dumps({"rate_limits": {window: {
+        "used_percentage": 12, "resets_at": int((NOW + resets_in).timestamp())}}})
+    got = from_claude_code(text, NOW)
+    assert (got is not None) is kept
+    assert from_claude_code(text) is not None  # without `now`, only the number is checked
 
 
 def test_from_claude_code_real_capture() -> None:
@@ -328,6 +351,18 @@ def claude_code_feed(session: float = 23.5, weekly: float = 68.0) -> bytes:
             "seven_day": {"used_percentage": weekly, "resets_at": int(now + 2 * 86400)},
         },
     }).encode("utf-8")
+
+
+def test_a_broken_feed_falls_back_to_the_snapshot(scene: Scene) -> None:
+    # claude-code #52326: the epoch time in used_percentage; and a reset years away.
+    scene.login()
+    scene.cache(timedelta(seconds=5))
+    far = json.dumps({"rate_limits": {"seven_day": {"used_percentage": 30,
+                                                    "resets_at": int(time.time()) + 400 * 86400}}})
+    for stdin in (samples.STATUSLINE_BROKEN.encode(), far.encode()):
+        code, line, _ = scene.run(stdin)
+        assert (code, line) == (0, "5h 42% · resets 1h12m · 7d 20%"), line
+    assert scene.snapshot_source() == "api" and scene.usage_requests() == 0
 
 
 def test_stdin_feed_is_used_and_shared_without_calling(scene: Scene) -> None:

@@ -84,7 +84,7 @@ def statusline(services: Services, stdin_data: bytes | None) -> tuple[str, int]:
     """The line to print and the exit code."""
     now = services.clock()
     if stdin_data:
-        raw = from_claude_code(stdin_data)
+        raw = from_claude_code(stdin_data, now)
         if raw is not None:
             feed = Snapshot(now, parse_usage(raw), raw, source="claude-code")
             _remember_feed(services, feed)

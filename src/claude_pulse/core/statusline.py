@@ -18,6 +18,11 @@ Claude Code's feed (design.md §3): a JSON object on stdin which, for subscriber
 session's first API response, carries ``rate_limits.five_hour``/``seven_day`` with
 ``used_percentage`` (number) and ``resets_at`` (Unix epoch seconds). It is converted to the usage
 endpoint's own shape so the snapshot file and the parser stay the same for every source.
+
+The feed is sanity-checked (issue #18 item 6): an entry whose ``used_percentage`` is not a number
+in 0-1000, or whose ``resets_at`` is not a time within the window's length (+1 day) of now, is
+ignored — a real Claude Code release once put the epoch time into ``used_percentage``
+(claude-code #52326).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Any
 
 from claude_pulse.core.format import WindowState, age, clock_time, percent, resets_phrase
 from claude_pulse.core.format import window_state as state_of
-from claude_pulse.core.pace import WEEK_WINDOW, elapsed_percent, is_over_budget
+from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW, elapsed_percent, is_over_budget
 from claude_pulse.core.usage import Usage, parse_timestamp
 from claude_pulse.errors import BadResponse
 
@@ -49,18 +54,22 @@ NO_DATA = f"{PREFIX}: no usage data yet"
 _SEP = " · "
 OVER_BUDGET = "▲"
 
-# The two windows Claude Code reports, and the usage endpoint's names for them.
-_FEED_KEYS = {"five_hour": "five_hour", "seven_day": "seven_day"}
+# The two windows Claude Code reports: the usage endpoint's name for each, and its length.
+_FEED_KEYS = {"five_hour": ("five_hour", SESSION_WINDOW), "seven_day": ("seven_day", WEEK_WINDOW)}
+# The highest used_percentage taken as real (overage goes past 100, never this far).
+MAX_FEED_PERCENT = 1000.0
+_SLACK = timedelta(days=1)
 # Epoch values above this are taken as milliseconds (year 5138 in seconds), in case a version
 # of Claude Code ever sends JavaScript's Date.now() style.
 _MS_THRESHOLD = 1e11
 
 
-def from_claude_code(text: str | bytes) -> dict[str, Any] | None:
+def from_claude_code(text: str | bytes, now: datetime | None = None) -> dict[str, Any] | None:
     """The usage-endpoint-shaped dict from Claude Code's stdin JSON, or None.
 
-    None when the input is not a JSON object, has no ``rate_limits``, or neither window has a
-    usable ``used_percentage``. Never raises: bad input just means "use the cache".
+    None when the input is not a JSON object, has no ``rate_limits``, or neither window passes
+    the sanity checks (with `now`, also the reset time's). Never raises: bad input just means
+    "use the cache".
     """
     try:
         payload = json.loads(text)
@@ -70,16 +79,27 @@ def from_claude_code(text: str | bytes) -> dict[str, Any] | None:
     if not isinstance(limits, dict):
         return None
     out: dict[str, Any] = {}
-    for feed_key, server_key in _FEED_KEYS.items():
+    for feed_key, (server_key, length) in _FEED_KEYS.items():
         window = limits.get(feed_key)
         if not isinstance(window, dict):
             continue
         used = window.get("used_percentage")
-        if isinstance(used, bool) or not isinstance(used, (int, float)) or not math.isfinite(used):
+        if isinstance(used, bool) or not isinstance(used, (int, float)) or \
+                not 0 <= used <= MAX_FEED_PERCENT:  # also false for NaN
             continue
-        resets = _epoch_to_iso(window.get("resets_at"))
+        raw_reset = window.get("resets_at")
+        resets = _epoch_to_iso(raw_reset)
+        if raw_reset is not None and (resets is None or not _plausible(resets, length, now)):
+            continue
         out[server_key] = {"utilization": float(used), "resets_at": resets}
     return out or None
+
+
+def _plausible(resets: str, length: timedelta, now: datetime | None) -> bool:
+    if now is None:
+        return True
+    when = datetime.fromisoformat(resets)
+    return abs(when - now) <= length + _SLACK
 
 
 def _epoch_to_iso(value: Any) -> str | None:
