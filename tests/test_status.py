@@ -57,7 +57,8 @@ def test_status_json_prints_exactly_what_the_server_served(
     assert 57 <= data["weekly"]["elapsed_percent"] <= 58
     assert 59 <= data["session"]["elapsed_percent"] <= 61
     assert data["limits"] == [{"id": "weekly_scoped:Opus", "label": "Opus (weekly)",
-                               "utilization": 12.0, "resets_at": None, "active": False}]
+                               "utilization": 12.0, "resets_at": None, "active": False,
+                               "binding": False}]
     assert data["stale"] is False and data["account"] == "pulse.user@example.com"
     datetime.fromisoformat(data["fetched_at"])  # ISO 8601 with an offset
     assert datetime.fromisoformat(data["session"]["resets_at"]).utcoffset() is not None

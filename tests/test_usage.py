@@ -58,7 +58,7 @@ def t(text: str) -> datetime:
         pytest.param(SEPT_2026, (3.0, t("2026-09-20T10:00:00+00:00")),
                      (21.0, t("2026-09-24T10:00:00+00:00")), [], id="sept-2026-Z-and-breakdown"),
         pytest.param(SEPT_2026_REAL, (51.0, t("2026-09-07T16:30:00.961652+00:00")),
-                     (9.0, t("2026-09-11T14:00:00.961672+00:00")), ["session"],
+                     (9.0, t("2026-09-11T14:00:00.961672+00:00")), ["session", "nimbus_quill"],
                      id="sept-2026-locked-reason-and-codenames"),
         pytest.param(EUR_OVER_CAP, (0.0, None), (90.0, t("2026-07-27T16:00:00.081713+00:00")),
                      ["session", "weekly_all", "weekly_scoped:Fable"], id="eur-over-spend-cap"),

@@ -22,6 +22,9 @@ and hands the alerts to a notifier (ui/notify). The rules:
   is "over budget" (1% used / 0.1% elapsed), which is noise, not a pace.
 * **Disabled** settings show nothing, but the memory still advances, so switching alerts back on
   does not replay crossings that happened meanwhile.
+* **Per-model limits** (`weekly_scoped` in `limits[]`, issue #18 item 5) get the weekly
+  window's thresholds and reset alerts ("You've used 90% of your weekly Fable limit"): such a
+  cap can bind while the week looks fine. Each is remembered by its id.
 * **Login expiry** (issue #18 item 4): one notification when the login has 3 days left and one
   when it has 1 day left ("Your Claude Pulse login expires in 3 days"), each once per login (a
   new login, i.e. another end time, starts over); starting late shows only the most urgent one.
@@ -136,6 +139,7 @@ class AlertMemory:
     session: WindowMemory | None = None
     weekly: WindowMemory | None = None
     last_pace_warning: datetime | None = None
+    models: dict[str, WindowMemory] = field(default_factory=dict)  # by Limit.id
     # The login end the warnings below belong to, and the LOGIN_WARNINGS names already shown.
     login_expires_at: datetime | None = None
     login_warned: frozenset[str] = field(default_factory=frozenset)
@@ -145,13 +149,11 @@ class AlertMemory:
         for name, _ in _WINDOWS:
             mem: WindowMemory | None = getattr(self, name)
             if mem is not None:
-                windows[name] = {
-                    "resets_at": _iso(mem.resets_at),
-                    "fired": sorted(mem.fired),
-                }
+                windows[name] = _window_json(mem)
         return {
             "version": _MEMORY_VERSION,
             "windows": windows,
+            "models": {key: _window_json(mem) for key, mem in sorted(self.models.items())},
             "last_pace_warning": _iso(self.last_pace_warning),
             "login": {"expires_at": _iso(self.login_expires_at),
                       "warned": sorted(self.login_warned)},
@@ -170,18 +172,10 @@ class AlertMemory:
         parsed: dict[str, WindowMemory | None] = {}
         for name, _ in _WINDOWS:
             item = windows.get(name)
-            if item is None:
-                parsed[name] = None
-                continue
-            if not isinstance(item, dict):
-                raise ValueError(f"alert memory: windows.{name} is not an object")
-            fired = item.get("fired", [])
-            if not isinstance(fired, list) or not all(_is_int(x) for x in fired):
-                raise ValueError(f"alert memory: windows.{name}.fired is not a list of integers")
-            parsed[name] = WindowMemory(
-                _parse_time(item.get("resets_at"), f"windows.{name}.resets_at"),
-                frozenset(fired),
-            )
+            parsed[name] = None if item is None else _window_memory(item, f"windows.{name}")
+        models = raw.get("models", {})  # absent in files of older versions
+        if not isinstance(models, dict):
+            raise ValueError("alert memory: models is not an object")
         login = raw.get("login", {})  # absent in files of older versions
         if not isinstance(login, dict):
             raise ValueError("alert memory: login is not an object")
@@ -192,9 +186,24 @@ class AlertMemory:
             session=parsed["session"],
             weekly=parsed["weekly"],
             last_pace_warning=_parse_time(raw.get("last_pace_warning"), "last_pace_warning"),
+            models={str(k): _window_memory(v, f"models.{k}") for k, v in models.items()},
             login_expires_at=_parse_time(login.get("expires_at"), "login.expires_at"),
             login_warned=frozenset(warned),
         )
+
+
+def _window_json(mem: WindowMemory) -> dict[str, Any]:
+    return {"resets_at": _iso(mem.resets_at), "fired": sorted(mem.fired)}
+
+
+def _window_memory(item: Any, where: str) -> WindowMemory:
+    if not isinstance(item, dict):
+        raise ValueError(f"alert memory: {where} is not an object")
+    fired = item.get("fired", [])
+    if not isinstance(fired, list) or not all(_is_int(x) for x in fired):
+        raise ValueError(f"alert memory: {where}.fired is not a list of integers")
+    return WindowMemory(_parse_time(item.get("resets_at"), f"{where}.resets_at"),
+                        frozenset(fired))
 
 
 def evaluate(
@@ -208,10 +217,22 @@ def evaluate(
     for name, length in _WINDOWS:
         window: Window | None = getattr(usage, name)
         found, windows[name] = _evaluate_window(
-            name, length, window, getattr(memory, name), settings.for_window(name),
+            name, name, length, window, getattr(memory, name), settings.for_window(name),
             settings.time_aware, now,
         )
         alerts.extend(found)
+    models: dict[str, WindowMemory] = {}
+    for limit in usage.limits:
+        if limit.kind != "weekly_scoped":
+            continue
+        found, mem = _evaluate_window(
+            f"model:{limit.model or limit.label}", f"weekly {limit.model or limit.label}",
+            WEEK_WINDOW, Window(limit.utilization, limit.resets_at), memory.models.get(limit.id),
+            settings.for_window("weekly"), settings.time_aware, now,
+        )
+        alerts.extend(found)
+        if mem is not None:
+            models[limit.id] = mem
     # Resets first: they describe what already happened, thresholds what is happening now.
     alerts.sort(key=lambda a: a.kind != KIND_RESET)
 
@@ -225,7 +246,8 @@ def evaluate(
     if login_alert is not None:
         alerts.append(login_alert)
 
-    new_memory = AlertMemory(windows["session"], windows["weekly"], last_pace, login_end, warned)
+    new_memory = AlertMemory(windows["session"], windows["weekly"], last_pace, models, login_end,
+                             warned)
     return (alerts if settings.enabled else []), new_memory
 
 
@@ -277,6 +299,7 @@ def login_failed_alert(reason: str) -> Alert:
 
 def _evaluate_window(
     name: str,
+    phrase: str,  # "session", "weekly", "weekly Fable": how titles name the limit
     length: timedelta,
     window: Window | None,
     mem: WindowMemory | None,
@@ -298,7 +321,7 @@ def _evaluate_window(
         mem = WindowMemory(resets_at)
     elif _is_new_window(mem.resets_at, resets_at, now):
         if _reset_is_news(mem, used, thresholds, length, now):
-            alerts.append(_reset(name, used, resets_at, now))
+            alerts.append(_reset(name, phrase, used, resets_at, now))
         mem = WindowMemory(resets_at)
     elif resets_at is not None:
         # Same window: follow the server's latest value so slow drift never looks like a reset.
@@ -310,7 +333,7 @@ def _evaluate_window(
     if crossed:
         top = max(crossed)
         if top not in mem.fired:
-            alerts.append(_threshold(name, top, used, resets_at, now))
+            alerts.append(_threshold(name, phrase, top, used, resets_at, now))
         # Lower thresholds count as fired too, also those time-awareness held back.
         mem = replace(mem, fired=mem.fired | crossed | {t for t in thresholds if t <= top})
     return alerts, mem
@@ -359,37 +382,41 @@ def _pace_alert(weekly: Window | None, last: datetime | None, now: datetime) -> 
     )
 
 
-def _threshold_title(name: str, threshold: int) -> str:
+def _threshold_title(limit: str, threshold: int) -> str:
     # Spec §5.5 gives the texts for 80/90/95 (session); other values get the nearest wording.
-    limit = "session" if name == "session" else "weekly"
     if threshold == 95:
         return f"Critical: Almost at {limit} limit"
     if threshold >= 100:
-        return f"Critical: {limit.capitalize()} limit reached"
+        return f"Critical: {_first_up(limit)} limit reached"
     if threshold > 95:
         return f"Critical: {threshold}% of {limit} limit used"
-    if threshold >= 90:
+    if threshold >= 90 and limit in ("session", "weekly"):
         return f"Warning: {threshold}% of {limit} limit used"
     return f"You've used {threshold}% of your {limit} limit"
 
 
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]  # "weekly Fable" -> "Weekly Fable", not "Weekly fable"
+
+
 def _threshold(
-    name: str, threshold: int, used: float, resets_at: datetime | None, now: datetime
+    name: str, phrase: str, threshold: int, used: float, resets_at: datetime | None,
+    now: datetime
 ) -> Alert:
     return Alert(
         key=f"{name}:{threshold}",
-        title=_threshold_title(name, threshold),
+        title=_threshold_title(phrase, threshold),
         body=_status_line(used, resets_at, now),
         urgency=Urgency.CRITICAL if threshold >= CRITICAL_FROM else Urgency.NORMAL,
         kind=KIND_THRESHOLD,
     )
 
 
-def _reset(name: str, used: float, resets_at: datetime | None, now: datetime) -> Alert:
-    limit = "Session" if name == "session" else "Weekly"
+def _reset(name: str, phrase: str, used: float, resets_at: datetime | None,
+           now: datetime) -> Alert:
     return Alert(
         key=f"{name}:reset",
-        title=f"{limit} limit cleared – Full capacity restored",
+        title=f"{_first_up(phrase)} limit cleared – Full capacity restored",
         body=_status_line(used, resets_at, now),
         urgency=Urgency.NORMAL,
         kind=KIND_RESET,

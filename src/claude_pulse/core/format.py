@@ -35,6 +35,7 @@ __all__ = [
     "clock_time",
     "days_left",
     "duration",
+    "locked_phrase",
     "login_expiry",
     "money",
     "percent",
@@ -104,11 +105,17 @@ def percent(value: float | None) -> str:
     return f"{max(0, math.floor(value))}%"
 
 
-def money(cents: float, currency: str) -> str:
-    """An amount in minor units (cents), as the usage endpoint reports it: "$408.43"."""
-    amount = f"{cents / 100:,.2f}"
+def money(minor: float, currency: str, decimal_places: int = 2) -> str:
+    """An amount in minor units as the usage endpoint reports it, with `decimal_places` digits
+    to the unit (2: cents → "$408.43"; 0: "¥408")."""
+    amount = f"{minor / 10 ** decimal_places:,.{decimal_places}f}"
     symbol = _CURRENCY_SYMBOLS.get(currency.upper())
     return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+
+
+def locked_phrase(reason: str) -> str:
+    """"locked (spend limit reached)"; just "locked" when that is all the server said."""
+    return "locked" if reason == "locked" else f"locked ({reason})"
 
 
 def clock_time(moment: datetime, now: datetime | None = None, tz: tzinfo | None = None, *,

@@ -16,6 +16,7 @@ from claude_pulse.core.format import (
     WindowState,
     age,
     clock_time,
+    locked_phrase,
     login_expiry,
     money,
     percent,
@@ -49,6 +50,7 @@ def _window_json(window: Window | None, length: Any, now: datetime, weekly: bool
         "utilization": window.utilization,
         "resets_at": _iso(window.resets_at),
         "elapsed_percent": None if elapsed is None else round(elapsed, 1),
+        "locked_reason": window.locked_reason,
     }
     if weekly:
         out["over_budget"] = is_over_budget(window.utilization, elapsed)
@@ -56,13 +58,14 @@ def _window_json(window: Window | None, length: Any, now: datetime, weekly: bool
     return out
 
 
-def _limit_json(limit: Limit) -> dict[str, Any]:
+def _limit_json(limit: Limit, binding: bool) -> dict[str, Any]:
     return {
         "id": limit.id,
         "label": limit.label,
         "utilization": limit.utilization,
         "resets_at": _iso(limit.resets_at),
         "active": limit.active,
+        "binding": binding,
     }
 
 
@@ -83,13 +86,14 @@ def status_json(
         "fetched_at": fetched_at.isoformat(),
         "session": _window_json(usage.session, SESSION_WINDOW, now, False, forecasts[0]),
         "weekly": _window_json(usage.weekly, WEEK_WINDOW, now, True, forecasts[1]),
-        "limits": [_limit_json(limit) for limit in usage.limits],
+        "limits": [_limit_json(limit, limit is usage.binding_limit()) for limit in usage.limits],
         "extra_usage": None if extra is None else {
             "enabled": extra.enabled,
             "used_cents": extra.used_cents,
             "monthly_limit_cents": extra.monthly_limit_cents,
             "utilization": extra.utilization,
             "currency": extra.currency,
+            "decimal_places": extra.decimal_places,
         },
         "stale": stale_reason is not None,
         "stale_reason": stale_reason,
@@ -100,8 +104,8 @@ def status_json(
     }
 
 
-def _money(cents: float | None, currency: str) -> str:
-    return "no limit" if cents is None else money(cents, currency)
+def _money(minor: float | None, currency: str, places: int) -> str:
+    return "no limit" if minor is None else money(minor, currency, places)
 
 
 def status_text(
@@ -132,6 +136,8 @@ def status_text(
         detail = resets_phrase(window, now, tz, hour24=hour24)
         if state is WindowState.LIVE and window.resets_at is not None:
             detail += f" ({clock(window.resets_at)})"
+        if window.locked_reason is not None:
+            detail = f"{locked_phrase(window.locked_reason)} · {detail}"
         if length is WEEK_WINDOW and state is WindowState.LIVE:
             elapsed = elapsed_percent(window.resets_at, WEEK_WINDOW, now)
             if elapsed is not None:
@@ -140,15 +146,18 @@ def status_text(
         rows.append((label, shown, detail))
         if forecast is not None and state is WindowState.LIVE:
             rows.append(("", "", describe(forecast, tz, now=now, hour24=hour24)))
+    binding = usage.binding_limit()
     for limit in usage.limits:
         if limit.kind in ("session", "weekly_all"):
             continue  # already shown above
-        active = "active" if limit.active else ""
-        rows.append((limit.label, percent(limit.utilization), active))
+        notes = [note for note, on in (("active", limit.active),
+                                       ("binds before the weekly limit", limit is binding)) if on]
+        rows.append((limit.label, percent(limit.utilization), " · ".join(notes)))
     extra = usage.extra
     if extra is not None and extra.enabled:
-        rows.append(("Extra usage", _money(extra.used_cents, extra.currency),
-                     f"of {_money(extra.monthly_limit_cents, extra.currency)}"))
+        places = extra.decimal_places
+        rows.append(("Extra usage", _money(extra.used_cents, extra.currency, places),
+                     f"of {_money(extra.monthly_limit_cents, extra.currency, places)}"))
     if not rows:
         rows.append(("Usage", DASH, "the server sent no limits for this account"))
     width = max(len(r[0]) for r in rows)

@@ -9,6 +9,8 @@ The line, e.g. ``5h 42% · resets 1h12m · 7d 68% ▲``:
 * ``7d N%`` — the weekly window, followed by ``▲`` when it is over budget (used % above elapsed
   % of the week, as in the tray) and by nothing when on track: the line stays short in the
   normal case and the arrow stands out when it matters.
+* ``locked`` after a window's number when the server says it is locked (``locked_reason``).
+* ``Fable 100%`` when a per-model weekly limit is above the weekly window: it binds first.
 * A window the server did not send, or sent with a null value, is left out.
 * ``(stale 12m)`` at the end when the numbers are cached ones we could not refresh; the age is
   how old the numbers are. During a 429 cooldown or with the hourly request budget spent it
@@ -132,6 +134,8 @@ def format_line(usage: Usage, now: datetime, *, stale_age: timedelta | None = No
             parts.append(f"{name} {resets_phrase(window, now, compact=True)}")
             continue
         text = f"{name} {percent(window.utilization)}"
+        if window.locked_reason is not None:
+            text += " locked"
         if name == "7d":
             elapsed = elapsed_percent(window.resets_at, WEEK_WINDOW, now)
             if is_over_budget(window.utilization, elapsed):
@@ -141,6 +145,9 @@ def format_line(usage: Usage, now: datetime, *, stale_age: timedelta | None = No
         parts.append(text)
         if window.resets_at is not None:
             parts.append(resets_phrase(window, now, compact=True))
+    binding = usage.binding_limit()
+    if binding is not None:  # a per-model cap above the week binds first
+        parts.append(f"{binding.model or binding.label} {percent(binding.utilization)}")
     if not parts:
         return NO_DATA
     line = _SEP.join(parts)

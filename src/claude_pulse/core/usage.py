@@ -58,12 +58,21 @@ _SCOPED_WINDOWS = {
 }
 
 
+# Top-level keys that are not rate-limit windows, or are read by name; any other object with a
+# utilization is an unknown window, listed like an unknown limit (codenames come and go).
+_NOT_WINDOWS = frozenset({"five_hour", "seven_day", "extra_usage", "limits", "spend",
+                          "seven_day_breakdown", "member_dashboard_available", *_SCOPED_WINDOWS})
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,60}")
+
+
 @dataclass(frozen=True)
 class Window:
-    """One rate-limit window: percent used (server value, may exceed 100) and its reset time."""
+    """One rate-limit window: percent used (server value, may exceed 100) and its reset time.
+    `locked_reason` is set when the server says the window is locked (why, in words)."""
 
     utilization: float | None
     resets_at: datetime | None
+    locked_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,17 +86,20 @@ class Limit:
     resets_at: datetime | None
     active: bool = False
     severity: str | None = None
+    model: str | None = None  # the model a per-model limit is for ("Fable")
 
 
 @dataclass(frozen=True)
 class ExtraUsage:
-    """Pay-as-you-go usage beyond the plan. Amounts are in minor units (cents)."""
+    """Pay-as-you-go usage beyond the plan. Amounts are in minor units, `decimal_places` of them
+    to the unit (2: cents)."""
 
     enabled: bool
     used_cents: float | None
     monthly_limit_cents: float | None  # None means no limit ("Unlimited")
     utilization: float | None
     currency: str = "USD"
+    decimal_places: int = 2
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,18 @@ class Usage:
     # Values the parser had to drop (an impossible time), one short phrase each: such an answer is
     # shown but not shared (services.fetch).
     problems: tuple[str, ...] = ()
+
+    def binding_limit(self) -> Limit | None:
+        """The per-model weekly limit above the weekly window (it binds first: a real capture had
+        Fable at 100 % with the week at 61 %), or None."""
+        scoped = [lim for lim in self.limits
+                  if lim.kind == "weekly_scoped" and lim.utilization is not None]
+        if not scoped:
+            return None
+        top = max(scoped, key=lambda lim: lim.utilization or 0.0)
+        week = self.weekly.utilization if self.weekly is not None else None
+        assert top.utilization is not None
+        return top if week is None or top.utilization > week else None
 
 
 def parse_usage_body(body: bytes | str) -> Usage:
@@ -131,13 +155,15 @@ def parse_usage(payload: Any) -> Usage:
     limits = _limits(payload.get("limits"), problems)
     if not limits:
         limits = _legacy_scoped(payload, problems)
+    limits += _unknown_windows(payload, problems)
     # Newer responses may carry the session/weekly values only in limits[].
     by_kind = {lim.kind: lim for lim in limits}
     if session is None and "session" in by_kind:
         session = Window(by_kind["session"].utilization, by_kind["session"].resets_at)
     if weekly is None and "weekly_all" in by_kind:
         weekly = Window(by_kind["weekly_all"].utilization, by_kind["weekly_all"].resets_at)
-    return Usage(session, weekly, limits, _extra(payload.get("extra_usage")), tuple(problems))
+    extra = _extra(payload.get("extra_usage"), payload.get("spend"))
+    return Usage(session, weekly, limits, extra, tuple(problems))
 
 
 def parse_timestamp(value: Any, where: str = "resets_at",
@@ -189,7 +215,36 @@ def _window(payload: dict[str, Any], key: str, problems: list[str]) -> Window | 
     return Window(
         _number(raw.get("utilization"), f"{key}.utilization", MAX_PERCENT),
         parse_timestamp(raw.get("resets_at"), f"{key}.resets_at", problems),
+        _locked_reason(raw.get("locked_reason")),
     )
+
+
+def _locked_reason(raw: Any) -> str | None:
+    """The server's reason as words: a code ("spend_limit_reached") is spelled out, an object's
+    message or type is used, anything else non-null just means "locked"."""
+    if raw is None or raw is False:
+        return None
+    if isinstance(raw, dict):
+        raw = next((raw[k] for k in ("message", "reason", "type") if isinstance(raw.get(k), str)),
+                   "locked")
+    if not isinstance(raw, str) or not raw.strip():
+        return "locked"
+    text = " ".join(raw.split())[:80]
+    return _humane(text) if _CODE.fullmatch(text) else text
+
+
+def _unknown_windows(payload: dict[str, Any], problems: list[str]) -> tuple[Limit, ...]:
+    out = []
+    for key, raw in payload.items():
+        if key in _NOT_WINDOWS or not isinstance(raw, dict) or raw.get("utilization") is None:
+            continue
+        window = _window(payload, key, problems)
+        assert window is not None
+        weekly = key.startswith("seven_day_")
+        name = _humane(key.removeprefix("seven_day_")).capitalize()
+        out.append(Limit(id=key, kind=key, label=f"{name} (weekly)" if weekly else name,
+                         utilization=window.utilization, resets_at=window.resets_at))
+    return tuple(out)
 
 
 def _limits(raw: Any, problems: list[str]) -> tuple[Limit, ...]:
@@ -218,6 +273,7 @@ def _limits(raw: Any, problems: list[str]) -> tuple[Limit, ...]:
                                           problems),
                 active=item.get("is_active") is True,
                 severity=severity if isinstance(severity, str) else None,
+                model=model,
             )
         )
     return tuple(out)
@@ -235,6 +291,7 @@ def _legacy_scoped(payload: dict[str, Any], problems: list[str]) -> tuple[Limit,
                     label=f"{model} (weekly)",
                     utilization=window.utilization,
                     resets_at=window.resets_at,
+                    model=model,
                 )
             )
     return tuple(out)
@@ -266,12 +323,23 @@ def _humane(kind: str) -> str:
     return kind.replace("_", " ").strip()
 
 
-def _extra(raw: Any) -> ExtraUsage | None:
+def _extra(raw: Any, spend: Any) -> ExtraUsage | None:
+    """`extra_usage`, with the digits from its `decimal_places` or the `spend` block's exponent;
+    a `spend` block alone (no extra_usage) is read the same way."""
+    spend = spend if isinstance(spend, dict) else {}
+    used = spend.get("used") if isinstance(spend.get("used"), dict) else {}
+    limit = spend.get("limit") if isinstance(spend.get("limit"), dict) else {}
     if raw is None:
-        return None
+        if not used:
+            return None
+        # A newer block we only borrow from: a value of another type is dropped, not fatal.
+        raw = {"is_enabled": spend.get("enabled"), "used_credits": _amount(used),
+               "monthly_limit": _amount(limit), "currency": used.get("currency")}
     if not isinstance(raw, dict):
         raise BadResponse(f"extra_usage is a JSON {_kind(raw)}, expected an object or null")
     currency = raw.get("currency")
+    places = next((p for p in (raw.get("decimal_places"), used.get("exponent"))
+                   if isinstance(p, int) and not isinstance(p, bool) and 0 <= p <= 6), 2)
     return ExtraUsage(
         enabled=raw.get("is_enabled") is True,
         used_cents=_number(raw.get("used_credits"), "extra_usage.used_credits", MAX_AMOUNT),
@@ -279,7 +347,13 @@ def _extra(raw: Any) -> ExtraUsage | None:
                                     MAX_AMOUNT),
         utilization=_number(raw.get("utilization"), "extra_usage.utilization", MAX_PERCENT),
         currency=currency if isinstance(currency, str) and currency else "USD",
+        decimal_places=places,
     )
+
+
+def _amount(money: dict[str, Any]) -> Any:
+    value = money.get("amount_minor")
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _number(value: Any, where: str, bound: float) -> float | None:

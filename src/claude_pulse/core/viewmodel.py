@@ -23,6 +23,7 @@ from claude_pulse.core.format import (
     age,
     clip_tooltip,
     clock_time,
+    locked_phrase,
     login_expiry,
     money,
     percent,
@@ -210,11 +211,13 @@ def deep_dive_view(
         session = dataclasses.replace(session, chart=None)
         weekly = dataclasses.replace(weekly, chart=None)
     limits: tuple[LimitRow, ...] = ()
-    if usage and show_model_limits:
+    if usage:
+        # A per-model limit above the week binds first: shown even with model limits off.
+        binding = usage.binding_limit()
         limits = tuple(
             LimitRow(lim.label, percent(lim.utilization), _fraction(lim.utilization))
             for lim in usage.limits
-            if lim.kind not in _MAIN_KINDS
+            if lim.kind not in _MAIN_KINDS and (show_model_limits or lim is binding)
         )
     refreshed = _clock(snap.fetched_at, now, tz, hour24) if snap else DASH
     return DeepDiveView(
@@ -277,9 +280,12 @@ def _session(window: Window | None, status: AppStatus, now: datetime, tz: tzinfo
         percent_text=percent(used),
         usage_fraction=_fraction(used),
         elapsed_fraction=(elapsed or 0.0) / 100,
-        resets_text=_capital(resets_phrase(window, now, tz, hour24=hour24)),
-        level=level_for(used),
-        forecast_text=_forecast_text(status, "session", window, now, tz, hour24),
+        # The ring has room for one word; the reason goes on the wide line under it.
+        resets_text="Locked" if window.locked_reason is not None
+        else _resets_text(window, now, tz, hour24),
+        level=_level(window, used),
+        forecast_text=_resets_text(window, now, tz, hour24) if window.locked_reason is not None
+        else _forecast_text(status, "session", window, now, tz, hour24),
         has_data=used is not None,
         chart=_chart(status.session_history, window, SESSION_WINDOW, now),
     )
@@ -294,7 +300,9 @@ def _weekly(window: Window | None, status: AppStatus, now: datetime, tz: tzinfo 
     elapsed = elapsed_percent(window.resets_at, WEEK_WINDOW, now)
     pill_text: str | None = None
     pill_color: Color | None = None
-    if used is not None and elapsed is not None:
+    if window.locked_reason is not None:
+        pill_text, pill_color = "Locked", RED
+    elif used is not None and elapsed is not None:
         over = is_over_budget(used, elapsed)
         pill_text, pill_color = (OVER_BUDGET, RED) if over else (ON_TRACK, GREEN)
     return WeeklyView(
@@ -307,20 +315,34 @@ def _weekly(window: Window | None, status: AppStatus, now: datetime, tz: tzinfo 
         elapsed_text=(
             "Week elapsed unknown" if elapsed is None else f"{percent(elapsed)} of week elapsed"
         ),
-        resets_text=_capital(resets_phrase(window, now, tz, hour24=hour24)),
+        resets_text=_resets_text(window, now, tz, hour24),
         forecast_text=_forecast_text(status, "weekly", window, now, tz, hour24),
         has_data=used is not None,
         chart=_chart(status.weekly_history, window, WEEK_WINDOW, now),
     )
 
 
+def _resets_text(window: Window, now: datetime, tz: tzinfo | None, hour24: bool) -> str:
+    """"Resets in 2h 13m", or "Locked (spend limit reached) · resets in 2h 13m"."""
+    text = resets_phrase(window, now, tz, hour24=hour24)
+    if window.locked_reason is not None:
+        text = f"{locked_phrase(window.locked_reason)} · {text}"
+    return _capital(text)
+
+
+def _level(window: Window | None, used: float | None) -> Level:
+    # A locked window cannot be used, whatever its number says.
+    return level_for(100.0 if window is not None and window.locked_reason else used)
+
+
 def _extra_text(extra: ExtraUsage | None) -> str | None:
     if extra is None or not extra.enabled or extra.used_cents is None:
         return None
-    used = money(extra.used_cents, extra.currency)
+    places = extra.decimal_places
+    used = money(extra.used_cents, extra.currency, places)
     if extra.monthly_limit_cents is None:
         return f"Extra usage {used} · no limit"
-    return f"Extra usage {used} of {money(extra.monthly_limit_cents, extra.currency)}"
+    return f"Extra usage {used} of {money(extra.monthly_limit_cents, extra.currency, places)}"
 
 
 def _ago_and_next(status: AppStatus, now: datetime, tz: tzinfo | None, hour24: bool,
@@ -439,13 +461,18 @@ def tray_view(status: AppStatus, now: datetime, *, tz: tzinfo | None = None,
             lines.append(line)
     menu = [line for line in (_menu_session_line(session, now, tz, hour24),
                               _menu_week_line(weekly, now, tz, hour24)) if line]
+    binding = snap.usage.binding_limit() if snap else None
+    if binding is not None:
+        # It binds before the weekly limit, so it is news whether model limits are shown or not.
+        lines.append(f"{binding.label} {percent(binding.utilization)}")
+        menu.append(f"{binding.model or binding.label} {percent(binding.utilization)}")
     if note:
         lines.append(note)
         menu.append(note)
     week_elapsed = elapsed_percent(weekly.resets_at, WEEK_WINDOW, now) if weekly else None
     return TrayView(
         text=text,
-        level=level_for(used),
+        level=_level(session, used),
         greyed=greyed,
         fraction=None if used is None else max(0.0, used) / 100,
         tooltip_lines=clip_tooltip(lines),
@@ -465,7 +492,8 @@ def _window_line(name: str, window: Window | None, now: datetime, tz: tzinfo | N
         return None
     if state is WindowState.RESET_PASSED:
         return f"{name} {resets_phrase(window, now, tz, hour24=hour24)}"
-    return " · ".join([f"{name} {percent(window.utilization)}", *details(window)])
+    locked = [] if window.locked_reason is None else [locked_phrase(window.locked_reason)]
+    return " · ".join([f"{name} {percent(window.utilization)}", *locked, *details(window)])
 
 
 def _menu_session_line(window: Window | None, now: datetime, tz: tzinfo | None,
