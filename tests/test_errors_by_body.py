@@ -133,9 +133,13 @@ def test_the_tray_backs_off_like_a_5xx_and_says_when_it_retries() -> None:
     assert new.status.next_try is not None and new.status.next_try > now
     view = deep_dive_view(new.status, now, alerts_enabled=True, show_model_limits=False,
                           tz=timezone.utc, hour24=False)
-    assert view.banner is not None and view.banner.detail is not None
-    assert NOT_LOGIN in view.banner.detail
-    retry = new.status.next_try.strftime("%-I:%M %p")
-    assert f"Retrying at {retry}" in view.banner.detail or f"retrying at {retry}" in \
-        view.banner.detail
+    five_xx_view = deep_dive_view(five_xx.status, now, alerts_enabled=True,
+                                  show_model_limits=False, tz=timezone.utc, hour24=False)
+    # The window words it like any trouble on their side (no codes there), never "log in".
+    assert view.banner == five_xx_view.banner and view.banner is not None
+    assert view.banner.action is None and view.banner.detail is not None
+    retry = new.status.next_try.astimezone(timezone.utc)
+    assert f"at {retry.hour % 12 or 12}:{retry:%M} {'AM' if retry.hour < 12 else 'PM'}" in \
+        view.banner.detail  # clock_format 12h honoured
+    assert new.status.message == f"{NOT_LOGIN}."  # for the tray's note and the log
     assert not isinstance(error, ReauthRequired)
