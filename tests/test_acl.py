@@ -13,7 +13,9 @@ import pytest
 
 from claude_pulse.atomic import write_atomic, write_json_atomic
 from claude_pulse.home import Home
+from claude_pulse.platform import acl
 from claude_pulse.platform.acl import restrict_to_user, run_hidden
+from claude_pulse.platform.logs import configure
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
 
@@ -45,69 +47,138 @@ def umask_0() -> Iterator[None]:
 
 # --- Windows (fake icacls) -------------------------------------------------------------------
 
+SID = "S-1-5-21-3623811015-3361044348-30300820-1013"
+ENV = {"SystemRoot": r"C:\Windows", "USERDOMAIN": "CORP", "USERNAME": "alice"}
+ICACLS = r"C:\Windows\System32\icacls.exe"
+WHOAMI = r"C:\Windows\System32\whoami.exe"
+
 
 @pytest.mark.parametrize(
-    ("environ", "folder", "calls"),
-    [
-        pytest.param({"USERDOMAIN": "CORP", "USERNAME": "alice"}, False,
-                     [["icacls", "{p}", "/inheritance:r", "/grant:r", "CORP\\alice:(F)"]],
-                     id="file"),
-        pytest.param({"USERDOMAIN": "CORP", "USERNAME": "alice"}, True,
-                     [["icacls", "{p}", "/inheritance:r", "/grant:r",
-                       "CORP\\alice:(OI)(CI)(F)"]],
-                     id="folder-inherits-to-new-files"),
-        pytest.param({"USERNAME": "alice"}, False,
-                     [["icacls", "{p}", "/inheritance:r", "/grant:r", "alice:(F)"]],
-                     id="no-domain"),
-        pytest.param({}, False,
-                     [["whoami"],
-                      ["icacls", "{p}", "/inheritance:r", "/grant:r", "laptop\\bob:(F)"]],
-                     id="whoami"),
-        pytest.param({"USERDOMAIN": "CORP", "USERNAME": "John Smith"}, False,
-                     [["icacls", "{p}", "/inheritance:r", "/grant:r", "CORP\\John Smith:(F)"]],
-                     id="space-in-name"),
-    ],
+    ("folder", "rights"),
+    [pytest.param(False, "(F)", id="file"),
+     pytest.param(True, "(OI)(CI)(F)", id="folder-inherits-to-new-files")],
 )
-def test_icacls_argv(tmp_path: Path, environ: dict[str, str], folder: bool,
-                     calls: list[list[str]]) -> None:
+def test_icacls_by_absolute_path_granting_by_sid(tmp_path: Path, folder: bool,
+                                                 rights: str) -> None:
+    """Never a bare `icacls` (Windows runs one from the current folder first) and never
+    `DOMAIN\\user` (unresolvable for Entra ID accounts): System32's, with `*<SID>`."""
     target = tmp_path / "My Files" / "credentials.json"
     if folder:
         target.mkdir(parents=True)
     else:
         target.parent.mkdir()
         target.write_text("{}")
-    runner = FakeRunner({"whoami": (0, "laptop\\bob\r\n")})
-    assert restrict_to_user(target, platform="win32", runner=runner, environ=environ)
-    assert runner.calls == [[part.format(p=target) for part in argv] for argv in calls]
+    runner = FakeRunner()
+    assert restrict_to_user(target, platform="win32", runner=runner, environ=ENV,
+                            sid=lambda: SID)
+    assert runner.calls == [[ICACLS, str(target), "/inheritance:r", "/grant:r",
+                             f"*{SID}:{rights}"]]
+
+
+def test_sid_from_absolute_whoami_when_the_token_cannot_be_read(tmp_path: Path) -> None:
+    runner = FakeRunner({WHOAMI: (0, f'"corp\\alice","{SID}"\r\n')})
+    assert restrict_to_user(tmp_path, platform="win32", runner=runner, environ=ENV,
+                            sid=lambda: None)
+    assert runner.calls == [[WHOAMI, "/user", "/fo", "csv", "/nh"],
+                            [ICACLS, str(tmp_path), "/inheritance:r", "/grant:r",
+                             f"*{SID}:(OI)(CI)(F)"]]
+
+
+def test_without_systemroot_the_default_windows_folder_is_used(tmp_path: Path) -> None:
+    runner = FakeRunner({WHOAMI: (0, f'"pc\\bob","{SID}"\n')})
+    assert restrict_to_user(tmp_path, platform="win32", runner=runner, environ={},
+                            sid=lambda: None)
+    assert [argv[0] for argv in runner.calls] == [WHOAMI, ICACLS]
 
 
 def test_icacls_argument_with_spaces_is_one_argument() -> None:
     # subprocess turns the argv into a Windows command line; the grant must stay one argument.
-    line = subprocess.list2cmdline(["icacls", "C:\\Users\\John Smith\\.claude-pulse\\x.json",
-                                    "/inheritance:r", "/grant:r", "CORP\\John Smith:(F)"])
-    assert line == ('icacls "C:\\Users\\John Smith\\.claude-pulse\\x.json" /inheritance:r '
-                    '/grant:r "CORP\\John Smith:(F)"')
+    line = subprocess.list2cmdline([ICACLS, "C:\\Users\\John Smith\\.claude-pulse\\x.json",
+                                    "/inheritance:r", "/grant:r", f"*{SID}:(F)"])
+    assert line == (f'{ICACLS} "C:\\Users\\John Smith\\.claude-pulse\\x.json" '
+                    f"/inheritance:r /grant:r *{SID}:(F)")
 
 
 @pytest.mark.parametrize(
-    ("runner", "environ", "calls"),
+    ("runner", "sid"),
     [
-        pytest.param(FakeRunner({"icacls": (1332, "No mapping between account names\n")}),
-                     {"USERNAME": "alice"}, 1, id="icacls-fails"),
-        pytest.param(FakeRunner(error=FileNotFoundError(2, "icacls not found")),
-                     {"USERNAME": "alice"}, 1, id="icacls-missing"),
-        pytest.param(FakeRunner({"whoami": (1, "")}), {}, 1, id="user-unknown"),
+        pytest.param(FakeRunner({ICACLS: (1332, "No mapping between account names\n")}), SID,
+                     id="icacls-fails"),
+        pytest.param(FakeRunner(error=FileNotFoundError(2, "icacls not found")), SID,
+                     id="icacls-missing"),
+        pytest.param(FakeRunner({WHOAMI: (1, "")}), None, id="user-unknown"),
     ],
 )
 def test_icacls_failure_is_logged_not_raised(
-    tmp_path: Path, runner: FakeRunner, environ: dict[str, str], calls: int,
-    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path, runner: FakeRunner, sid: str | None, caplog: pytest.LogCaptureFixture,
 ) -> None:
     target = tmp_path / "credentials.json"
     target.write_text("{}")
-    assert restrict_to_user(target, platform="win32", runner=runner, environ=environ) is False
-    assert len(runner.calls) == calls
+    assert restrict_to_user(target, platform="win32", runner=runner, environ=ENV,
+                            sid=lambda: sid) is False
+    assert len(runner.calls) == 1
     assert caplog.records and caplog.records[-1].levelname == "WARNING"
+
+
+class FakeWindowsAcl:
+    """icacls and the DACL read, faked together: a folder icacls ran on reads as private."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.runner = FakeRunner()
+        monkeypatch.setattr(acl, "run_hidden", self.runner)
+        monkeypatch.setattr(acl, "current_user_sid", lambda: SID)
+        monkeypatch.setattr(acl, "has_private_acl", self._private)
+        monkeypatch.setenv("SystemRoot", r"C:\Windows")
+        self.private: set[str] = set()
+
+    def _private(self, path: Path) -> bool:
+        return str(path) in self.private or any(argv[1] == str(path) for argv in self.runner.calls)
+
+
+def test_home_acl_is_applied_once_not_per_command(pulse_home: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: every CLI call (every `statusline`) started icacls."""
+    fake = FakeWindowsAcl(monkeypatch)
+    home = Home.from_env()
+    home.ensure(platform="win32")  # creates it: the ACL, once
+    assert fake.runner.calls == [[ICACLS, str(pulse_home), "/inheritance:r", "/grant:r",
+                                  f"*{SID}:(OI)(CI)(F)"]]
+    for _ in range(3):  # later commands: the DACL is read, no process started
+        home.ensure(platform="win32")
+    assert len(fake.runner.calls) == 1
+
+
+def test_home_found_without_the_acl_gets_it(pulse_home: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    pulse_home.mkdir()  # e.g. made by an older version, or by hand, inheriting the profile's
+    fake = FakeWindowsAcl(monkeypatch)
+    Home.from_env().ensure(platform="win32")
+    Home.from_env().ensure(platform="win32")
+    assert [argv[0] for argv in fake.runner.calls] == [ICACLS]
+
+
+def test_a_second_statusline_starts_no_process(pulse_home: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real `statusline` command, twice, with Windows' home set-up: icacls runs for the
+    first (the home is new) and never again."""
+    from claude_pulse import cli
+    from claude_pulse import home as home_mod
+
+    fake = FakeWindowsAcl(monkeypatch)
+    real_ensure = home_mod.Home.ensure
+    monkeypatch.setattr(home_mod.Home, "ensure",
+                        lambda self, platform="win32": real_ensure(self, platform=platform))
+    monkeypatch.setattr(subprocess, "Popen", _no_process)
+    try:
+        for _ in range(2):
+            cli.main(["statusline"])
+    finally:
+        configure(None, console=False)  # drop the log handlers the command installed
+    assert [argv[0] for argv in fake.runner.calls] == [ICACLS]
+
+
+def _no_process(*args: object, **kwargs: object) -> None:
+    raise AssertionError(f"a process was started: {args!r}")
 
 
 # --- POSIX (real files) ----------------------------------------------------------------------

@@ -306,13 +306,13 @@ def test_macos_plist_and_launchctl(tmp_path: Path, python_home: Path) -> None:
     assert "KeepAlive" not in plist.read_text("utf-8")
     if os.name == "posix":
         assert plist.stat().st_mode & 0o022 == 0
-    assert runner.calls == [["launchctl", "bootstrap", "gui/501", str(plist)]]
+    assert runner.calls == [["/bin/launchctl", "bootstrap", "gui/501", str(plist)]]
     assert autostart.is_enabled()
 
     autostart.disable()
     autostart.disable()
     assert not plist.exists()
-    assert runner.calls[1:] == [["launchctl", "bootout", "gui/501/com.claudepulse.tray"]]
+    assert runner.calls[1:] == [["/bin/launchctl", "bootout", "gui/501/com.claudepulse.tray"]]
     assert not autostart.is_enabled()
 
 

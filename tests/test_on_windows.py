@@ -69,6 +69,27 @@ def test_the_acl_leaves_only_the_user(tmp_path: Path) -> None:
     assert "(OI)(CI)(F)" in folder_entry
 
 
+def test_the_sid_and_the_dacl_read_without_a_process(tmp_path: Path) -> None:
+    """ctypes: the token's SID matches whoami's, and the folder's DACL reads as private only
+    once restrict_to_user has run (what lets Home.ensure skip icacls on later commands)."""
+    from claude_pulse.platform.acl import (
+        current_user_sid,
+        has_private_acl,
+        restrict_to_user,
+        run_hidden,
+        whoami_sid,
+    )
+
+    sid = current_user_sid()
+    assert sid is not None and sid.startswith("S-1-5-")
+    assert whoami_sid(run_hidden) == sid
+    folder = tmp_path / "fresh"
+    folder.mkdir()
+    assert not has_private_acl(folder)
+    assert restrict_to_user(folder)
+    assert has_private_acl(folder)
+
+
 def test_replace_over_a_file_another_handle_holds_is_refused(tmp_path: Path) -> None:
     """What the audit says and io's retry handles (tests/test_sharing_violations.py has the
     retry's own Windows tests): Python's open() shares no delete access."""

@@ -89,16 +89,20 @@ class Home:
     def instance_port(self) -> Path:
         return self.root / "tray.port"
 
-    def ensure(self) -> Path:
+    def ensure(self, *, platform: str = sys.platform) -> Path:
         """Create the folder if needed, check that it can be trusted, and return it.
 
         A new folder is private from the start: mode 0700 on POSIX, one inheritable user-only
         ACL on Windows, so every file created in it later (credentials.json included) is
-        private from its first byte. An existing POSIX folder is refused — StorageError, one
-        line — when it belongs to another user, is writable by others, or holds a file of
-        another user's or one others can write: whoever could write there could have planted a
-        config that sends the login elsewhere, or a credentials file of their own. It is never
-        silently chmod-ed and then trusted; a folder only *readable* by others is made 0700.
+        private from its first byte. On Windows the ACL is applied only to a folder created
+        here or found with inherited entries (read through the Win32 API, no process), so a
+        `statusline` starts no icacls.
+
+        An existing POSIX folder is refused — StorageError, one line — when it belongs to
+        another user, is writable by others, or holds a file of another user's or one others
+        can write: whoever could write there could have planted a config that sends the login
+        elsewhere, or a credentials file of their own. It is never silently chmod-ed and then
+        trusted; a folder only *readable* by others is made 0700.
         """
         root = self.root
         try:
@@ -111,33 +115,30 @@ class Home:
             try:
                 root.mkdir(mode=0o700, parents=True)
             except FileExistsError:  # another process was faster: check theirs like any other
-                return self.ensure()
+                return self.ensure(platform=platform)
             except OSError as exc:
                 raise StorageError(
                     f"Cannot create {root} ({_reason(exc)}): check that its parent folder is "
                     f"writable, or set {HOME_ENV} to another folder."
                 ) from None
-            self._make_private()
+            # mkdir's mode is filtered by the umask; on Windows it means nothing at all.
+            _restrict(root, platform)
             return root
         if not stat.S_ISDIR(found.st_mode):
             raise StorageError(
                 f"{root} is a {file_kind(found.st_mode)}, not a folder: move it away, or set "
                 f"{HOME_ENV} to another folder."
             )
-        if sys.platform != "win32":
+        if platform == "win32":
+            if not _has_private_acl(root):
+                _restrict(root, platform)
+        else:
             _check_trusted(root, found)
             if stat.S_IMODE(found.st_mode) & 0o077:
-                self._make_private()  # only readable by others (checked above): tighten it
-        else:
-            self._make_private()
+                # Only readable by others (checked above): tighten it. A failure (a read-only
+                # file system) is logged; the files keep their own 0600 and reading still works.
+                _restrict(root, platform)
         return root
-
-    def _make_private(self) -> None:
-        # restrict_to_user logs and returns False on failure (a read-only file system): the
-        # files keep their own 0600 mode, and a command that only reads must still work.
-        from claude_pulse.platform.acl import restrict_to_user
-
-        restrict_to_user(self.root)
 
     def purge(self) -> list[Path]:
         """Delete every file Claude Pulse keeps here, then the folder if nothing else is left.
@@ -166,6 +167,20 @@ class Home:
         # One source of truth: a file added as a property here is known to purge() at once.
         props = [name for name, attr in vars(Home).items() if isinstance(attr, property)]
         return sorted({getattr(self, name).name for name in props})
+
+
+# platform.acl is imported only when needed: subprocess and ctypes cost milliseconds, and a
+# `statusline` in a private home of its own needs neither.
+def _restrict(root: Path, platform: str) -> None:
+    from claude_pulse.platform.acl import restrict_to_user
+
+    restrict_to_user(root, platform=platform)
+
+
+def _has_private_acl(root: Path) -> bool:
+    from claude_pulse.platform.acl import has_private_acl
+
+    return has_private_acl(root)
 
 
 def _check_trusted(root: Path, found: os.stat_result) -> None:

@@ -1,10 +1,22 @@
 """Make a file or folder private to the current user.
 
 POSIX: mode 0600 for a file, 0700 for a folder. Windows: mode bits mean nothing there, so the
-ACL is replaced with ``icacls <path> /inheritance:r /grant:r <DOMAIN\\user>:(F)``: inherited
-entries (Users, Administrators, SYSTEM) are dropped and only the user keeps access. A folder
-gets ``(OI)(CI)(F)``, so files created inside it later inherit the same single entry from their
-first byte.
+ACL is replaced with ``icacls <path> /inheritance:r /grant:r *<SID>:(F)``: inherited entries
+(Users, Administrators, SYSTEM) are dropped and only the user keeps access. A folder gets
+``(OI)(CI)(F)``, so files created inside it later inherit the same single entry from their first
+byte.
+
+Windows details that matter (research/windows-audit.md, "Processes we start"):
+
+- Every program is started by its absolute path in ``%SystemRoot%\\System32``: CreateProcess
+  looks in the *current folder* before System32 for a bare name, and `statusline` runs in
+  whatever project Claude Code has open, so a planted ``icacls.exe`` there would run.
+- The user is named by SID (``*S-1-5-21-…``), read from the process token through ctypes (no
+  process at all; ``whoami /user`` is the fallback): a ``DOMAIN\\user`` name does not resolve
+  for Entra ID accounts (error 1332).
+- icacls and whoami print in the OEM code page, not the ANSI one.
+- `has_private_acl` reads the folder's DACL through ctypes, so `Home.ensure()` starts icacls
+  only for a folder it created or found with inherited entries — never once per `statusline`.
 
 Failures are logged and reported by the return value, never raised: the files keep their
 creation mode (0600 on POSIX) or their profile folder's ACL (Windows), and the app must go on.
@@ -12,6 +24,7 @@ creation mode (0600 on POSIX) or their profile folder's ACL (Windows), and the a
 
 from __future__ import annotations
 
+import csv
 import logging
 import os
 import subprocess
@@ -19,7 +32,16 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["Runner", "icacls_argv", "restrict_to_user", "run_hidden", "windows_user"]
+__all__ = [
+    "Runner",
+    "current_user_sid",
+    "has_private_acl",
+    "icacls_argv",
+    "restrict_to_user",
+    "run_hidden",
+    "system_program",
+    "whoami_sid",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -27,16 +49,34 @@ Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
+# winnt.h / accctrl.h. SE_DACL_PROTECTED: inherited entries are blocked (`/inheritance:r`).
+_SE_DACL_PROTECTED = 0x1000
+_TOKEN_QUERY = 0x0008
+_TOKEN_USER = 1
+_SE_FILE_OBJECT = 1
+_DACL_SECURITY_INFORMATION = 4
+
+
+def system_program(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """The absolute path of a Windows system program (``icacls.exe`` …) in System32."""
+    env = os.environ if environ is None else environ
+    root = env.get("SystemRoot") or env.get("SYSTEMROOT") or r"C:\Windows"
+    return f"{root.rstrip(chr(92))}\\System32\\{name}"
 
 
 def run_hidden(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    """Run a console program without flashing a console window (the tray app is pythonw)."""
+    """Run a console program without flashing a console window (the tray app is pythonw).
+
+    Output is decoded from the OEM code page, what Windows console programs write to a pipe.
+    """
     if sys.platform == "win32":
         return subprocess.run(
-            list(argv), capture_output=True, text=True, timeout=15, check=False,
+            list(argv), capture_output=True, text=True, encoding="oem", errors="replace",
+            timeout=15, check=False, stdin=subprocess.DEVNULL,
             creationflags=subprocess.CREATE_NO_WINDOW,
         )
-    return subprocess.run(list(argv), capture_output=True, text=True, timeout=15, check=False)
+    return subprocess.run(list(argv), capture_output=True, text=True, errors="replace",
+                          timeout=15, check=False, stdin=subprocess.DEVNULL)
 
 
 def restrict_to_user(
@@ -45,6 +85,7 @@ def restrict_to_user(
     platform: str = sys.platform,
     runner: Runner | None = None,
     environ: Mapping[str, str] | None = None,
+    sid: Callable[[], str | None] | None = None,
 ) -> bool:
     """Let only the current user read or write `path`. True when done, False (logged) if not."""
     if platform != "win32":
@@ -56,10 +97,10 @@ def restrict_to_user(
             return False
         return True
     run = run_hidden if runner is None else runner
-    user = windows_user(os.environ if environ is None else environ, run)
-    if user is None:
+    user_sid = (current_user_sid if sid is None else sid)() or whoami_sid(run, environ)
+    if user_sid is None:
         return False
-    argv = icacls_argv(path, user, folder=path.is_dir())
+    argv = icacls_argv(path, user_sid, folder=path.is_dir(), environ=environ)
     try:
         result = run(argv)
     except (OSError, subprocess.SubprocessError) as exc:
@@ -72,24 +113,89 @@ def restrict_to_user(
     return True
 
 
-def icacls_argv(path: Path, user: str, *, folder: bool) -> list[str]:
+def icacls_argv(path: Path, sid: str, *, folder: bool,
+                environ: Mapping[str, str] | None = None) -> list[str]:
     rights = "(OI)(CI)(F)" if folder else "(F)"
-    return ["icacls", str(path), "/inheritance:r", "/grant:r", f"{user}:{rights}"]
+    return [system_program("icacls.exe", environ), str(path), "/inheritance:r", "/grant:r",
+            f"*{sid}:{rights}"]
 
 
-def windows_user(environ: Mapping[str, str], runner: Runner) -> str | None:
-    """``DOMAIN\\user`` from the environment, else from ``whoami``; None (logged) if unknown."""
-    name = environ.get("USERNAME", "").strip()
-    domain = environ.get("USERDOMAIN", "").strip()
-    if name:
-        return f"{domain}\\{name}" if domain else name
+def whoami_sid(runner: Runner, environ: Mapping[str, str] | None = None) -> str | None:
+    """The user's SID from ``whoami /user /fo csv /nh`` (``"host\\bob","S-1-5-21-…"``)."""
+    argv = [system_program("whoami.exe", environ), "/user", "/fo", "csv", "/nh"]
     try:
-        result = runner(["whoami"])
+        result = runner(argv)
     except (OSError, subprocess.SubprocessError) as exc:
         logger.warning("cannot tell the current user (whoami: %s)", exc)
         return None
-    user = (result.stdout or "").strip()
-    if result.returncode != 0 or not user:
+    rows = [row for row in csv.reader((result.stdout or "").splitlines()) if row]
+    found = rows[0][-1].strip() if rows else ""
+    if result.returncode != 0 or not found.startswith("S-1-"):
         logger.warning("cannot tell the current user (whoami exited with %d)", result.returncode)
         return None
-    return user
+    return found
+
+
+def current_user_sid() -> str | None:
+    """The SID of the user this process runs as, from its token (Windows; None elsewhere)."""
+    if sys.platform != "win32":
+        return None
+    import ctypes
+    from ctypes import wintypes
+
+    advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.GetCurrentProcess.restype = wintypes.HANDLE  # a pointer-sized pseudo-handle
+    token = wintypes.HANDLE()
+    if not advapi32.OpenProcessToken(kernel32.GetCurrentProcess(), _TOKEN_QUERY,
+                                     ctypes.byref(token)):
+        return None
+    try:
+        size = wintypes.DWORD()
+        advapi32.GetTokenInformation(token, _TOKEN_USER, None, 0, ctypes.byref(size))
+        buffer = ctypes.create_string_buffer(size.value)
+        if not advapi32.GetTokenInformation(token, _TOKEN_USER, buffer, size,
+                                            ctypes.byref(size)):
+            return None
+        # TOKEN_USER starts with SID_AND_ATTRIBUTES, whose first field is the PSID.
+        psid = ctypes.cast(buffer, ctypes.POINTER(ctypes.c_void_p))[0]
+        text = wintypes.LPWSTR()
+        if not advapi32.ConvertSidToStringSidW(ctypes.c_void_p(psid), ctypes.byref(text)):
+            return None
+        try:
+            return text.value
+        finally:
+            kernel32.LocalFree(text)
+    except OSError:
+        return None
+    finally:
+        kernel32.CloseHandle(token)
+
+
+def has_private_acl(path: Path) -> bool:
+    """Whether `path`'s DACL blocks inherited entries — what `restrict_to_user` leaves.
+
+    Read through ctypes, without starting a process. False when it cannot be read (or not on
+    Windows): the caller then applies the ACL, which is always safe.
+    """
+    if sys.platform != "win32":
+        return False
+    import ctypes
+    from ctypes import wintypes
+
+    advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    dacl, descriptor = ctypes.c_void_p(), ctypes.c_void_p()
+    status = advapi32.GetNamedSecurityInfoW(
+        str(path), _SE_FILE_OBJECT, _DACL_SECURITY_INFORMATION, None, None,
+        ctypes.byref(dacl), None, ctypes.byref(descriptor))
+    if status != 0:
+        return False
+    try:
+        control, revision = wintypes.WORD(), wintypes.DWORD()
+        if not advapi32.GetSecurityDescriptorControl(descriptor, ctypes.byref(control),
+                                                     ctypes.byref(revision)):
+            return False
+        return bool(control.value & _SE_DACL_PROTECTED)
+    finally:
+        kernel32.LocalFree(descriptor)

@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 LABEL = "com.claudepulse.tray"
 PLIST_NAME = f"{LABEL}.plist"
 
+# By absolute path, like every program we start: a bare name is looked up in PATH, and a
+# shell set-up or a project's tooling may put another launchctl first.
+LAUNCHCTL = "/bin/launchctl"
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
 
@@ -86,7 +89,7 @@ class LaunchAgentAutostart:
             return None
 
     def _launchctl(self, *args: str) -> None:
-        argv = ["launchctl", *args]
+        argv = [LAUNCHCTL, *args]
         try:
             result = self._run(argv)
         except (OSError, subprocess.SubprocessError) as exc:
