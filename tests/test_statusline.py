@@ -532,7 +532,7 @@ def test_concurrent_runs_share_one_fetch(scene: Scene) -> None:
 
 
 HEAVY = ("tkinter", "pystray", "PIL", "urllib.request", "http.client", "sqlite3", "ssl",
-         "claude_pulse.services.http", "claude_pulse.services.history")
+         "truststore", "claude_pulse.services.http", "claude_pulse.services.history")
 
 
 @pytest.mark.parametrize(

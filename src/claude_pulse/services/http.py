@@ -9,14 +9,25 @@ timeout: a server that sends one byte every few seconds never trips a per-read t
 hold `status`, the refresh lock or the tray's poll for as long as it liked. A timer shuts the
 request's socket down when the deadline passes, which wakes whatever read is blocked on it. Name
 resolution is the one step it cannot cut short (the system resolver has its own time limits).
+
+Certificates are checked against the OS trust store (`truststore`: the Windows and macOS stores,
+so a company's TLS-inspection root is trusted as the browser trusts it; OpenSSL's defaults on
+Linux), plus `SSL_CERT_FILE` / `SSL_CERT_DIR` when set. Proxies are urllib's (`HTTPS_PROXY`,
+`HTTP_PROXY`, `NO_PROXY`, and the Windows or macOS system settings; no PAC or WPAD), except that
+loopback URLs — the fake server, the demo, the login callback — never go through one. A request
+that fails at the proxy says so, naming the proxy and where it was set.
 """
 
 from __future__ import annotations
 
 import contextlib
 import http.client
+import ipaddress
+import logging
+import os
 import socket
 import ssl
+import sys
 import threading
 import time
 import urllib.error
@@ -28,7 +39,9 @@ from typing import Any
 from claude_pulse.core.http import HttpResponse
 from claude_pulse.errors import NetworkError
 
-__all__ = ["UrllibTransport"]
+__all__ = ["UrllibTransport", "is_loopback", "tls_context"]
+
+log = logging.getLogger(__name__)
 
 # A usage or token answer is a few kB; anything far larger is not what we asked for.
 MAX_BODY_BYTES = 1 << 20
@@ -48,6 +61,7 @@ class _Deadline:
         self.seconds = seconds
         self.at = time.monotonic() + seconds
         self.expired = False
+        self.connected = False  # a TCP connection (to the server or the proxy) was made
         self._done = False
         self._lock = threading.Lock()
         self._watched: list[socket.socket] = []
@@ -102,6 +116,70 @@ def _shutdown(sock: socket.socket) -> None:
 
 class _Request(urllib.request.Request):
     deadline: _Deadline
+    via_proxy: tuple[str, str] | None = None  # (host:port, where it was set)
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether `host` (a name or address, no port) is this machine's loopback."""
+    if not host:
+        return False
+    name = host.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _proxy_source(scheme: str) -> str:
+    """Where the proxy for `scheme` came from, in the words a user would look for."""
+    for name in (f"{scheme}_proxy", f"{scheme.upper()}_PROXY"):
+        if os.environ.get(name):
+            return name.upper() if sys.platform == "win32" else name
+    if sys.platform == "win32":
+        return "the Windows proxy settings"
+    if sys.platform == "darwin":
+        return "the macOS network settings"
+    return "the environment"
+
+
+class _ProxyHandler(urllib.request.ProxyHandler):
+    """urllib's proxies (environment, NO_PROXY, Windows registry, macOS settings), except for
+    loopback hosts: the fake server, the demo and the login callback are on this machine."""
+
+    def proxy_open(self, req: Any, proxy: str, type: str) -> Any:
+        if is_loopback(urllib.parse.urlsplit(req.full_url).hostname):
+            return None
+        scheme, before = req.type, req.host
+        result = super().proxy_open(req, proxy, type)
+        if req.host != before:  # set_proxy ran: this request goes through the proxy
+            req.via_proxy = (req.host, _proxy_source(scheme))
+        return result
+
+
+def tls_context() -> ssl.SSLContext:
+    """The OS trust store, plus SSL_CERT_FILE / SSL_CERT_DIR when set."""
+    try:
+        # Imported here, on the first HTTPS request: `statusline` from cache never pays for it.
+        import truststore
+
+        context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    except ImportError as exc:  # an OS truststore does not support (e.g. a very old macOS)
+        log.warning("the OS trust store is not available (%s); using OpenSSL's", exc)
+        context = ssl.create_default_context()
+    cafile = os.environ.get("SSL_CERT_FILE") or None
+    capath = os.environ.get("SSL_CERT_DIR") or None
+    if cafile or capath:
+        # On Linux OpenSSL reads these by itself; the Windows and macOS stores do not.
+        try:
+            context.load_verify_locations(cafile=cafile, capath=capath)
+        except (OSError, ssl.SSLError) as exc:
+            where = f"SSL_CERT_FILE ({cafile})" if cafile else f"SSL_CERT_DIR ({capath})"
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise NetworkError(f"the certificates in {where} cannot be used: {reason}",
+                               "tls") from None
+    return context
 
 
 def _watched_connection(http_class: Any, deadline: _Deadline) -> Callable[..., Any]:
@@ -114,6 +192,7 @@ def _watched_connection(http_class: Any, deadline: _Deadline) -> Callable[..., A
         def create_watched(address: Any, timeout: Any = None, source_address: Any = None) -> Any:
             # Each read also times out at the deadline, should the timer not wake it.
             sock = create(address, deadline.remaining(), source_address)
+            deadline.connected = True
             deadline.watch(sock)
             return sock
 
@@ -137,7 +216,19 @@ class _HTTPHandler(_DeadlineOpen, urllib.request.HTTPHandler):
 
 
 class _HTTPSHandler(_DeadlineOpen, urllib.request.HTTPSHandler):
-    pass
+    """HTTPS with `tls_context()`, made on the first HTTPS request (not for loopback HTTP)."""
+
+    def __init__(self) -> None:
+        # Not HTTPSHandler.__init__: from 3.12 it builds a default context right away.
+        urllib.request.AbstractHTTPHandler.__init__(self)
+        self._tls: ssl.SSLContext | None = None
+        self._tls_lock = threading.Lock()
+
+    def https_open(self, req: Any) -> Any:
+        with self._tls_lock:
+            if self._tls is None:
+                self._tls = tls_context()
+        return self.do_open(http.client.HTTPSConnection, req, context=self._tls)
 
 
 class UrllibTransport:
@@ -145,7 +236,9 @@ class UrllibTransport:
     `timeout` a total deadline."""
 
     def __init__(self) -> None:
-        self._opener = urllib.request.build_opener(_NoRedirect(), _HTTPHandler(), _HTTPSHandler())
+        # Reads the proxy settings (environment, registry) once, here.
+        self._opener = urllib.request.build_opener(
+            _ProxyHandler(), _NoRedirect(), _HTTPHandler(), _HTTPSHandler())
 
     def request(
         self,
@@ -163,6 +256,8 @@ class UrllibTransport:
             try:
                 return self._send(req, host, deadline)
             except NetworkError as err:
+                if req.via_proxy is not None:
+                    raise _through_proxy(err, req.via_proxy, host, deadline, timeout) from err
                 if deadline.expired:
                     raise _too_slow(host, timeout) from err
                 raise
@@ -203,6 +298,25 @@ def _lower(headers: Any) -> dict[str, str]:
     if headers is None:
         return {}
     return {k.lower(): v for k, v in headers.items()}
+
+
+def _through_proxy(err: NetworkError, proxy: tuple[str, str], host: str, deadline: _Deadline,
+                   timeout: float) -> NetworkError:
+    """The error of a request sent through a proxy, saying which part failed."""
+    hostport, source = proxy
+    cause = err.__cause__
+    detail = str(cause.reason if isinstance(cause, urllib.error.URLError) else cause or "")
+    if not deadline.connected:
+        why = {"refused": "it refused the connection", "dns": "its name does not resolve",
+               "timeout": f"no answer within {timeout:g} s"}.get(err.reason, err.reason)
+        return NetworkError(f"cannot reach the proxy {hostport} set in {source} ({why})",
+                            err.reason)
+    if detail.startswith("Tunnel connection failed"):
+        status = detail.partition(":")[2].strip() or "no reason given"
+        return NetworkError(f"the proxy {hostport} set in {source} would not connect to {host} "
+                            f"({status})", "network")
+    message = str(_too_slow(host, timeout) if deadline.expired else err).rstrip(".")
+    return NetworkError(f"{message}, through the proxy {hostport} set in {source}", err.reason)
 
 
 def _too_slow(host: str, seconds: float) -> NetworkError:
