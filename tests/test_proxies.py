@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -187,3 +188,27 @@ def test_an_unusable_ssl_cert_file_is_one_clear_error(
         # Never sent: the TLS context is made, and refused, before any connection.
         UrllibTransport().request("GET", "https://127.0.0.1:9/", headers={}, timeout=2)
     assert str(info.value).startswith(f"the certificates in SSL_CERT_FILE ({missing}) cannot")
+
+
+def test_a_proxy_from_the_windows_settings_is_used_and_named(
+        monkeypatch: pytest.MonkeyPatch, clean_env: dict[str, str]) -> None:
+    """Windows forced on Linux: no variable set, the proxy comes from the registry (urllib's
+    `getproxies()` reads Internet Options there); a dead one is named as such."""
+    port = closed_port()
+    connect = socket.socket.connect
+
+    def loopback_only(sock: socket.socket, address: Any) -> None:
+        assert is_loopback(address[0]), f"tried to connect to {address[0]}"
+        connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr("urllib.request.getproxies",
+                        lambda: {"https": f"http://127.0.0.1:{port}"})
+    from claude_pulse.errors import NetworkError
+
+    with pytest.raises(NetworkError) as info:
+        UrllibTransport().request("GET", "https://api.anthropic.com/api/oauth/usage",
+                                  headers={}, timeout=2)
+    assert str(info.value) == (f"cannot reach the proxy 127.0.0.1:{port} set in the Windows "
+                               "proxy settings (it refused the connection)")
