@@ -27,7 +27,9 @@ import pytest
 from filelock import FileLock
 
 from claude_pulse.config import DEFAULT_TOKEN_TIMEOUT_S, DEFAULT_USAGE_TIMEOUT_S
+from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.status import Phase
+from claude_pulse.core.usage import parse_usage
 from claude_pulse.errors import NetworkError
 from claude_pulse.fake.anthropic import FakeAnthropic, Reply
 from claude_pulse.home import Home
@@ -36,6 +38,7 @@ from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.services.http import UrllibTransport
 from claude_pulse.services.poller import Poller, fetch_deadline_for
 from claude_pulse.services.settings import Settings
+from claude_pulse.services.snapshot import SnapshotStore
 from claude_pulse.wiring import Services
 from support.fakes import Clock, FakeScheduler, RecordingNotifier
 from support.fixtures_server import seed_credentials
@@ -163,6 +166,28 @@ def test_status_ends_at_the_token_deadline_and_frees_the_lock(
     again, elapsed = run_status()
     assert "busy refreshing" not in one_line(again)
     assert elapsed < 5
+
+
+def test_statusline_shows_its_cached_line_stale_at_the_deadline(
+        fake_server: FakeAnthropic, pulse_home: Path) -> None:
+    """Claude Code runs `statusline` every few seconds: before the fix each stuck run lived on
+    (one ~25 MB process per poll interval). Now it prints the cached numbers, marked stale."""
+    write_config(pulse_home, fake_server, usage_timeout_seconds=3)
+    seed_credentials(pulse_home, fake_server)
+    now = datetime.now(timezone.utc)
+    raw = {"five_hour": {"utilization": 42.0, "resets_at": (now + timedelta(hours=1)).isoformat()},
+           "seven_day": {"utilization": 20.0, "resets_at": (now + timedelta(days=3)).isoformat()}}
+    SnapshotStore(pulse_home / "snapshot.json").save(
+        Snapshot(now - timedelta(hours=1), parse_usage(raw), raw, "api"))  # due for a fetch
+    fake_server.queue("usage", Reply.drip(1.0))
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "claude_pulse", "statusline"],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                          check=False)
+    elapsed = time.monotonic() - started
+    assert elapsed < 3 + 2
+    assert proc.stdout.startswith("5h 42%") and "(stale" in proc.stdout, proc.stdout
+    assert len(fake_server.requests_to("usage")) == 1
 
 
 @pytest.mark.slow
