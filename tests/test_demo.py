@@ -74,7 +74,13 @@ def demo_dirs(folder: Path) -> list[Path]:
 def test_the_demo_runs_moves_and_quits_from_its_menu(
     tray_display: str, pulse_home: Path, demo_tmp: Path, tmp_path: Path
 ) -> None:
-    env = {"CLAUDE_PULSE_HOME": str(pulse_home), "TMPDIR": str(demo_tmp)}
+    # A dead proxy in every variable (issue 17): the demo's requests are all on 127.0.0.1 and
+    # must never go to it, or nothing would move.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead_proxy = f"http://127.0.0.1:{s.getsockname()[1]}"
+    env = {"CLAUDE_PULSE_HOME": str(pulse_home), "TMPDIR": str(demo_tmp),
+           "HTTP_PROXY": dead_proxy, "HTTPS_PROXY": dead_proxy, "http_proxy": dead_proxy}
     before = docked_icons(tray_display)
     proc = spawn_pulse(tray_display, "--demo", env=env)
     try:
