@@ -14,6 +14,22 @@ from support.fixtures_dbus import *  # noqa: F403
 from support.fixtures_display import *  # noqa: F403
 from support.fixtures_server import *  # noqa: F403
 
+# A test that uses one of these real parts carries its marker, written or not, so `-m "not gui"`
+# (and scripts/test --fast) never starts an X server, a bus or a browser.
+_MARKER_BY_FIXTURE = {
+    "x_server": "gui", "display": "gui", "x_tray_host": "tray", "tray_display": "tray",
+    "session_bus": "notify", "notification_daemon": "notify",
+    "chromium": "browser", "browser_env": "browser", "http_browser_env": "browser",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        for marker in {_MARKER_BY_FIXTURE[n] for n in names if n in _MARKER_BY_FIXTURE}:
+            if item.get_closest_marker(marker) is None:
+                item.add_marker(marker)
+
 
 @pytest.fixture(autouse=True)
 def pulse_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

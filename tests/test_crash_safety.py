@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from claude_pulse import config as config_mod
 from claude_pulse.atomic import read_json
 from claude_pulse.core.tokens import TokenSet
@@ -42,6 +44,8 @@ from claude_pulse.home import Home
 from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.services.http import UrllibTransport
 from claude_pulse.services.tokens import TokenManager
+
+pytestmark = pytest.mark.slow  # scripts/test --fast leaves it out
 
 WORKER = Path(__file__).parent / "support" / "crash_worker.py"
 SLOTS = 4

@@ -55,6 +55,8 @@ from claude_pulse.services.snapshot import SnapshotStore
 from claude_pulse.services.tokens import TokenManager
 from claude_pulse.services.usage_client import UsageClient
 
+pytestmark = pytest.mark.slow  # scripts/test --fast leaves it out
+
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 # The fixtures (fake server, listener) are shared by a test's examples on purpose.
 FIXTURES_OK = [HealthCheck.function_scoped_fixture]

@@ -130,6 +130,7 @@ print(got)
 """
 
 
+@pytest.mark.slow
 def test_ceiling_holds_across_processes(tmp_path: Path) -> None:
     procs = [subprocess.Popen([sys.executable, "-c", _WORKER, str(tmp_path), "50"],
                               stdout=subprocess.PIPE, text=True) for _ in range(4)]

@@ -146,6 +146,7 @@ _WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_two_processes_writing(db: Path, caplog: pytest.LogCaptureFixture) -> None:
     db.parent.mkdir(parents=True)
     n = 150

@@ -185,6 +185,7 @@ def test_log_files_are_private(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "logs" / "claude-pulse.log").stat().st_mode) == 0o600
 
 
+@pytest.mark.slow
 def test_rotation_keeps_three_old_files_of_1_mb(tmp_path: Path) -> None:
     configure(tmp_path, console=False)
     log = logging.getLogger("claude_pulse.test")

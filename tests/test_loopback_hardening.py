@@ -205,6 +205,7 @@ def test_close_does_not_wait_for_stalled_connections() -> None:
             sock.close()
 
 
+@pytest.mark.slow
 def test_a_stalled_connection_is_dropped_by_the_listener(receiver: LoopbackReceiver) -> None:
     """A local program that never finishes its request cannot hold a listener thread for long."""
     sock = _stall(receiver.port, b"GET /callback?code=x&st")
@@ -219,6 +220,7 @@ def test_a_stalled_connection_is_dropped_by_the_listener(receiver: LoopbackRecei
 
 # ---- a burst ----
 
+@pytest.mark.slow
 def test_burst_of_50_hostile_requests_neither_hangs_nor_ends_the_wait(
         receiver: LoopbackReceiver) -> None:
     targets = [f"/callback?code=c{i}&state=forged{i}" for i in range(20)]

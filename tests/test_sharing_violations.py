@@ -91,6 +91,7 @@ def test_refresh_save_survives_a_few_refused_renames(
     _assert_live(fake_server, stored)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("winerror", [5, 32])
 def test_refused_rename_keeps_the_new_login_for_the_next_run(
         fake_server: FakeAnthropic, pulse_home: Path, fake_config: Path, winerror: int) -> None:
@@ -167,6 +168,7 @@ def test_a_failed_snapshot_or_gate_write_keeps_the_numbers(
     _assert_live(fake_server, _stored(pulse_home))
 
 
+@pytest.mark.slow
 def test_statusline_keeps_its_line_when_the_snapshot_is_in_use(
         fake_server: FakeAnthropic, pulse_home: Path, fake_config: Path) -> None:
     _log_in(fake_server, pulse_home)

@@ -509,6 +509,7 @@ def test_a_429_starts_the_shared_cooldown(scene: Scene) -> None:
     assert scene.usage_requests() == 1  # the cooldown holds
 
 
+@pytest.mark.slow
 def test_concurrent_runs_share_one_fetch(scene: Scene) -> None:
     scene.login()
     scene.cache(timedelta(minutes=7))

@@ -209,6 +209,7 @@ def test_purge_of_a_missing_home_creates_nothing(tmp_path: Path) -> None:
 # --- a running tray app ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_running_app_that_does_not_quit_stops_the_uninstall(tmp_path: Path) -> None:
     home = _home_with_files(tmp_path / "home")
     desktop = tmp_path / "autostart.desktop"

@@ -180,6 +180,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(json_values)
 def test_arbitrary_json_never_crashes_the_parser(value: Any) -> None:
