@@ -53,6 +53,16 @@ def test_a_home_writable_by_others_is_refused(logged_in: Path, mode: int, comman
     assert _contents(logged_in) == before
 
 
+def test_statusline_still_answers_on_stdout_when_its_home_is_refused(logged_in: Path) -> None:
+    """Claude Code shows only stdout: an empty status line would hide the problem."""
+    logged_in.chmod(0o777)
+    run = run_cli(logged_in, "statusline")
+    assert run.code == 1 and "Traceback" not in run.stderr
+    assert run.stdout == "Claude Pulse: cannot start (run `claude-pulse status`)\n"
+    (line,) = run.stderr_lines
+    assert "writable by other users" in line
+
+
 def test_a_home_only_readable_by_others_is_made_private(logged_in: Path) -> None:
     logged_in.chmod(0o755)
     run = run_cli(logged_in, "status")

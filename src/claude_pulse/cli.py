@@ -145,6 +145,11 @@ def _run(argv: list[str], console: Console) -> int:
         code: int = module.run(args, services)
         return code
     except PulseError as exc:
+        # A command that must always answer on stdout (statusline: Claude Code shows nothing
+        # else) says so there too, e.g. when its home cannot be used.
+        answer = getattr(module, "answer_failure", None)
+        if answer is not None:
+            answer(exc)
         if console.attached:
             print(f"claude-pulse: {exc}", file=sys.stderr)
         else:

@@ -23,6 +23,7 @@ there is something new to record, no sqlite3 (see `tests/test_statusline.py`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -53,7 +54,7 @@ from claude_pulse.errors import (
 if TYPE_CHECKING:
     from claude_pulse.wiring import Services
 
-__all__ = ["STDIN_LIMIT", "STDIN_TIMEOUT_S", "read_stdin", "run", "statusline"]
+__all__ = ["STDIN_LIMIT", "STDIN_TIMEOUT_S", "answer_failure", "read_stdin", "run", "statusline"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,13 @@ _STDIN_IDLE_S = 0.05
 # A snapshot another process is about to refresh is shown unmarked until it is this many poll
 # intervals old; after that the other fetch evidently failed and the line says so.
 _STALE_AFTER_INTERVALS = 2
+
+
+def answer_failure(exc: PulseError) -> None:
+    """The line for an error before `run` could start (the home cannot be used): the details
+    go to stderr, which Claude Code does not show."""
+    with contextlib.suppress(OSError):
+        print(problem_line("cannot start (run `claude-pulse status`)"), flush=True)
 
 
 def run(args: argparse.Namespace, services: Services) -> int:
