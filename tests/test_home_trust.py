@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from claude_pulse.fake.anthropic import FakeAnthropic
+from support.fixtures_server import seed_credentials
 from support.os_faults import Run, run_cli
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX owners and modes")
@@ -61,6 +62,33 @@ def test_statusline_still_answers_on_stdout_when_its_home_is_refused(logged_in: 
     assert run.stdout == "Claude Pulse: cannot start (run `claude-pulse status`)\n"
     (line,) = run.stderr_lines
     assert "writable by other users" in line
+
+
+@pytest.mark.parametrize("umask", [0o002, 0o000])
+def test_a_permissive_umask_never_locks_the_user_out(fake_server: FakeAnthropic,
+                                                     pulse_home: Path, fake_config: Path,
+                                                     umask: int) -> None:
+    """Ubuntu's default umask is 002: nothing Claude Pulse creates may then trip its own check
+    (the lock files were 0664 and refused the next run)."""
+    seed_credentials(pulse_home, fake_server)
+    old = os.umask(umask)
+    try:
+        for command in ("status", "statusline", "status", "logout"):
+            run = run_cli(pulse_home, command)
+            assert run.code == 0, (command, run.stderr)
+    finally:
+        os.umask(old)
+    for path in pulse_home.rglob("*"):
+        assert not stat.S_IMODE(path.stat().st_mode) & 0o022, path
+
+
+def test_an_old_lock_file_with_the_umask_s_mode_is_tightened(logged_in: Path) -> None:
+    lock = logged_in / "gate.lock"
+    lock.touch()
+    lock.chmod(0o664)
+    run = run_cli(logged_in, "status")
+    assert run.code == 0, run.stderr
+    assert stat.S_IMODE(lock.stat().st_mode) == 0o600
 
 
 def test_a_home_only_readable_by_others_is_made_private(logged_in: Path) -> None:

@@ -6,6 +6,7 @@ app at a temporary folder through the environment.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -208,6 +209,13 @@ def _check_trusted(root: Path, found: os.stat_result) -> None:
         except OSError as exc:
             raise StorageError(f"Cannot check {entry.path} ({_reason(exc)}).") from None
         problem = _untrusted(info, uid, is_link=entry.is_symlink())
+        if problem and info.st_uid == uid and entry.name.endswith(".lock") \
+                and stat.S_ISREG(info.st_mode):
+            # Our own lock files carry no data (only the OS lock on them counts), and older
+            # versions created them with the umask's mode (0664 under umask 002): tighten.
+            with contextlib.suppress(OSError):
+                os.chmod(entry.path, 0o600)
+            continue
         if problem:
             raise StorageError(
                 f"{entry.path} {problem}, so Claude Pulse will not use {root}: someone else "

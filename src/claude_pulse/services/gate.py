@@ -79,7 +79,7 @@ class RequestGate:
     def __init__(self, path: Path, lock_path: Path,
                  budget: Callable[[], int] = lambda: DEFAULT_BUDGET) -> None:
         self.path = path
-        self._lock = FileLock(str(lock_path), timeout=10)
+        self._lock = FileLock(str(lock_path), timeout=10, mode=0o600)
         self._budget = budget  # read at each request: the setting may change meanwhile
 
     @property

@@ -66,7 +66,7 @@ class TokenManager:
         self._timeout = timeout  # None: the config's token_timeout_seconds, read per refresh
         self._lock_path = lock_path
         self._thread_lock = threading.Lock()
-        self._file_lock = FileLock(str(lock_path))
+        self._file_lock = FileLock(str(lock_path), mode=0o600)
         self._unsaved: TokenSet | None = None
 
     def __repr__(self) -> str:
