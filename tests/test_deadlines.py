@@ -190,6 +190,35 @@ def test_statusline_shows_its_cached_line_stale_at_the_deadline(
     assert len(fake_server.requests_to("usage")) == 1
 
 
+# The child: name resolution hangs (a dead DNS server), and sockets reach loopback only.
+_HUNG_RESOLVER = """
+import socket, sys, time
+real = socket.getaddrinfo
+
+def hung(host, *args, **kwargs):
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        time.sleep(60)
+    return real(host, *args, **kwargs)
+
+socket.getaddrinfo = hung
+from claude_pulse.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_hung_name_lookup_ends_at_the_deadline_too(
+        fake_server: FakeAnthropic, pulse_home: Path) -> None:
+    write_config(pulse_home, fake_server, usage_timeout_seconds=3,
+                 usage_url="https://usage.pulse.invalid/api/oauth/usage")
+    seed_credentials(pulse_home, fake_server)
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", _HUNG_RESOLVER, "status"], capture_output=True,
+                          text=True, timeout=60, check=False)
+    elapsed = time.monotonic() - started
+    assert "usage.pulse.invalid did not answer in time (limit 3 s)" in one_line(proc)
+    assert elapsed < 3 + 2
+
+
 @pytest.mark.slow
 def test_status_under_a_five_second_drip_with_the_default_deadlines(tmp_path: Path) -> None:
     """The issue's case as stated: 1 byte every 5 s, default deadlines (15 s usage, 30 s token),

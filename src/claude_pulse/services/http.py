@@ -7,8 +7,8 @@ errors become `NetworkError` here, with a `reason` the poller and the user can a
 `timeout` is a TOTAL deadline for the whole request (connect, headers, body), not a per-read
 timeout: a server that sends one byte every few seconds never trips a per-read timeout, and would
 hold `status`, the refresh lock or the tray's poll for as long as it liked. A timer shuts the
-request's socket down when the deadline passes, which wakes whatever read is blocked on it. Name
-resolution is the one step it cannot cut short (the system resolver has its own time limits).
+request's socket down when the deadline passes, which wakes whatever read is blocked on it; the
+name is looked up on a thread of its own, so a hung resolver cannot outlast the deadline either.
 
 Certificates are checked against the OS trust store (`truststore`: the Windows and macOS stores,
 so a company's TLS-inspection root is trusted as the browser trusts it; OpenSSL's defaults on
@@ -190,16 +190,51 @@ def _watched_connection(http_class: Any, deadline: _Deadline) -> Callable[..., A
         create = conn._create_connection
 
         def create_watched(address: Any, timeout: Any = None, source_address: Any = None) -> Any:
-            # Each read also times out at the deadline, should the timer not wake it.
-            sock = create(address, deadline.remaining(), source_address)
-            deadline.connected = True
-            deadline.watch(sock)
-            return sock
+            error: OSError | None = None
+            for ip in _resolve(address[0], address[1], deadline):
+                try:
+                    # Each read also times out at the deadline, should the timer not wake it.
+                    sock = create((ip, address[1]), deadline.remaining(), source_address)
+                except OSError as exc:  # the next address, as create_connection would
+                    error = exc
+                    continue
+                deadline.connected = True
+                deadline.watch(sock)
+                return sock
+            raise error or OSError(f"no address for {address[0]}")
 
         conn._create_connection = create_watched
         return conn
 
     return make
+
+
+def _resolve(host: str, port: int, deadline: _Deadline) -> list[str]:
+    """The addresses of `host`, looked up on a thread of their own so the deadline holds even
+    when the resolver hangs (that thread is left to finish by itself)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return [host.strip("[]")]  # already an address: nothing to look up
+    except ValueError:
+        pass
+    answer: list[Any] = []
+    done = threading.Event()
+
+    def look_up() -> None:
+        try:
+            answer.append(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))
+        except OSError as exc:
+            answer.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=look_up, name="pulse-http-resolve", daemon=True).start()
+    if not done.wait(deadline.remaining()):
+        raise TimeoutError(f"looking up {host} took too long")
+    result = answer[0]
+    if isinstance(result, OSError):
+        raise result
+    return list(dict.fromkeys(str(info[4][0]) for info in result))
 
 
 class _DeadlineOpen:
@@ -258,7 +293,7 @@ class UrllibTransport:
             except NetworkError as err:
                 if req.via_proxy is not None:
                     raise _through_proxy(err, req.via_proxy, host, deadline, timeout) from err
-                if deadline.expired:
+                if deadline.expired or err.reason == "timeout":  # every wait ends at the deadline
                     raise _too_slow(host, timeout) from err
                 raise
 
@@ -315,7 +350,8 @@ def _through_proxy(err: NetworkError, proxy: tuple[str, str], host: str, deadlin
         status = detail.partition(":")[2].strip() or "no reason given"
         return NetworkError(f"the proxy {hostport} set in {source} would not connect to {host} "
                             f"({status})", "network")
-    message = str(_too_slow(host, timeout) if deadline.expired else err).rstrip(".")
+    too_slow = deadline.expired or err.reason == "timeout"
+    message = str(_too_slow(host, timeout) if too_slow else err).rstrip(".")
     return NetworkError(f"{message}, through the proxy {hostport} set in {source}", err.reason)
 
 
