@@ -50,6 +50,7 @@ class FakeWindow:
         self.settings_seen = 0
         self.anchors: list[tuple[int, int] | None] = []
         self.choices: list[tuple[LoginOption, ...]] = []
+        self.logins: list[tuple[str | None, bool | None]] = []
 
     def show(self, anchor: tuple[int, int] | None = None) -> None:
         self.visible = True
@@ -72,6 +73,9 @@ class FakeWindow:
 
     def offer_login_choice(self, options: Sequence[LoginOption]) -> None:
         self.choices.append(tuple(options))
+
+    def show_login(self, url: str | None, browser_started: bool | None) -> None:
+        self.logins.append((url, browser_started))
 
 
 class FakePoller:
@@ -427,3 +431,41 @@ def test_the_menu_opens_the_preferences(scene: Scene) -> None:
     entry = next(e for e in scene.controller.menu_entries() if e.label == "Preferences…")
     entry.action()
     assert scene.preferences_opened == [True]
+
+
+class WatchedLogin(FakeLogin):
+    """A login that reports its link and a browser that would not start, then waits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.codes: list[str] = []
+        self.cancelled = False
+
+    def watch(self, *, on_url: Callable[[str], None] | None = None,
+              on_browser: Callable[[bool], None] | None = None) -> None:
+        assert on_url is not None and on_browser is not None
+        on_url("https://claude.example/oauth/authorize?x=1")
+        on_browser(False)
+
+    def submit_code(self, text: str) -> str | None:
+        self.codes.append(text)
+        return None if "#" in text else "That is not the whole code."
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+def test_the_window_gets_the_link_at_once_and_passes_codes_and_cancel_on(
+        tmp_path: Path) -> None:
+    scene = Scene(tmp_path, poller=FakePoller(Phase.SIGNED_OUT))
+    login = WatchedLogin()
+    scene.controller._new_login = lambda: login
+    scene.controller._spawn = lambda work: None  # the browser wait never ends by itself
+    scene.controller.start_login()
+    assert scene.window.logins[-1] == ("https://claude.example/oauth/authorize?x=1", False)
+    assert scene.window.visible  # the browser did not open: the window says so
+    assert scene.controller.submit_login_code("abc") == "That is not the whole code."
+    assert scene.controller.submit_login_code("abc#def") is None
+    assert login.codes == ["abc", "abc#def"]
+    scene.controller.cancel_login()
+    assert login.cancelled

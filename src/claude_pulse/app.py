@@ -155,6 +155,8 @@ class DesktopApp:
             on_visibility=controller.window_visibility,
             on_preferences=controller.open_preferences,
             on_charts_toggled=controller.set_charts,
+            on_login_cancel=controller.cancel_login,
+            on_login_code=controller.submit_login_code,
             settings=services.settings.current,
             logo=draw_logo(64),
         )

@@ -70,6 +70,8 @@ class WindowControl(Protocol):
 
     def offer_login_choice(self, options: Sequence[LoginOption]) -> None: ...
 
+    def show_login(self, url: str | None, browser_started: bool | None) -> None: ...
+
 
 class PollerControl(Protocol):
     @property
@@ -137,6 +139,8 @@ class DesktopController:
         self._hidden_at = -REOPEN_GUARD_S  # when the window last went away
         self._status = AppStatus(Phase.LOADING)
         self._login: LoginRun | None = None
+        self._login_url: str | None = None
+        self._login_browser: bool | None = None
         self._tray: TrayIcon | None = None
         self._window: WindowControl | None = None
         self._poller: PollerControl | None = None
@@ -300,6 +304,13 @@ class DesktopController:
             return
         session = self._new_login()
         self._login = session
+        self._login_url, self._login_browser = None, None
+        watch = getattr(session, "watch", None)
+        if callable(watch):
+            # From the login's threads; the window shows the link, and at once when the browser
+            # could not be started (issue 15 item 5).
+            watch(on_url=lambda url: self._post(lambda: self._login_seen(session, url, None)),
+                  on_browser=lambda ok: self._post(lambda: self._login_seen(session, None, ok)))
         if self._poller is not None:
             self._poller.login_started()
         post = self._post
@@ -316,6 +327,30 @@ class DesktopController:
             post(lambda: self._login_finished(session, error))
 
         self._spawn(work)
+
+    def cancel_login(self) -> None:
+        """The window's Cancel while the browser login waits."""
+        if self._login is not None:
+            self._login.cancel()  # run() then ends with "Login was cancelled."
+
+    def submit_login_code(self, text: str) -> str | None:
+        """A code pasted into the window: None when taken, else what to say before a retry."""
+        submit = getattr(self._login, "submit_code", None)
+        if not callable(submit):
+            return "The login is not waiting for a code any more."
+        answer = submit(text)
+        return answer if isinstance(answer, str) else None
+
+    def _login_seen(self, session: LoginRun, url: str | None, browser: bool | None) -> None:
+        if self._login is not session or self._window is None:
+            return
+        if url is not None:
+            self._login_url = url
+        if browser is not None:
+            self._login_browser = browser
+        self._window.show_login(self._login_url, self._login_browser)
+        if browser is False and not self._window.visible:
+            self._window.show()  # nothing else will tell the user where to log in
 
     def banner_action(self, action: Action) -> None:
         if action in (Action.LOG_IN, Action.RETRY):

@@ -108,6 +108,20 @@ class LoopbackReceiver:
                 raise LoginError("Login was cancelled.")
             return dict(self._result)
 
+    def deliver(self, params: dict[str, str]) -> bool:
+        """Accept a pasted answer (the window's "Paste code") as if the browser had sent it;
+        False when its state is not this login's, or an answer is already in."""
+        with self._lock:
+            expected = self._expected_state
+            got = params.get("state", "").encode()
+            if self._result is not None or self._cancelled or expected is None or \
+                    not secrets.compare_digest(got, expected.encode()):
+                return False
+            self._result = {k: v for k, v in params.items() if k in _KEPT_PARAMS}
+        self._outcome.set()  # no browser page is waiting for this one
+        self._done.set()
+        return True
+
     def finish(self, success: bool, detail: str = "") -> None:
         """Tell the waiting browser page how the login ended (the detail is escaped)."""
         if success:

@@ -78,11 +78,35 @@ class LoginSession:
         self._lock = threading.Lock()
         self._cancelled = False
         self._receiver: LoopbackReceiver | None = None
+        self._on_browser: Callable[[bool], None] | None = None
 
     def run(self) -> TokenSet:
         """Log in and save the tokens; raises LoginError (or its kinds), NetworkError, ApiError."""
         self._check_cancelled()
         return self._run_manual() if self._manual else self._run_loopback()
+
+    def watch(self, *, on_url: Callable[[str], None] | None = None,
+              on_browser: Callable[[bool], None] | None = None) -> None:
+        """Before `run()`: be told the authorize URL, and whether the browser could be started
+        (False at once when it could not, so the window can offer the link instead)."""
+        if on_url is not None:
+            self._on_url = on_url
+        self._on_browser = on_browser
+
+    def submit_code(self, text: str) -> str | None:
+        """A code pasted into the window while the browser login waits (any thread): None when
+        taken (the login then finishes), else what to tell the user before they try again."""
+        try:
+            params = parse_pasted_code(text)
+        except LoginError:
+            return "That is not the whole code. Copy all of it, including the part after #."
+        with self._lock:
+            receiver = self._receiver
+        if receiver is None:
+            return "The login is not waiting for a code any more."
+        if not receiver.deliver(params):
+            return "That code belongs to another login attempt. Use the newest link."
+        return None
 
     def cancel(self) -> None:
         """Abort from any thread: `run()` raises LoginError("Login was cancelled.") soon after."""
@@ -160,12 +184,14 @@ class LoginSession:
 
     def _open(self, url: str) -> None:
         try:
-            opened = self._open_browser(url)
+            opened = bool(self._open_browser(url))
         except Exception:
             # Any failure here only means "the user opens the printed URL themselves".
             log.warning("could not start a browser", exc_info=True)
-            return
+            opened = False
         log.info("login: browser %s", "started" if opened else "not started; use the printed URL")
+        if self._on_browser is not None:
+            self._on_browser(opened)
 
     def _check_cancelled(self) -> None:
         with self._lock:

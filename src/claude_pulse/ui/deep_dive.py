@@ -42,6 +42,7 @@ from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.viewmodel import Action, DeepDiveView, LoginOption, deep_dive_view
 from claude_pulse.platform.screen import work_area
 from claude_pulse.ui.theme import (
+    ACCENT,
     BG,
     FG,
     FG_DIM,
@@ -96,6 +97,8 @@ class DeepDiveWindow:
         on_visibility: Callable[[bool], None] = lambda _v: None,
         on_preferences: Callable[[], None] | None = None,
         on_charts_toggled: Callable[[bool], None] | None = None,
+        on_login_cancel: Callable[[], None] | None = None,
+        on_login_code: Callable[[str], str | None] | None = None,
         settings: ConfigSource = Config,
         render: CardRenderer = _default_renderer,
         logo: Image.Image | None = None,
@@ -107,6 +110,10 @@ class DeepDiveWindow:
         self._on_refresh = on_refresh
         self._on_alerts_toggled = on_alerts_toggled
         self._on_action = on_action
+        self._on_login_cancel = on_login_cancel
+        self._on_login_code = on_login_code
+        self._login_panel: LoginPanel | None = None
+        self._welcome: str | None = None  # "Logged in as …", until the window hides
         self._on_visibility = on_visibility
         self._settings = settings
         self._render = render
@@ -242,8 +249,15 @@ class DeepDiveWindow:
         return self._view
 
     def set_status(self, status: AppStatus) -> None:
+        came_from_login = self._status.phase is Phase.LOGGING_IN
         self._status = status
         self._note = None  # a refusal note belongs to the state it answered
+        if status.phase is not Phase.LOGGING_IN:
+            self._drop_login_panel()
+            if came_from_login and status.phase in (Phase.LOADING, Phase.OK):
+                # Which account the browser logged in (issue 16 item 9): say it plainly.
+                self._welcome = (f"Logged in as {status.account}." if status.account
+                                 else "Logged in.")
         if self._visible:
             self._redraw()
 
@@ -315,9 +329,34 @@ class DeepDiveWindow:
         if not was_visible:
             self._on_visibility(True)
 
+    def show_login(self, url: str | None, browser_started: bool | None) -> None:
+        """While the browser login waits: the link with Copy, Paste code and Cancel; said at
+        once when the browser could not be started."""
+        if self._status.phase is not Phase.LOGGING_IN:
+            return
+        if self._login_panel is None:
+            self._login_panel = LoginPanel(self._top, scale=self._scale, width=self._width,
+                                           on_cancel=self._on_login_cancel,
+                                           on_code=self._on_login_code)
+            self._login_panel.frame.pack(side="top", fill="x", after=self._card)
+        self._login_panel.update(url, browser_started)
+        if self._visible and self._top.winfo_ismapped():
+            self._fit()
+
+    @property
+    def login_panel(self) -> LoginPanel | None:
+        return self._login_panel
+
+    def _drop_login_panel(self) -> None:
+        if self._login_panel is not None:
+            with contextlib.suppress(tk.TclError):
+                self._login_panel.frame.destroy()
+            self._login_panel = None
+
     def hide(self) -> None:
         if not self._visible:
             return
+        self._welcome = None
         log.debug("hiding the window")
         self._visible = False
         self._cancel_tick()
@@ -365,7 +404,7 @@ class DeepDiveWindow:
                                    pady=(self._px(4), 0))
         else:
             self._charts_link.grid_remove()
-        note = "\n".join(t for t in (self._problem, self._note) if t)
+        note = "\n".join(t for t in (self._welcome, self._problem, self._note) if t)
         if note:
             self._note_label.configure(text=note)
             self._note_label.pack(side="top", fill="x", pady=(self._px(4), 0),
@@ -507,6 +546,101 @@ class DeepDiveWindow:
         if focused is None and self._visible:
             log.debug("the app lost the focus: hiding the window")
             self.hide()
+
+
+class LoginPanel:
+    """The browser login's fallbacks, pinned under the banner: the authorize link with Copy,
+    "Paste code" (a field that asks again after a typo) and Cancel."""
+
+    def __init__(self, master: tk.Misc, *, scale: float, width: int,
+                 on_cancel: Callable[[], None] | None,
+                 on_code: Callable[[str], str | None] | None) -> None:
+        def px(value: float) -> int:
+            return round(value * scale)
+
+        self._gap = px(6)
+        self._url: str | None = None
+        self._on_code = on_code
+        frame = self.frame = tk.Frame(master, bg=BG, padx=px(16), pady=px(2))
+        self.message = tk.Label(frame, text="Waiting for the browser…", bg=BG, fg=FG_DIM,
+                                font=ui_font(9), justify="left", anchor="w",
+                                wraplength=width - px(32))
+        self.message.pack(side="top", fill="x")
+        row = tk.Frame(frame, bg=BG)
+        row.pack(side="top", fill="x", pady=(px(4), 0))
+        self._link = tk.StringVar(master=frame, value="")
+        self.link = tk.Entry(row, textvariable=self._link, state="readonly", bd=0,
+                             readonlybackground="#262626", fg=FG, font=ui_font(9),
+                             highlightthickness=0, relief="flat")
+        small = {**button_style(scale), "font": (ui_font(9)[0], 9, "bold"),
+                 "padx": px(8), "pady": px(2)}
+        quiet = {**small, "bg": "#333333", "activebackground": "#444444"}
+        self.copy = tk.Button(row, text="Copy link", command=self._copy, **small)
+        self.copy.pack(side="right", padx=(px(6), 0))
+        self.link.pack(side="left", fill="x", expand=True, ipady=px(3))
+        buttons = tk.Frame(frame, bg=BG)
+        buttons.pack(side="top", fill="x", pady=(px(6), 0))
+        self.paste = tk.Button(buttons, text="Paste code", command=self._open_field, **quiet)
+        self.cancel = tk.Button(buttons, text="Cancel", command=on_cancel or (lambda: None),
+                                **quiet)
+        if on_code is not None:
+            self.paste.pack(side="left")
+        if on_cancel is not None:
+            self.cancel.pack(side="right")
+        self._field_row = tk.Frame(frame, bg=BG)
+        self.field = tk.Entry(self._field_row, bd=0, bg="#262626", fg=FG, insertbackground=FG,
+                              font=ui_font(9), highlightthickness=1, highlightcolor=ACCENT,
+                              relief="flat")
+        self.field.pack(side="left", fill="x", expand=True, ipady=px(3))
+        self.use = tk.Button(self._field_row, text="Use code", command=self.submit, **small)
+        self.use.pack(side="right", padx=(px(6), 0))
+        self.field.bind("<Return>", lambda _e: self.submit())
+        self.field.bind("<KP_Enter>", lambda _e: self.submit())
+        self.problem = tk.Label(frame, text="", bg=BG, fg=WARN, font=ui_font(9), anchor="w",
+                                justify="left", wraplength=width - px(32))
+
+    def update(self, url: str | None, browser_started: bool | None) -> None:
+        if url is not None:
+            self._url = url
+            self._link.set(url)
+        if browser_started is False:
+            text = ("Your browser could not be started. Copy the link into a browser to log "
+                    "in; if that browser is on another computer, paste the code it shows at "
+                    "the end here.")
+        elif browser_started:
+            text = ("Finish in the browser window that opened. If it does not show the login, "
+                    "open the link yourself.")
+        else:
+            text = "Opening your browser…"
+        self.message.configure(text=text)
+
+    def _copy(self) -> None:
+        if self._url:
+            self.frame.clipboard_clear()
+            self.frame.clipboard_append(self._url)
+            self.copy.configure(text="Copied")
+
+    def _open_field(self) -> None:
+        if not self._field_row.winfo_ismapped():
+            self._field_row.pack(side="top", fill="x", pady=(self._gap, 0))
+        with contextlib.suppress(tk.TclError):
+            self.field.focus_set()
+
+    def submit(self) -> None:
+        """The pasted code: taken (the login finishes), or a sentence and another try."""
+        text = self.field.get().strip()
+        if not text or self._on_code is None:
+            return
+        problem = self._on_code(text)
+        if problem is None:
+            self.problem.pack_forget()
+            self.use.configure(text="Checking…", state="disabled")
+            return
+        self.problem.configure(text=problem)
+        self.problem.pack(side="top", fill="x", pady=(2, 0))
+        self.field.selection_range(0, "end")
+        with contextlib.suppress(tk.TclError):
+            self.field.focus_set()
 
 
 @dataclass(frozen=True)
