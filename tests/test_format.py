@@ -228,7 +228,7 @@ def test_the_pace_alert_floors_like_everything_else() -> None:
 def test_twelve_hour_clock_on_every_surface_that_shows_a_time() -> None:
     snap = Snapshot(NOW.replace(hour=14, minute=5),
                     usage(Window(42.0, NOW.replace(hour=13))), {})
-    at = NOW.replace(hour=14, minute=10)
+    at = NOW.replace(hour=16, minute=10)  # over an hour later: the time, not the age
     status = AppStatus(Phase.OK, snap)
     view = deep_dive_view(status, at, alerts_enabled=True, show_model_limits=False, tz=UTC,
                           hour24=False)

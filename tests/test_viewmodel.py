@@ -66,7 +66,7 @@ def test_ok_view_shows_every_number() -> None:
     assert not view.stale
     assert view.account == "ada@example.com"
     assert view.alerts_enabled is False
-    assert view.last_refresh_text == "Last refresh 12:00"
+    assert view.last_refresh_text == "Last refresh just now"
     s = view.session
     assert (s.percent_text, s.resets_text, s.level, s.has_data) == (
         "42%",
@@ -165,13 +165,26 @@ def test_missing_windows(snapshot: Snapshot | None, session_text: str, weekly_te
         assert view.last_refresh_text == "Last refresh –"
 
 
+@pytest.mark.parametrize(("ago", "text"), [
+    (timedelta(seconds=5), "Last refresh just now"),
+    (timedelta(seconds=59), "Last refresh just now"),
+    (timedelta(seconds=61), "Last refresh 1 min ago"),
+    (timedelta(minutes=59, seconds=59), "Last refresh 59 min ago"),
+    (timedelta(hours=2), "Last refresh 10:00"),
+    (timedelta(seconds=-3), "Last refresh just now"),  # a clock a little behind the server's
+])
+def test_last_refresh_says_how_long_ago(ago: timedelta, text: str) -> None:
+    view = make_view(AppStatus(Phase.OK, make_snapshot(age=ago)))
+    assert view.last_refresh_text == text
+
+
 def test_times_are_local() -> None:
     plus_two = timezone(timedelta(hours=2))
     status = AppStatus(
         Phase.OFFLINE, make_snapshot(age=timedelta(minutes=12)), next_try=NOW + timedelta(minutes=5)
     )
     view = make_view(status, tz=plus_two)
-    assert view.last_refresh_text == "Last refresh 13:48"
+    assert view.last_refresh_text == "Last refresh 12 min ago"
     assert view.banner is not None
     assert view.banner.detail == "Showing numbers from 12 min ago. Trying again at 14:05."
 

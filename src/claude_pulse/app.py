@@ -157,6 +157,7 @@ class DesktopApp:
             on_charts_toggled=controller.set_charts,
             on_login_cancel=controller.cancel_login,
             on_login_code=controller.submit_login_code,
+            on_quit=self.quit,
             settings=services.settings.current,
             logo=draw_logo(64),
         )

@@ -151,7 +151,7 @@ class DeepDiveView:
     banner: Banner | None  # None only when all is well
     stale: bool
     account: str | None
-    last_refresh_text: str  # "Last refresh 14:05"
+    last_refresh_text: str  # "Last refresh just now", "… 12 min ago"; from an hour "… 14:05"
     limits: tuple[LimitRow, ...]  # empty unless model limits are switched on
     extra_usage_text: str | None  # "Extra usage $408.43 of $10.00"
     alerts_enabled: bool
@@ -219,7 +219,7 @@ def deep_dive_view(
             for lim in usage.limits
             if lim.kind not in _MAIN_KINDS and (show_model_limits or lim is binding)
         )
-    refreshed = _clock(snap.fetched_at, now, tz, hour24) if snap else DASH
+    refreshed = _refreshed(snap.fetched_at, now, tz, hour24) if snap else DASH
     return DeepDiveView(
         phase=status.phase,
         session=session,
@@ -236,6 +236,13 @@ def deep_dive_view(
         login_text=None if status.login_expires_at is None
         else login_expiry(status.login_expires_at, now, tz),
     )
+
+
+def _refreshed(at: datetime, now: datetime, tz: tzinfo | None, hour24: bool) -> str:
+    # How long ago while that is the useful answer; after an hour the time says more.
+    if now - at < timedelta(hours=1):
+        return age(max(timedelta(0), now - at))
+    return _clock(at, now, tz, hour24)
 
 
 def _fraction(percent: float | None) -> float:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from PIL import Image, ImageTk
 
@@ -72,6 +72,7 @@ _POINTER_GAP = 24  # between the pointer on the tray icon and the window
 # Less room than this beside the tray icon: use the whole work area (covering the icon) instead.
 _MIN_ROOM = 240
 _WHEEL_UNITS = 3  # scroll lines per wheel notch
+REFRESH_GAP_S = 30.0  # Refresh now: at most one request per this many seconds
 
 Box = tuple[int, int, int, int]
 # The card image at the display's scale, where its banner button is and how tall its pinned
@@ -98,6 +99,7 @@ class DeepDiveWindow:
         on_preferences: Callable[[], None] | None = None,
         on_charts_toggled: Callable[[bool], None] | None = None,
         on_login_cancel: Callable[[], None] | None = None,
+        on_quit: Callable[[], None] | None = None,
         on_login_code: Callable[[str], str | None] | None = None,
         settings: ConfigSource = Config,
         render: CardRenderer = _default_renderer,
@@ -111,6 +113,12 @@ class DeepDiveWindow:
         self._on_alerts_toggled = on_alerts_toggled
         self._on_action = on_action
         self._on_login_cancel = on_login_cancel
+        self._on_quit = on_quit
+        self._on_preferences = on_preferences
+        # Refresh now: "Updating…" until the answer, then "Updated just now"; one per 30 s.
+        self._refresh_state = "idle"  # "idle" | "updating" | "updated"
+        self._refresh_clicked_at: datetime | None = None
+        self._refresh_reset: str | None = None
         self._on_login_code = on_login_code
         self._login_panel: LoginPanel | None = None
         self._welcome: str | None = None  # "Logged in as …", until the window hides
@@ -142,6 +150,14 @@ class DeepDiveWindow:
         top.resizable(False, False)
         top.protocol("WM_DELETE_WINDOW", self.hide)
         top.bind("<Escape>", lambda _e: self.hide())
+        # Keyboard (issue 15 item 7): F5 / Ctrl+R refresh, Ctrl+Q quit, Ctrl+, Preferences.
+        for key in ("<F5>", "<Control-r>", "<Control-R>"):
+            top.bind(key, lambda _e: self._refresh_clicked())
+        for key in ("<Control-q>", "<Control-Q>"):
+            top.bind(key, lambda _e: self._on_quit() if self._on_quit else None)
+        top.bind("<Control-comma>", lambda _e: self._on_preferences() if self._on_preferences
+                 else None)
+        _make_tool_window(top, platform)
         # Scrolling the sections: the wheel anywhere over the window, and the keys.
         top.bind("<MouseWheel>", self._wheel)  # Windows, macOS (and Tk 8.7+ on X11)
         top.bind("<Button-4>", lambda _e: self._scroll(-_WHEEL_UNITS, "units"))  # X11, Tk 8.6
@@ -200,8 +216,9 @@ class DeepDiveWindow:
             footer, text=" Limit Alerts", variable=self._alerts, command=self._alerts_clicked,
             image=self._switch_off, selectimage=self._switch_on, compound="left",
             indicatoron=False, bg=BG, fg=FG, activebackground=BG, activeforeground=FG,
-            selectcolor=BG, bd=0, highlightthickness=0, relief="flat", offrelief="flat",
+            selectcolor=BG, bd=0, relief="flat", offrelief="flat",
             overrelief="flat", cursor="hand2", font=ui_font(10), padx=0, pady=0,
+            **self._focus_ring(),
         )
         self._toggle.grid(row=0, column=0, sticky="w")
         self._last_refresh = tk.Label(footer, text="Last refresh –", bg=BG, fg=FG_DIM,
@@ -213,10 +230,12 @@ class DeepDiveWindow:
         # "Hide charts" / "Show charts", under the button: only when there is history to chart.
         self._charts_link = tk.Button(
             footer, text="Hide charts", command=self._charts_clicked, bg=BG, fg=FG_DIM,
-            activebackground=BG, activeforeground=FG, relief="flat", bd=0, highlightthickness=0,
-            cursor="hand2", font=(*ui_font(9), "underline"), padx=0, pady=0)
+            activebackground=BG, activeforeground=FG, relief="flat", bd=0,
+            cursor="hand2", font=(*ui_font(9), "underline"), padx=0, pady=0,
+            **self._focus_ring())
         self._refresh_button = tk.Button(footer, text="Refresh Claude",
-                                         command=self._refresh_clicked, **button_style(sc))
+                                         command=self._refresh_clicked,
+                                         **{**button_style(sc), **self._focus_ring()})
         self._refresh_button.grid(row=0, column=2, sticky="e")
         self._gear: tk.Button | None = None
         if on_preferences is not None:
@@ -224,10 +243,26 @@ class DeepDiveWindow:
             self._gear = tk.Button(
                 footer, text="⚙", command=on_preferences, bg=BG, fg=FG_DIM,
                 activebackground=BG, activeforeground=FG, relief="flat", bd=0,
-                highlightthickness=0, cursor="hand2", font=(ui_font(14)[0], 14), padx=self._px(4),
-                pady=0)
+                cursor="hand2", font=(ui_font(14)[0], 14), padx=self._px(4),
+                pady=0, **self._focus_ring())
             self._gear.grid(row=0, column=1, sticky="e", padx=(0, self._px(8)))
         self._body.pack(side="top", fill="both", expand=True)
+        # Tab order is stacking order: the banner's button, the switch, ⚙, Refresh, charts.
+        for widget in (self._gear, self._refresh_button, self._charts_link):
+            if widget is not None:
+                widget.lift()
+        for button in (self._toggle, self._refresh_button, self._charts_link, self._gear):
+            if button is not None:  # Space activates a Tk button already; Enter too
+                _enter_invokes(button)
+        # The banner's button is drawn in the card: the card takes the focus when it has one.
+        # Its ring is four thin bars placed around that button (placed: the size stays put).
+        self._ring = [tk.Frame(self._card, bg=ACCENT, bd=0, highlightthickness=0)
+                      for _ in range(4)]
+        self._card.configure(takefocus=0)
+        self._card.bind("<FocusIn>", lambda _e: self._show_ring(True), add="+")
+        self._card.bind("<FocusOut>", lambda _e: self._show_ring(False), add="+")
+        for key in ("<Return>", "<KP_Enter>", "<space>"):
+            self._card.bind(key, lambda _e: self._banner_key())
         top.configure(width=self._width)
 
     def _px(self, value: float) -> int:
@@ -250,6 +285,10 @@ class DeepDiveWindow:
 
     def set_status(self, status: AppStatus) -> None:
         came_from_login = self._status.phase is Phase.LOGGING_IN
+        if self._refresh_state == "updating" and status != self._status and \
+                status.phase is not Phase.LOADING:
+            # The answer to Refresh now: fresh numbers, or a problem the banner explains.
+            self._set_refresh_state("updated" if status.phase is Phase.OK else "idle")
         self._status = status
         self._note = None  # a refusal note belongs to the state it answered
         if status.phase is not Phase.LOGGING_IN:
@@ -276,6 +315,8 @@ class DeepDiveWindow:
     def show_note(self, text: str) -> None:
         """A one-off line (e.g. why Refresh was refused); cleared by the next status change."""
         self._note = text
+        if self._refresh_state == "updating":
+            self._set_refresh_state("idle")  # refused: nothing is on its way
         if self._visible:
             self._redraw()
 
@@ -380,6 +421,7 @@ class DeepDiveWindow:
             self._view = view
             card = self._render(view, self._scale)
             self._action_box = card.action_box
+            self._card.configure(takefocus=1 if card.action_box is not None else 0)
             self._tips = card.tips
             split = self._split = min(card.header_height, card.image.height)
             image = card.image
@@ -465,7 +507,14 @@ class DeepDiveWindow:
     def _arm_tick(self) -> None:
         # Once a minute, on the minute, while visible: the countdowns ("Resets in 2h 13m").
         self._cancel_tick()
-        delay_ms = int((60.0 - time.time() % 60.0) * 1000) + 50
+        wait_s = 60.0 - time.time() % 60.0
+        snap = self._status.snapshot
+        if snap is not None:
+            # "Last refresh 2 min ago" turns over on the age's own minute.
+            ago = (self._clock() - snap.fetched_at).total_seconds()
+            if 0 <= ago < 3600:
+                wait_s = min(wait_s, 60.0 - ago % 60.0)
+        delay_ms = int(wait_s * 1000) + 50
         self._tick = self._top.after(delay_ms, self._on_tick)
 
     def _on_tick(self) -> None:
@@ -494,7 +543,39 @@ class DeepDiveWindow:
             self._on_charts_toggled(not view.charts_shown)
 
     def _refresh_clicked(self) -> None:
+        # At most one request per REFRESH_GAP_S from here (button, F5, Ctrl+R).
+        if self._refresh_state != "idle":
+            return
+        self._refresh_clicked_at = self._clock()
+        self._set_refresh_state("updating")
         self._on_refresh()
+
+    def _set_refresh_state(self, state: str) -> None:
+        self._refresh_state = state
+        label = {"idle": "Refresh Claude", "updating": "Updating…",
+                 "updated": "Updated just now"}[state]
+        self._refresh_button.configure(text=label)
+        if state == "updated" and self._refresh_reset is None:
+            clicked = self._refresh_clicked_at or self._clock()
+            left = REFRESH_GAP_S - (self._clock() - clicked).total_seconds()
+            self._refresh_reset = self._top.after(max(0, int(left * 1000)), self._refresh_ready)
+        if state == "idle" and self._refresh_reset is not None:
+            with contextlib.suppress(tk.TclError):
+                self._top.after_cancel(self._refresh_reset)
+            self._refresh_reset = None
+
+    def _refresh_ready(self) -> None:
+        self._refresh_reset = None
+        self._set_refresh_state("idle")
+
+    @property
+    def refresh_label(self) -> str:
+        return str(self._refresh_button.cget("text"))
+
+    def _focus_ring(self) -> dict[str, Any]:
+        """A visible keyboard focus ring (Tab), invisible otherwise."""
+        return {"highlightthickness": self._px(2), "highlightcolor": ACCENT,
+                "highlightbackground": BG, "takefocus": 1}
 
     def _on_action_button(self, x: int, y: int) -> bool:
         box = self._action_box
@@ -505,6 +586,28 @@ class DeepDiveWindow:
         if view is None or view.banner is None or view.banner.action is None:
             return
         if self._on_action_button(event.x, event.y):
+            self._on_action(view.banner.action)
+
+    def _show_ring(self, shown: bool) -> None:
+        box = self._action_box
+        for bar in self._ring:
+            bar.place_forget()
+        if not shown or box is None:
+            return
+        t = max(1, self._px(2))
+        x0, y0, x1, y1 = box[0] - 2 * t, box[1] - 2 * t, box[2] + 2 * t, box[3] + 2 * t
+        for bar, (x, y, w, h) in zip(self._ring, ((x0, y0, x1 - x0, t), (x0, y1 - t, x1 - x0, t),
+                                                   (x0, y0, t, y1 - y0), (x1 - t, y0, t, y1 - y0)),
+                                     strict=True):
+            bar.place(x=x, y=y, width=w, height=h)
+
+    @property
+    def ring_shown(self) -> bool:
+        return bool(self._ring[0].winfo_ismapped())
+
+    def _banner_key(self) -> None:
+        view = self._view
+        if view is not None and view.banner is not None and view.banner.action is not None:
             self._on_action(view.banner.action)
 
     def _tip_at(self, x: int, y: int) -> str | None:
@@ -641,6 +744,28 @@ class LoginPanel:
         self.field.selection_range(0, "end")
         with contextlib.suppress(tk.TclError):
             self.field.focus_set()
+
+
+def _enter_invokes(button: tk.Button | tk.Checkbutton) -> None:
+    def invoke(_event: tk.Event[tk.Misc]) -> None:
+        button.invoke()
+
+    button.bind("<Return>", invoke)
+    button.bind("<KP_Enter>", invoke)
+
+
+def _make_tool_window(top: tk.Toplevel, platform: str) -> None:
+    """A popup that belongs to the tray: no taskbar button, no maximize (issue 15 item 6).
+    Windows: a tool window; X11: the EWMH utility type; macOS: the utility style. The window
+    manager keeps giving it the focus, so focus-out-to-hide keeps working."""
+    with contextlib.suppress(tk.TclError):
+        if platform == "win32":
+            top.wm_attributes("-toolwindow", True)
+        elif platform == "darwin":
+            top.tk.call("::tk::unsupported::MacWindowStyle", "style", str(top), "utility",
+                        "none")
+        else:
+            top.wm_attributes("-type", "utility")
 
 
 @dataclass(frozen=True)

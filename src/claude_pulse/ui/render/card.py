@@ -206,7 +206,7 @@ CHART_HEIGHT = 48
 
 
 def _with_chart(section: Image.Image, chart: ChartView | None, width: int,
-                scale: float) -> Image.Image:
+                scale: float, stale: bool = False) -> Image.Image:
     """`section` with this window's usage chart under it, when there is history to draw."""
     if chart is None:
         return section
@@ -214,7 +214,7 @@ def _with_chart(section: Image.Image, chart: ChartView | None, width: int,
     image = Image.new("RGB", (width, section.height + gap + height), CARD)
     image.paste(section, (0, 0))
     plot = render_usage_chart(chart.points, chart.start, chart.end, chart.now, width,
-                              height, background=CARD, scale=scale)
+                              height, background=CARD, scale=scale, dim=stale)
     image.paste(plot, (0, section.height + gap))
     return image
 
@@ -248,8 +248,10 @@ def render_card_layout(view: DeepDiveView, width: int = CARD_WIDTH,
     pad, inset, gap, radius = (px(v, scale) for v in (PAD, INSET, GAP, RADIUS))
     inner = full - 2 * pad - 2 * inset
     sections = [
-        _with_chart(_session_section(view, inner, scale), view.session.chart, inner, scale),
-        _with_chart(render_pace_bar(view, inner, scale=scale), view.weekly.chart, inner, scale),
+        _with_chart(_session_section(view, inner, scale), view.session.chart, inner, scale,
+                    view.stale),
+        _with_chart(render_pace_bar(view, inner, scale=scale), view.weekly.chart, inner, scale,
+                    view.stale),
     ]
     limits = render_limits(view, inner, scale=scale)
     if limits is not None:

@@ -35,6 +35,7 @@ from claude_pulse.core.gauge import (
     blend,
 )
 from claude_pulse.ui.render.fonts import font
+from claude_pulse.ui.render.shapes import STALE_DIM
 
 __all__ = ["PACE_COLOR", "SCALE", "ChartLayout", "chart_layout", "render_usage_chart"]
 
@@ -92,11 +93,15 @@ def render_usage_chart(
     *,
     background: Color = BACKGROUND,
     scale: float = 1.0,
+    dim: bool = False,
 ) -> Image.Image:
     """An RGB image `width` x `height` (final pixels) of the window's usage (points: (time,
-    percent)); line widths and labels follow the display's `scale`."""
+    percent)); line widths and labels follow the display's `scale`. `dim`: stale numbers, the
+    usage and "now" colours faded as the gauge's are."""
     shown = sorted((t, v) for t, v in points if window_start <= t <= min(now, window_end))
     layout = chart_layout(shown, window_start, window_end, width, height, scale)
+    usage, time = (blend(ORANGE, TRACK, STALE_DIM), blend(BLUE, TRACK, STALE_DIM)) if dim \
+        else (ORANGE, BLUE)
     shown = _thin(shown, layout)
     big = Image.new("RGB", (width * SCALE, height * SCALE), background)
     draw = ImageDraw.Draw(big)
@@ -114,7 +119,7 @@ def render_usage_chart(
         area = [at(shown[0][0], 0), *(at(t, v) for t, v in shown), at(shown[-1][0], 0)]
         mask = Image.new("L", big.size, 0)
         ImageDraw.Draw(mask).polygon(area, fill=round(255 * _FILL_ALPHA))
-        big.paste(ORANGE, (0, 0, *big.size), mask)
+        big.paste(usage, (0, 0, *big.size), mask)
 
     line = SCALE * scale  # one 1x pixel, in the 4x drawing
     for percent in _grid(layout.y_max):
@@ -126,17 +131,17 @@ def render_usage_chart(
 
     if window_start <= now <= window_end:
         x = at(now, 0)[0]
-        draw.line((x, top, x, bottom), fill=BLUE, width=round(line))
+        draw.line((x, top, x, bottom), fill=time, width=round(line))
 
     if len(shown) >= 2:
-        draw.line([at(t, v) for t, v in shown], fill=ORANGE, width=round(2 * line),
+        draw.line([at(t, v) for t, v in shown], fill=usage, width=round(2 * line),
                   joint="curve")
     if shown:
         x, y = at(*shown[-1])
         r = 3.0 * line
         ring = r + line
         draw.ellipse((x - ring, y - ring, x + ring, y + ring), fill=background)
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=ORANGE)
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=usage)
 
     image = big.resize((width, height), Image.Resampling.LANCZOS)
     _labels(image, layout, empty=not shown, now=now if now > window_start else None,

@@ -128,7 +128,7 @@ def render_gauge(view: DeepDiveView, size_px: int = GAUGE_SIZE, *, bg: Color = C
 
     # Legend: "● Usage   ● Time"
     legend = font(px(11, scale))
-    entries = (("Usage", ORANGE), ("Time", BLUE))
+    entries = (("Usage", usage), ("Time", time))  # faded with the rings when stale
     step, space = px(DOT + 5, scale), px(18, scale)
     total = sum(step + text_width(t, legend) for t, _ in entries) + space
     x = (size_px - total) / 2

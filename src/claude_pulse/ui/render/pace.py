@@ -85,7 +85,8 @@ def render_pace_bar(view: DeepDiveView, width: int, *, bg: Color = CARD,
 
     caps(draw, (0, px(6, scale)), "WEEKLY", scale)
     if w.pill_text and w.pill_color:
-        _pill(image, width, 0, w.pill_text, w.pill_color, scale)
+        pill = blend(w.pill_color, TRACK, STALE_DIM) if view.stale else w.pill_color
+        _pill(image, width, 0, w.pill_text, pill, scale)
 
     x0, x1 = pace_bar_span(width, scale)
     bar_top, bar_h = px(40, scale), px(BAR_HEIGHT, scale)
@@ -107,13 +108,14 @@ def render_pace_bar(view: DeepDiveView, width: int, *, bg: Color = CARD,
     y = bar_top + bar_h + px(22, scale)
     step = px(DOT + 5, scale)
     if w.has_data:
-        dot(image, 0, y, ORANGE, scale)
+        dot(image, 0, y, blend(ORANGE, TRACK, STALE_DIM) if view.stale else ORANGE, scale)
         draw.text((step, y), w.used_text, font=label, fill=TEXT, anchor="lm")
     else:
         draw.text((0, y), w.used_text, font=label, fill=TEXT_DIM, anchor="lm")
     if w.elapsed_text:
         draw.text((width, y), w.elapsed_text, font=label, fill=TEXT_DIM, anchor="rm")
-        dot(image, width - text_width(w.elapsed_text, label) - step, y, BLUE, scale)
+        dot(image, width - text_width(w.elapsed_text, label) - step, y,
+            blend(BLUE, TRACK, STALE_DIM) if view.stale else BLUE, scale)
     small = font(px(11, scale))
     y += px(22, scale)
     for line in lines:
