@@ -6,9 +6,14 @@ Needs Xvfb, trayer and ImageMagick's `import` (the test dependencies). It starts
 X display and tray host, so it runs the same on a desktop, a server or in CI, and never touches
 the user's screen or home folder.
 
-* deep-dive-*.png: the Deep Dive window (the app's own `DeepDiveWindow`, captured with
-  `import -window`) showing the demo's simulated account in four states: healthy, an over-budget
-  week at 95 %, offline with 12-minute-old numbers, and signed out.
+* deep-dive-*.png and deep-dive-*@2x.png: the Deep Dive window (the app's own `DeepDiveWindow`,
+  captured with `import -window`) opened from the tray icon on a 1366x768 screen with a 32-px
+  panel (`_NET_WORKAREA`), at 1x and on the same screen at 200 % (2732x1536, 192 dpi), showing
+  the demo's simulated account in every state: healthy, an over-budget week at 95 %, offline
+  with 12-minute-old numbers, rate-limited, server trouble, signed out, waiting for the browser
+  login (with the link and Paste code), the login that did not finish, log in again, loading.
+* screen-1366x768.png and screen-1366x768@2x.png: the whole screen with the window fitted under
+  the panel, as a user sees it.
 * tray.png: `claude-pulse --demo` itself, its icon docked in trayer with the right-click menu
   open, cropped from the screen and doubled in size.
 """
@@ -25,7 +30,7 @@ import tempfile
 import time
 import tkinter as tk
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -46,6 +51,8 @@ ROOT = Path(__file__).resolve().parent.parent
 START = datetime.now(timezone.utc).replace(second=0, microsecond=0)
 ACCOUNT = "you@example.com"
 SPEED = 120.0  # the demo's default: one real second is two simulated minutes
+SCREEN = (1366, 768)  # the README's laptop screen
+PANEL = 32  # trayer's height at 1x
 
 
 def _program(name: str) -> str:
@@ -56,12 +63,14 @@ def _program(name: str) -> str:
 
 
 @contextmanager
-def private_display() -> Iterator[str]:
-    """A private Xvfb with trayer docked top right, as in the tests; yields the display name."""
+def private_display(size: tuple[int, int] = (1024, 768), scale: int = 1) -> Iterator[str]:
+    """A private Xvfb with trayer docked top right, as in the tests; yields the display name.
+    `scale` 2: the same screen at 200 % (twice the pixels, 192 dpi)."""
     read_fd, write_fd = os.pipe()
+    width, height = size[0] * scale, size[1] * scale
     xvfb = subprocess.Popen(
-        [_program("Xvfb"), "-displayfd", str(write_fd), "-screen", "0", "1024x768x24",
-         "-nolisten", "tcp", "-noreset"],
+        [_program("Xvfb"), "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
+         "-dpi", str(96 * scale), "-nolisten", "tcp", "-noreset"],
         pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_fd)
     trayer: subprocess.Popen[bytes] | None = None
@@ -70,12 +79,14 @@ def private_display() -> Iterator[str]:
             display = ":" + pipe.readline().decode().strip()
         trayer = subprocess.Popen(
             [_program("trayer"), "--edge", "top", "--align", "right", "--widthtype", "pixel",
-             "--width", "200", "--height", "32", "--SetDockType", "false", "--transparent",
+             "--width", str(200 * scale), "--height", str(PANEL * scale), "--SetDockType",
+             "false", "--transparent",
              "false", "--tint", "0x333333"],
             env={**os.environ, "DISPLAY": display}, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         _wait(lambda: _tray_owned(display), 15, "trayer")
         _paint_desktop(display)
+        _set_work_area(display, (0, PANEL * scale, width, height))
         yield display
     finally:
         for proc in (trayer, xvfb):
@@ -105,6 +116,21 @@ def _paint_desktop(display: str, rgb: tuple[int, int, int] = (0x3B, 0x42, 0x52))
         pixel = d.screen().default_colormap.alloc_color(*(c * 257 for c in rgb)).pixel
         screen.root.change_attributes(background_pixel=pixel)
         screen.root.clear_area(0, 0, 0, 0)
+        d.sync()
+    finally:
+        d.close()
+
+
+def _set_work_area(display: str, box: tuple[int, int, int, int]) -> None:
+    """What a window manager with a top panel publishes (EWMH `_NET_WORKAREA`)."""
+    from Xlib import X, Xatom
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(display)
+    try:
+        x0, y0, x1, y1 = box
+        d.screen().root.change_property(d.intern_atom("_NET_WORKAREA"), Xatom.CARDINAL, 32,
+                                        [x0, y0, x1 - x0, y1 - y0], X.PropModeReplace)
         d.sync()
     finally:
         d.close()
@@ -168,16 +194,28 @@ def window_states() -> dict[str, tuple[AppStatus, datetime]]:
     ok, ok_now = _snapshot(account, 0)  # 73 %, week on track
     over, over_now = _snapshot(account, 30)  # 95 %, week over budget
     stale, stale_at = _snapshot(account, 5)
-    offline_now = stale_at + timedelta(minutes=12)
+    later = stale_at + timedelta(minutes=12)
+    old = _history(account, stale_at)
     return {
         "deep-dive-ok": (AppStatus(Phase.OK, ok, account=ACCOUNT,
                                    **_history(account, ok_now)), ok_now),
         "deep-dive-over-budget": (AppStatus(Phase.OK, over, account=ACCOUNT,
                                             **_history(account, over_now)), over_now),
         "deep-dive-offline": (AppStatus(Phase.OFFLINE, stale, account=ACCOUNT,
-                                        next_try=offline_now + timedelta(minutes=1),
-                                        **_history(account, stale_at)), offline_now),
+                                        next_try=later + timedelta(minutes=1), **old), later),
+        "deep-dive-rate-limited": (AppStatus(Phase.RATE_LIMITED, stale, account=ACCOUNT,
+                                             next_try=later + timedelta(minutes=5), **old),
+                                   later),
+        "deep-dive-server-error": (AppStatus(Phase.SERVER_ERROR, stale, account=ACCOUNT,
+                                             message="HTTP 529", **old,
+                                             next_try=later + timedelta(minutes=2)), later),
+        "deep-dive-log-in-again": (AppStatus(Phase.REAUTH, stale, account=ACCOUNT, **old),
+                                   later),
         "deep-dive-signed-out": (AppStatus(Phase.SIGNED_OUT), START),
+        "deep-dive-login-waiting": (AppStatus(Phase.LOGGING_IN), START),
+        "deep-dive-login-failed": (AppStatus(Phase.LOGIN_FAILED,
+                                             message="No answer from the browser"), START),
+        "deep-dive-loading": (AppStatus(Phase.LOADING, account=ACCOUNT), START),
     }
 
 
@@ -185,21 +223,36 @@ def _fixed(moment: datetime) -> Callable[[], datetime]:
     return lambda: moment
 
 
-def shoot_windows(display: str, out: Path) -> list[Path]:
+AUTHORIZE = ("https://claude.ai/oauth/authorize?code=true&client_id=9d1c250a&response_type=code"
+             "&redirect_uri=http%3A%2F%2Flocalhost%3A19532%2Fcallback&state=…")
+
+
+def shoot_windows(display: str, out: Path, scale: int = 1) -> list[Path]:
+    """Every state, opened from the tray icon's place; plus the whole screen for one of them."""
     os.environ["DISPLAY"] = display
+    suffix = "" if scale == 1 else f"@{scale}x"
+    icon = ((SCREEN[0] - 20) * scale, PANEL * scale // 2)
     written = []
     for name, (status, now) in window_states().items():
         root = tk.Tk(className="claude-pulse")
         root.withdraw()
         window = DeepDiveWindow(root, clock=_fixed(now), on_refresh=lambda: None,
                                 on_alerts_toggled=lambda _on: None, on_action=lambda _a: None,
+                                on_preferences=lambda: None, on_charts_toggled=lambda _s: None,
+                                on_login_cancel=lambda: None, on_login_code=lambda _t: None,
                                 logo=draw_logo(64), platform="linux")
         window.set_status(status)
-        window.show()
+        window.show(icon)
+        if status.phase is Phase.LOGGING_IN:
+            window.show_login(AUTHORIZE, False)
         _settle(root)
-        path = out / f"{name}.png"
-        _import(display, str(int(window.toplevel.wm_frame(), 16)), path)
+        path = out / f"{name}{suffix}.png"
+        _import(display, str(window.toplevel.winfo_id()), path)
         written.append(path)
+        if name == "deep-dive-over-budget":
+            screen = out / f"screen-{SCREEN[0]}x{SCREEN[1]}{suffix}.png"
+            _import(display, "root", screen).save(screen, optimize=True)
+            written.append(screen)
         window.destroy()
         root.destroy()
     return written
@@ -308,9 +361,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    with private_display() as display:
-        written = shoot_windows(display, out)
-        written.append(shoot_tray(display, out))
+    written: list[Path] = []
+    # Every display stays up to the end: Tk keeps its connection to one it has used, and the
+    # process would exit when that server went away.
+    with ExitStack() as stack:
+        for scale in (1, 2):
+            written += shoot_windows(stack.enter_context(private_display(SCREEN, scale)), out,
+                                     scale)
+        written.append(shoot_tray(stack.enter_context(private_display()), out))
     for path in written:
         with Image.open(path) as image:
             print(f"wrote {path} ({image.width}x{image.height})")

@@ -24,7 +24,7 @@ from claude_pulse.config import Config
 from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import ExtraUsage, Limit, Usage, Window
-from claude_pulse.ui.deep_dive import DeepDiveWindow
+from claude_pulse.ui.deep_dive import CARD_WIDTH, DeepDiveWindow
 from support.fixtures_display import xdotool
 from support.helpers import require_program, stop_process
 
@@ -205,6 +205,7 @@ def test_the_window_fits_the_work_area_in_every_state(
         top = win.toplevel
         window = rect(top)
         assert inside(window, screen.work_area), (window, screen.work_area)
+        assert top.winfo_width() == CARD_WIDTH  # the footer never widens it (no side bands)
         assert window[1] >= screen.icon[1] + 1  # the icon (in the panel) is not covered
         footer = rect(win._refresh_button)
         assert inside(footer, window) and footer[3] <= screen.height

@@ -204,7 +204,7 @@ class DeepDiveWindow:
         self._canvas.configure(yscrollcommand=self._scrollbar.set)
         # Two rows, so the footer items fit the 360 px card at any font size:
         #   [switch] Limit Alerts      ⚙  [Refresh Claude]
-        #   Last refresh 14:05             Hide charts
+        #   Last refresh 12 min ago          Hide charts
         footer = self._footer = tk.Frame(top, bg=BG, padx=self._px(16), pady=self._px(8))
         footer.pack(side="bottom", fill="x")
         footer.columnconfigure(0, weight=1)
@@ -223,7 +223,8 @@ class DeepDiveWindow:
         self._toggle.grid(row=0, column=0, sticky="w")
         self._last_refresh = tk.Label(footer, text="Last refresh –", bg=BG, fg=FG_DIM,
                                       font=ui_font(9), padx=0, pady=0)
-        self._last_refresh.grid(row=1, column=0, sticky="w", pady=(self._px(4), 0))
+        # Under the switch and ⚙ ("Last refresh 12 min ago" is wider than the switch).
+        self._last_refresh.grid(row=1, column=0, columnspan=2, sticky="w", pady=(self._px(4), 0))
         # "Login renews until 29 Dec" under it, when the server told us (issue #18 item 4).
         self._login = tk.Label(footer, text="", bg=BG, fg=FG_DIM, font=ui_font(9), padx=0,
                                pady=0)
@@ -442,8 +443,7 @@ class DeepDiveWindow:
             self._login.grid_remove()
         if view.has_charts and self._on_charts_toggled is not None:
             self._charts_link.configure(text="Hide charts" if view.charts_shown else "Show charts")
-            self._charts_link.grid(row=1, column=1, columnspan=2, sticky="e",
-                                   pady=(self._px(4), 0))
+            self._charts_link.grid(row=1, column=2, sticky="e", pady=(self._px(4), 0))
         else:
             self._charts_link.grid_remove()
         note = "\n".join(t for t in (self._welcome, self._problem, self._note) if t)
