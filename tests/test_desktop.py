@@ -51,6 +51,7 @@ class FakeWindow:
         self.anchors: list[tuple[int, int] | None] = []
         self.choices: list[tuple[LoginOption, ...]] = []
         self.logins: list[tuple[str | None, bool | None]] = []
+        self.questions: list[tuple[str, str, Callable[[bool], None]]] = []
 
     def show(self, anchor: tuple[int, int] | None = None) -> None:
         self.visible = True
@@ -76,6 +77,9 @@ class FakeWindow:
 
     def show_login(self, url: str | None, browser_started: bool | None) -> None:
         self.logins.append((url, browser_started))
+
+    def ask_switch(self, saved: str, new: str, answer: Callable[[bool], None]) -> None:
+        self.questions.append((saved, new, answer))
 
 
 class FakePoller:
@@ -442,8 +446,9 @@ class WatchedLogin(FakeLogin):
         self.cancelled = False
 
     def watch(self, *, on_url: Callable[[str], None] | None = None,
-              on_browser: Callable[[bool], None] | None = None) -> None:
-        assert on_url is not None and on_browser is not None
+              on_browser: Callable[[bool], None] | None = None,
+              confirm_switch: Callable[[str, str], bool] | None = None) -> None:
+        assert on_url is not None and on_browser is not None and confirm_switch is not None
         on_url("https://claude.example/oauth/authorize?x=1")
         on_browser(False)
 
@@ -469,3 +474,38 @@ def test_the_window_gets_the_link_at_once_and_passes_codes_and_cancel_on(
     assert login.codes == ["abc", "abc#def"]
     scene.controller.cancel_login()
     assert login.cancelled
+
+
+def test_a_switch_question_waits_for_the_window_and_cancel_keeps_the_saved_login(
+        tmp_path: Path) -> None:
+    import threading
+
+    scene = Scene(tmp_path, poller=FakePoller(Phase.SIGNED_OUT))
+    login = WatchedLogin()
+    scene.controller._new_login = lambda: login
+    scene.controller._spawn = lambda work: None
+    scene.controller.start_login()
+    results: list[bool] = []
+
+    def ask() -> None:
+        results.append(scene.controller._confirm_switch(login, "ada@example.com",
+                                                        "mallory@example.com"))
+
+    worker = threading.Thread(target=ask)
+    worker.start()
+    deadline = 50
+    while not scene.window.questions and deadline:
+        deadline -= 1
+        worker.join(0.05)
+    saved, new, answer = scene.window.questions[-1]
+    assert (saved, new) == ("ada@example.com", "mallory@example.com")
+    answer(True)
+    worker.join(2)
+    assert results == [True]
+    worker = threading.Thread(target=ask)
+    worker.start()
+    while len(scene.window.questions) < 2:
+        worker.join(0.05)
+    scene.controller.cancel_login()  # Cancel (or Quit) while asked: keep the saved login
+    worker.join(2)
+    assert results == [True, False]

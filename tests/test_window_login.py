@@ -183,3 +183,85 @@ def test_a_failed_login_drops_the_panel_and_does_not_claim_an_account(root: tk.T
         assert win.login_panel is None
     finally:
         win.destroy()
+
+
+# ---- a login of another account asks before it replaces the saved one (#16 item 9) ---------
+
+
+def saved_login(store: CredentialStore, email: str) -> bytes:
+    from datetime import datetime, timedelta, timezone
+
+    from claude_pulse.core.tokens import TokenSet
+
+    store.save(TokenSet("sk-ant-oat01-old", "sk-ant-ort01-old",
+                        datetime.now(timezone.utc) + timedelta(hours=1), email=email))
+    return store.path.read_bytes()
+
+
+@pytest.mark.parametrize(("saved", "answer", "asked", "kept"), [
+    pytest.param("someone.else@example.com", False, True, True, id="other-account-kept"),
+    pytest.param("someone.else@example.com", True, True, False, id="other-account-switched"),
+    pytest.param(None, False, False, False, id="nothing-saved-no-question"),
+])
+def test_a_login_of_another_account_asks_before_replacing_the_saved_one(
+        config: Config, pulse_home: Path, fake_server: FakeAnthropic, saved: str | None,
+        answer: bool, asked: bool, kept: bool) -> None:
+    from claude_pulse.fake.demo import follow_login_redirects
+
+    store = CredentialStore(pulse_home / "credentials.json")
+    before = saved_login(store, saved) if saved else None
+    questions: list[tuple[str, str]] = []
+
+    def confirm(old: str, new: str) -> bool:
+        questions.append((old, new))
+        return answer
+
+    session = LoginSession(lambda: config, store, UrllibTransport(),
+                           open_browser=follow_login_redirects, timeout=20)
+    session.watch(confirm_switch=confirm)
+    if kept:
+        with pytest.raises(LoginError, match="Kept the login of someone.else@example.com"):
+            session.run()
+        assert store.path.read_bytes() == before  # the saved login is untouched
+    else:
+        tokens = session.run()
+        assert store.load() == tokens
+    assert bool(questions) is asked
+    if asked:
+        assert questions[0][0] == saved and questions[0][1] != saved
+
+
+def test_the_same_account_again_is_not_asked(
+        config: Config, pulse_home: Path, fake_server: FakeAnthropic) -> None:
+    from claude_pulse.fake.demo import follow_login_redirects
+
+    store = CredentialStore(pulse_home / "credentials.json")
+    first = LoginSession(lambda: config, store, UrllibTransport(),
+                         open_browser=follow_login_redirects, timeout=20).run()
+    assert first.email
+    asked: list[str] = []
+    again = LoginSession(lambda: config, store, UrllibTransport(),
+                         open_browser=follow_login_redirects, timeout=20)
+    again.watch(confirm_switch=lambda old, new: asked.append(old) is None)
+    again.run()
+    assert asked == []
+
+
+@pytest.mark.gui
+def test_the_window_asks_switch_or_keep(root: tk.Tk) -> None:
+    win = DeepDiveWindow(root, clock=lambda: NOW, on_refresh=lambda: None,
+                         on_alerts_toggled=lambda _on: None, on_action=lambda _a: None,
+                         settings=Config, platform="linux")
+    answers: list[bool] = []
+    try:
+        win.set_status(AppStatus(Phase.LOGGING_IN))
+        win.show()
+        win.ask_switch("ada@example.com", "mallory@example.com", answers.append)
+        settle(root, 0.1)
+        assert win.switch_buttons is not None
+        switch, keep = win.switch_buttons
+        assert keep.cget("text") == "Keep ada@example.com" and switch.winfo_ismapped()
+        keep.invoke()
+        assert answers == [False] and win._switch is None
+    finally:
+        win.destroy()

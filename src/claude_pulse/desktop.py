@@ -44,6 +44,8 @@ IconRenderer = Callable[[TrayView], Callable[[int], Any]]
 # A click on the tray icon first takes the focus from the window, which hides it; the click that
 # arrives this soon after is the same one, and must not bring the window straight back.
 REOPEN_GUARD_S = 0.4
+# How long a login of another account waits for "Switch" before keeping the saved one.
+SWITCH_WAIT_S = 300.0
 
 
 class TrayIcon(Protocol):
@@ -71,6 +73,8 @@ class WindowControl(Protocol):
     def offer_login_choice(self, options: Sequence[LoginOption]) -> None: ...
 
     def show_login(self, url: str | None, browser_started: bool | None) -> None: ...
+
+    def ask_switch(self, saved: str, new: str, answer: Callable[[bool], None]) -> None: ...
 
 
 class PollerControl(Protocol):
@@ -140,6 +144,7 @@ class DesktopController:
         self._status = AppStatus(Phase.LOADING)
         self._login: LoginRun | None = None
         self._login_url: str | None = None
+        self._switch_answer: Callable[[bool], None] | None = None
         self._login_browser: bool | None = None
         self._tray: TrayIcon | None = None
         self._window: WindowControl | None = None
@@ -174,6 +179,7 @@ class DesktopController:
         if self._login is not None:
             self._login.cancel()
             self._login = None
+        self._answer_switch(False)  # a login thread waiting for "Switch?" keeps the saved one
         self._tray = self._window = None
 
     # ---- what the parts show ----
@@ -310,7 +316,8 @@ class DesktopController:
             # From the login's threads; the window shows the link, and at once when the browser
             # could not be started (issue 15 item 5).
             watch(on_url=lambda url: self._post(lambda: self._login_seen(session, url, None)),
-                  on_browser=lambda ok: self._post(lambda: self._login_seen(session, None, ok)))
+                  on_browser=lambda ok: self._post(lambda: self._login_seen(session, None, ok)),
+                  confirm_switch=lambda old, new: self._confirm_switch(session, old, new))
         if self._poller is not None:
             self._poller.login_started()
         post = self._post
@@ -332,6 +339,35 @@ class DesktopController:
         """The window's Cancel while the browser login waits."""
         if self._login is not None:
             self._login.cancel()  # run() then ends with "Login was cancelled."
+        self._answer_switch(False)
+
+    def _confirm_switch(self, session: LoginRun, saved: str, new: str) -> bool:
+        """On the login's thread: ask in the window whether `new` replaces `saved`; no answer
+        in SWITCH_WAIT_S (or Cancel, Quit) keeps the saved login (#16 item 9)."""
+        answered = threading.Event()
+        result = [False]
+
+        def answer(yes: bool) -> None:
+            result[0] = yes
+            answered.set()
+
+        def ask() -> None:
+            if self._login is not session or self._window is None:
+                answered.set()
+                return
+            self._switch_answer = answer
+            self._window.ask_switch(saved, new, self._answer_switch)
+            if not self._window.visible:
+                self._window.show()
+
+        self._post(ask)
+        answered.wait(SWITCH_WAIT_S)
+        return result[0]
+
+    def _answer_switch(self, yes: bool) -> None:
+        answer, self._switch_answer = self._switch_answer, None
+        if answer is not None:
+            answer(yes)
 
     def submit_login_code(self, text: str) -> str | None:
         """A code pasted into the window: None when taken, else what to say before a retry."""

@@ -366,6 +366,7 @@ def _ago_and_next(status: AppStatus, now: datetime, tz: tzinfo | None, hour24: b
 
 # Why a login did not finish, in words, from the login's own message (services.login, oauth).
 _LOGIN_REASONS = (
+    (("kept the login",), "You kept the login that was saved; nothing was changed."),
     (("cancel",), "You cancelled it."),
     (("timed out", "timeout", "no answer"), "No answer came back from the browser in time."),
     (("denied", "declined", "access_denied"), "The login was declined in the browser."),

@@ -79,6 +79,7 @@ class LoginSession:
         self._cancelled = False
         self._receiver: LoopbackReceiver | None = None
         self._on_browser: Callable[[bool], None] | None = None
+        self._confirm_switch: Callable[[str, str], bool] | None = None
 
     def run(self) -> TokenSet:
         """Log in and save the tokens; raises LoginError (or its kinds), NetworkError, ApiError."""
@@ -86,12 +87,16 @@ class LoginSession:
         return self._run_manual() if self._manual else self._run_loopback()
 
     def watch(self, *, on_url: Callable[[str], None] | None = None,
-              on_browser: Callable[[bool], None] | None = None) -> None:
+              on_browser: Callable[[bool], None] | None = None,
+              confirm_switch: Callable[[str, str], bool] | None = None) -> None:
         """Before `run()`: be told the authorize URL, and whether the browser could be started
-        (False at once when it could not, so the window can offer the link instead)."""
+        (False at once when it could not, so the window can offer the link instead).
+        `confirm_switch(saved, new)` is asked, on the login's thread, before a login of another
+        account replaces the saved one (a login CSRF would be exactly that); False keeps it."""
         if on_url is not None:
             self._on_url = on_url
         self._on_browser = on_browser
+        self._confirm_switch = confirm_switch
 
     def submit_code(self, text: str) -> str | None:
         """A code pasted into the window while the browser login waits (any thread): None when
@@ -159,11 +164,27 @@ class LoginSession:
                                clock=self._clock, timeout=float(config.token_timeout_seconds))
         if tokens.email is None and self._profile is not None:
             tokens = self._with_profile_email(tokens, self._profile)
+        self._check_switch(tokens)
         self._store.save(tokens)
         log.info("login: credentials saved%s", f" for {tokens.email}" if tokens.email else "")
         if self._on_saved is not None:
             self._on_saved()
         return tokens
+
+    def _check_switch(self, tokens: TokenSet) -> None:
+        if self._confirm_switch is None or not tokens.email:
+            return
+        try:
+            saved = self._store.load()
+        except PulseError:
+            return  # nothing usable is saved: nothing to lose
+        old = saved.email if saved is not None else None
+        if not old or old.casefold() == tokens.email.casefold():
+            return
+        if not self._confirm_switch(old, tokens.email):
+            log.info("login: kept the saved login; the new one was not saved")
+            raise LoginError(f"Kept the login of {old}; the login of {tokens.email} was not "
+                             "saved.")
 
     def _with_profile_email(self, tokens: TokenSet,
                             lookup: Callable[[TokenSet], Profile]) -> TokenSet:

@@ -121,6 +121,8 @@ class DeepDiveWindow:
         self._refresh_reset: str | None = None
         self._on_login_code = on_login_code
         self._login_panel: LoginPanel | None = None
+        self._switch: tk.Frame | None = None  # "Switch to b@x?" after a login of another account
+        self.switch_buttons: tuple[tk.Button, tk.Button] | None = None
         self._welcome: str | None = None  # "Logged in as …", until the window hides
         self._on_visibility = on_visibility
         self._settings = settings
@@ -294,6 +296,7 @@ class DeepDiveWindow:
         self._note = None  # a refusal note belongs to the state it answered
         if status.phase is not Phase.LOGGING_IN:
             self._drop_login_panel()
+            self._drop_switch()
             if came_from_login and status.phase in (Phase.LOADING, Phase.OK):
                 # Which account the browser logged in (issue 16 item 9): say it plainly.
                 self._welcome = (f"Logged in as {status.account}." if status.account
@@ -384,6 +387,39 @@ class DeepDiveWindow:
         self._login_panel.update(url, browser_started)
         if self._visible and self._top.winfo_ismapped():
             self._fit()
+
+    def ask_switch(self, saved: str, new: str, answer: Callable[[bool], None]) -> None:
+        """A login of another account arrived: ask before it replaces the saved one."""
+        self._drop_switch()
+        px = self._px
+        frame = self._switch = tk.Frame(self._top, bg=BG, padx=px(16), pady=px(4))
+        tk.Label(frame, text=f"The browser logged in {new}, but {saved} is saved here. "
+                 f"Switch to {new}?", bg=BG, fg=WARN, font=ui_font(9), justify="left",
+                 anchor="w", wraplength=self._width - px(32)).pack(side="top", fill="x")
+        row = tk.Frame(frame, bg=BG)
+        row.pack(side="top", fill="x", pady=(px(4), 0))
+
+        def reply(yes: bool) -> None:
+            self._drop_switch()
+            answer(yes)
+
+        style = {**button_style(self._scale), **self._focus_ring()}
+        self.switch_buttons = (
+            tk.Button(row, text="Switch", command=lambda: reply(True), **style),
+            tk.Button(row, text=f"Keep {saved}", command=lambda: reply(False),
+                      **{**style, "bg": "#333333", "activebackground": "#444444"}),
+        )
+        self.switch_buttons[0].pack(side="left")
+        self.switch_buttons[1].pack(side="left", padx=(px(8), 0))
+        frame.pack(side="top", fill="x", after=self._card)
+        if self._visible and self._top.winfo_ismapped():
+            self._fit()
+
+    def _drop_switch(self) -> None:
+        if self._switch is not None:
+            with contextlib.suppress(tk.TclError):
+                self._switch.destroy()
+            self._switch = None
 
     @property
     def login_panel(self) -> LoginPanel | None:
