@@ -245,3 +245,23 @@ def test_refresh_clicks_in_the_real_app_send_one_request(
         assert usage_requests() == before + 1
 
     assert Driver(app).run(script) == 0
+
+
+@pytest.mark.gui
+def test_tab_skips_the_scrollbar_when_the_window_scrolls(display: str, root: tk.Tk) -> None:
+    calls = Calls()
+    win = window(root, calls, platform="linux")
+    try:
+        win.set_status(full(Phase.REAUTH, message="Your login has expired"))
+        win.show((1004, 16))
+        settle(root, 0.2)
+        win._canvas.configure(height=100)  # as on a short screen
+        win._scrollbar.place(relx=1.0, rely=0.0, relheight=1.0, anchor="ne")
+        widget: Any = win._card
+        seen = []
+        for _ in range(6):
+            widget = widget.tk_focusNext()
+            seen.append(widget)
+        assert win._scrollbar not in seen and win._canvas not in seen
+    finally:
+        win.destroy()

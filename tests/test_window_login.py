@@ -220,7 +220,7 @@ def test_a_login_of_another_account_asks_before_replacing_the_saved_one(
                            open_browser=follow_login_redirects, timeout=20)
     session.watch(confirm_switch=confirm)
     if kept:
-        with pytest.raises(LoginError, match="Kept the login of someone.else@example.com"):
+        with pytest.raises(LoginError, match=r"Kept the login of someone\.else@example\.com"):
             session.run()
         assert store.path.read_bytes() == before  # the saved login is untouched
     else:

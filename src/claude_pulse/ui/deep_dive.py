@@ -202,7 +202,7 @@ class DeepDiveWindow:
         self._scrollbar = tk.Scrollbar(body, orient="vertical", command=self._canvas.yview,
                                        width=self._px(8), bd=0, highlightthickness=0, relief="flat",
                                        elementborderwidth=0, bg="#3a3a3a", troughcolor=BG,
-                                       activebackground="#5a5a5a")
+                                       activebackground="#5a5a5a", takefocus=0)
         self._canvas.configure(yscrollcommand=self._scrollbar.set)
         # Two rows, so the footer items fit the 360 px card at any font size:
         #   [switch] Limit Alerts      ⚙  [Refresh Claude]
