@@ -137,15 +137,13 @@ def policy_for(config: Config) -> polling.PollPolicy:
     return polling.PollPolicy(base_interval_s=float(config.poll_interval_seconds))
 
 
-# Room for waiting on another process's refresh (services.tokens.LOCK_MARGIN_S) and the files.
-_FETCH_MARGIN_S = 5.0
-
-
 def fetch_deadline_for(config: Config) -> float:
-    """How long one fetch may take: a refresh and two usage requests (the retry after a 401),
-    each within its own deadline, plus a margin."""
-    return (config.token_timeout_seconds + 2 * config.usage_timeout_seconds
-            + _FETCH_MARGIN_S)
+    """How long one fetch may take: a refresh — ours, or waiting for another process's, which
+    `TokenManager` bounds at the token deadline + LOCK_MARGIN_S — and two usage requests (the
+    retry after a 401), each within its own deadline."""
+    from claude_pulse.services.tokens import LOCK_MARGIN_S  # filelock: only the tray gets here
+
+    return config.token_timeout_seconds + LOCK_MARGIN_S + 2 * config.usage_timeout_seconds
 
 
 class Poller:
