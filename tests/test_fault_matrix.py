@@ -54,17 +54,23 @@ assert SHORT_TIMEOUT_S < DEFAULT_USAGE_TIMEOUT_S
 
 
 class UsageTimeoutCap:
-    """The real transport, with the usage endpoint's timeout cut to `cap` once it is set."""
+    """The real transport, with the usage endpoint's timeout cut to `cap` once it is set, and
+    `after_usage` run after each usage answer (a test moves its clock there)."""
 
     def __init__(self) -> None:
         self.cap: float | None = None
+        self.after_usage: Callable[[], None] | None = None
         self._inner = UrllibTransport()
 
     def request(self, method: str, url: str, *, headers: Mapping[str, str],
                 body: bytes | None = None, timeout: float) -> HttpResponse:
-        if self.cap is not None and url.endswith("/usage"):
+        usage = url.endswith("/usage")
+        if self.cap is not None and usage:
             timeout = min(timeout, self.cap)
-        return self._inner.request(method, url, headers=headers, body=body, timeout=timeout)
+        resp = self._inner.request(method, url, headers=headers, body=body, timeout=timeout)
+        if usage and self.after_usage is not None:
+            self.after_usage()
+        return resp
 
 
 
@@ -197,11 +203,25 @@ def _429(retry_after: float | None) -> Callable[[App], None]:
 
 
 def _429_while_token_due(app: App) -> None:
-    # The refresh before the request fails (5xx), so the app uses its still-valid token; the
-    # server answers 429 as it does for tokens at the end of their life (design.md §2).
+    # The refresh before the request fails (5xx), so the app uses its still-valid token: a 429
+    # then is a real block, which a new token would not lift (issue #18 item 2).
     app.expire_at_next_poll(120)
     app.server.queue("token", Reply.server_error(503, html=False))
     app.server.queue("usage", Reply.rate_limited(retry_after=0))
+
+
+def _429_as_the_token_expires(app: App) -> None:
+    # The same, but the token runs out while the request is on its way: the server answers 429
+    # for expired tokens too (design.md §2), so one refresh and one retry are allowed.
+    app.expire_at_next_poll(0.5)
+    app.server.queue("token", Reply.server_error(503, html=False))
+    app.server.queue("usage", Reply.rate_limited(retry_after=0))
+
+    def answered() -> None:
+        app.clock.now += timedelta(seconds=1)
+        app.transport.after_usage = None
+
+    app.transport.after_usage = answered
 
 
 def _queue(reply: Reply) -> Callable[[App], None]:
@@ -306,8 +326,8 @@ ROWS = [
                      "even after a refresh", "rotated", 0, 2, 1, None, stale=True),
                  id="spec-401-after-refresh-reauth"),
     pytest.param(Row(_429(None), Phase.RATE_LIMITED, SLOW_DOWN, "rate-limited", "same", 0,
-                     1, 0, (300, 300), stale=True),
-                 id="spec-429-cooldown-5-min"),
+                     1, 0, (1200, 1200), stale=True),
+                 id="issue18-429-cooldown-5-min-plus-15"),
     pytest.param(Row(_queue(Reply.server_error(529, html=False)), Phase.SERVER_ERROR,
                      SERVER, "HTTP 529", "same", 0, 1, 0, (24, 36), stale=True),
                  id="spec-5xx-json-backoff"),
@@ -319,13 +339,17 @@ ROWS = [
                      None, stale=True),
                  id="design-403-permission-error-reauth"),
     pytest.param(Row(_429(0), Phase.RATE_LIMITED, SLOW_DOWN, "rate-limited", "same", 0, 1,
-                     0, (300, 300), stale=True),
-                 id="design-429-retry-after-0-means-5-min"),
-    pytest.param(Row(_429(1800), Phase.RATE_LIMITED, SLOW_DOWN, "rate-limited", "same", 0,
-                     1, 0, (1800, 1800), stale=True),
-                 id="design-429-long-retry-after-honoured"),
-    pytest.param(Row(_429_while_token_due, Phase.OK, None, None, "rotated", 1, 2, 1, OK_NEXT),
-                 id="design-429-with-aging-token-refreshes-once"),
+                     0, (1200, 1200), stale=True),
+                 id="issue18-429-retry-after-0-means-20-min"),
+    pytest.param(Row(_429(3600), Phase.RATE_LIMITED, SLOW_DOWN, "rate-limited", "same", 0,
+                     1, 0, (4500, 4500), stale=True),
+                 id="issue18-429-retry-after-3600-means-75-min"),
+    pytest.param(Row(_429_while_token_due, Phase.RATE_LIMITED, SLOW_DOWN, "rate-limited",
+                     "same", 0, 1, 0, (1200, 1200), stale=True),
+                 id="issue18-429-with-a-valid-token-no-refresh-no-retry"),
+    pytest.param(Row(_429_as_the_token_expires, Phase.OK, None, None, "rotated", 1, 2, 1,
+                     OK_NEXT),
+                 id="design-429-with-an-expired-token-refreshes-once"),
     pytest.param(Row(_hourly_budget, Phase.RATE_LIMITED, SLOW_DOWN,
                      "request budget (20 per hour) used up", "same", 0, 0, 0, (3300, 3600),
                      stale=True),

@@ -25,35 +25,89 @@ def gate(tmp_path: Path, ceiling: int = DEFAULT_BUDGET) -> RequestGate:
 
 
 @pytest.mark.parametrize(
-    ("retry_after", "expected"),
+    ("retry_after", "strikes", "expected_min"),
     [
-        pytest.param(None, 300, id="absent"), pytest.param(0, 300, id="zero-seen-in-wild"),
-        pytest.param(-5, 300, id="negative"), pytest.param(60, 300, id="short"),
-        pytest.param(900, 900, id="long"), pytest.param(10**9, 6 * 3600, id="absurd-capped"),
+        pytest.param(None, 0, 20, id="absent"), pytest.param(0, 0, 20, id="zero-per-token"),
+        pytest.param(-5, 0, 20, id="negative"), pytest.param(60, 0, 20, id="short"),
+        pytest.param(900, 0, 30, id="long"), pytest.param(3600, 0, 75, id="hour-per-account"),
+        pytest.param(0, 1, 40, id="second-in-a-row"), pytest.param(0, 2, 80, id="third"),
+        pytest.param(0, 4, 320, id="fifth"), pytest.param(0, 5, 360, id="capped-6h"),
+        pytest.param(3600, 1, 150, id="hour-again"), pytest.param(10**9, 0, 360, id="absurd"),
     ],
 )
-def test_cooldown_is_max_of_retry_after_and_5_minutes(retry_after: float | None,
-                                                      expected: float) -> None:
-    assert cooldown_seconds(retry_after) == expected
+def test_cooldown_is_retry_after_or_5_min_plus_15_min_doubling_in_a_row(
+        retry_after: float | None, strikes: int, expected_min: float) -> None:
+    assert cooldown_seconds(retry_after, strikes) == expected_min * 60
 
 
 def test_cooldown_blocks_every_caller_until_it_ends(tmp_path: Path) -> None:
     g = gate(tmp_path)
-    until = g.note_rate_limited(NOW, retry_after=None)
-    assert until == NOW + timedelta(seconds=300)
+    until = g.note_rate_limited(NOW, retry_after=0)
+    assert until == NOW + timedelta(minutes=20)
     other = gate(tmp_path)  # another process's view of the same record
     with pytest.raises(CooldownActive) as info:
-        other.acquire(NOW + timedelta(seconds=299))
-    assert info.value.until == until
-    assert "next request at" in str(info.value)
-    assert other.acquire(NOW + timedelta(seconds=301))
+        other.acquire(NOW + timedelta(minutes=20) - timedelta(seconds=1))
+    assert info.value.until == until and not isinstance(info.value, BudgetExhausted)
+    assert "rate-limited by Anthropic; next request at" in str(info.value)
+    assert other.acquire(until)
 
 
-def test_clear_cooldown_after_new_token(tmp_path: Path) -> None:
+def test_probation_spaces_requests_360_s_apart_for_the_hour_after_a_cooldown(
+        tmp_path: Path) -> None:
     g = gate(tmp_path)
-    g.note_rate_limited(NOW, 600)
-    g.clear_cooldown()
-    assert g.acquire(NOW)
+    end = g.note_rate_limited(NOW, retry_after=0)
+    granted = []
+    for second in range(0, 2 * 3600, 30):  # someone asks every 30 s after the cooldown
+        at = end + timedelta(seconds=second)
+        try:
+            g.acquire(at)
+            granted.append(second)
+        except BudgetExhausted as exc:
+            assert exc.until > at and ("6 min" in str(exc) or "budget" in str(exc))
+    in_probation = [s for s in granted if s < 3600]
+    assert in_probation == list(range(0, 3600, 360))  # 10 in the hour
+    assert granted[10] == 3600  # then the hourly budget alone
+    assert len(granted) - 10 <= 20
+
+
+def test_cooldowns_in_a_row_lengthen_and_a_clean_hour_starts_over(tmp_path: Path) -> None:
+    g = gate(tmp_path)
+    t, lengths = NOW, []
+    for _ in range(6):  # blocked again at the first request after each cooldown
+        until = g.note_rate_limited(t, retry_after=0)
+        lengths.append((until - t).total_seconds() / 60)
+        t = until
+        assert g.acquire(t)
+    assert lengths == [20, 40, 80, 160, 320, 360]
+    # A clean probation hour: the next 429 counts as the first again.
+    t += timedelta(hours=1, seconds=1)
+    assert (g.note_rate_limited(t, retry_after=0) - t) == timedelta(minutes=20)
+
+
+def test_a_429_for_a_request_already_in_flight_is_not_a_new_block(tmp_path: Path) -> None:
+    tray, cli = gate(tmp_path), gate(tmp_path)
+    first = tray.note_rate_limited(NOW, retry_after=0)
+    second = cli.note_rate_limited(NOW + timedelta(seconds=1), retry_after=0)
+    assert second - first == timedelta(seconds=1)  # the same 20 min, not 40
+    assert tray.peek().strikes == 1
+
+
+def test_nothing_but_time_ends_a_cooldown(tmp_path: Path) -> None:
+    """A refresh or a new login used to clear it; `Retry-After: 3600` can hold the whole account,
+    so a fresh token would only collect another 429 (protocol-2026-update.md)."""
+    assert not hasattr(RequestGate, "clear_cooldown")
+    g = gate(tmp_path)
+    until = g.note_rate_limited(NOW, retry_after=3600)
+    assert until == NOW + timedelta(minutes=75)
+    assert isinstance(g.refusal(until - timedelta(seconds=1)), CooldownActive)
+
+
+def test_a_record_from_before_probation_loads(tmp_path: Path) -> None:
+    (tmp_path / "gate.json").write_text(json.dumps({
+        "requests": [NOW.timestamp(), "x", True], "cooldown_until": NOW.timestamp() + 60}))
+    state = gate(tmp_path).peek()
+    assert state.requests == [NOW.timestamp()] and state.probation_until == 0.0
+    assert state.strikes == 0
 
 
 def test_hourly_budget(tmp_path: Path) -> None:

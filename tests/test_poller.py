@@ -153,7 +153,7 @@ def test_429_cools_down_keeps_stale_numbers_and_refuses_refresh_now(
     status = app.tick()
     assert status.phase is Phase.RATE_LIMITED and status.is_stale
     assert session_pct(status) == 42.0
-    assert app.scheduler.next_delay() == pytest.approx(300, abs=1)
+    assert app.scheduler.next_delay() == pytest.approx(1200, abs=1)  # 5 min + 15 min
     message = app.poller.refresh_now()
     assert message is not None and "next request at" in message
     assert app.usage_requests() == 2
@@ -178,7 +178,7 @@ def test_long_retry_after_is_honoured(app: Harness) -> None:
     app.settle()
     app.server.queue("usage", Reply.rate_limited(retry_after=1800))
     app.tick()
-    assert app.scheduler.next_delay() == pytest.approx(1800, abs=1)
+    assert app.scheduler.next_delay() == pytest.approx(1800 + 900, abs=1)
 
 
 @pytest.mark.parametrize(

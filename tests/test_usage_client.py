@@ -171,20 +171,28 @@ def test_429_with_fresh_token_is_rate_limited(fake: FakeAnthropic, retry_after: 
     assert tokens.refreshes == [] and len(fake.requests_to("usage")) == 1
 
 
-@pytest.mark.parametrize("state", [
-    pytest.param(TokenState.REFRESH_DUE, id="refresh-due"),
-    pytest.param(TokenState.EXPIRED, id="expired"),
-])
-def test_429_with_aging_token_refreshes_once(fake: FakeAnthropic, state: TokenState) -> None:
+def test_429_with_an_expired_token_refreshes_once(fake: FakeAnthropic) -> None:
     fake.queue("usage", Reply.rate_limited(3600))
-    tokens = StubTokens(fake, state)
+    tokens = StubTokens(fake, TokenState.EXPIRED)
     assert client_for(fake, tokens).fetch_usage()[0] == USAGE
     assert len(tokens.refreshes) == 1
 
 
+def test_429_with_a_token_still_valid_is_a_block_not_a_reason_to_refresh(
+        fake: FakeAnthropic) -> None:
+    """Issue #18 item 2: only a token at or past its expiry may explain a 429; a refresh-due
+    one is still valid, and `Retry-After: 3600` can hold the whole account anyway."""
+    fake.queue("usage", Reply.rate_limited(3600))
+    tokens = StubTokens(fake, TokenState.REFRESH_DUE)
+    with pytest.raises(RateLimited) as info:
+        client_for(fake, tokens).fetch_usage()
+    assert info.value.retry_after == 3600.0
+    assert tokens.refreshes == [] and len(fake.requests_to("usage")) == 1
+
+
 def test_429_again_after_the_refresh_is_rate_limited(fake: FakeAnthropic) -> None:
     fake.queue("usage", Reply.rate_limited(3600), Reply.rate_limited(60))
-    tokens = StubTokens(fake, TokenState.REFRESH_DUE)
+    tokens = StubTokens(fake, TokenState.EXPIRED)
     with pytest.raises(RateLimited) as info:
         client_for(fake, tokens).fetch_usage()
     assert info.value.retry_after == 60.0 and len(tokens.refreshes) == 1

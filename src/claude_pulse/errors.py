@@ -19,7 +19,8 @@ only ever see these::
      ├── StorageError           a file or folder of the home cannot be used (a FIFO, another
      │                          user's, writable by others, a lock held too long)
      └── CooldownActive(until)  we chose not to call: a 429 cooldown or its probation spacing
-          └── BudgetExhausted   the hourly request budget (max_requests_per_hour) is spent
+          └── BudgetExhausted   our own limit: the hourly request budget (max_requests_per_hour)
+                                is spent, or the probation spacing after a 429 is not over
 
 Every message is meant to be shown to the user as is: one line, no token values.
 """
@@ -128,4 +129,5 @@ class CooldownActive(PulseError):
 
 
 class BudgetExhausted(CooldownActive):
-    """The rolling hour's request budget is spent: our own limit, not the server's answer."""
+    """Our own limit, not the server's answer: the rolling hour's request budget is spent, or
+    the spacing of the probation hour after a 429 has not passed."""

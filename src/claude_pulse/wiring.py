@@ -149,13 +149,11 @@ class Services:
     def tokens(self) -> TokenManager:
         from claude_pulse.services.tokens import TokenManager
 
-        manager = TokenManager(
+        # No hook on refresh: a new token no longer ends a 429 cooldown (services.gate).
+        return TokenManager(
             self.credentials, self.transport, self.settings.current, clock=self.clock,
             lock_path=self.home.credentials_lock,
         )
-        # A refreshed token gets a fresh rate-limit bucket (protocol.md §3.6).
-        manager.on_refresh.append(self.gate.clear_cooldown)
-        return manager
 
     @cached_property
     def claude_code(self) -> ClaudeCodeLogin:
@@ -257,8 +255,8 @@ class Services:
         )
 
     def _own_login_saved(self) -> None:
-        # A new token has a new rate-limit bucket (protocol.md §3.6).
-        self.gate.clear_cooldown()
+        # No cooldown is cleared: a Retry-After: 3600 block can hold the whole account, so a new
+        # token would only collect another 429 (issue 18, services.gate).
         # Logging in with the browser chooses our own login; Claude Code's is left as it was.
         if self.settings.current().login_source != "pulse":
             try:

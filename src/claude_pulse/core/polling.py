@@ -14,7 +14,9 @@ Schedule, with base = `poll_interval_seconds` (default 180 s, the same with the 
   processes together); a poll the budget turns away is quietly moved to when it fits.
 * 5xx / bad body: back-off 30 s, 60, 120, 240, 480, then 900 s cap; each delay jittered ±20 %.
 * offline (DNS, refused, reset, timeout): 30 s, 60, 120, then every 300 s; jittered ±20 %.
-* 429: no request until the shared cooldown ends (max(Retry-After, 300 s)).
+* 429: no request until the shared cooldown ends (max(Retry-After, 300 s) + 15 min, longer for
+  429s in a row; `services.gate`), then at least 360 s apart for an hour (the gate's
+  `not_before` again).
 * log in again / signed out: no requests at all until a login.
 """
 

@@ -5,12 +5,21 @@ hour (research/protocol-2026-update.md), and the tray app, `status`, `statusline
 now may all run at once. So every process asks this gate before calling the usage endpoint,
 under a file lock:
 
-* **429 cooldown**: after a 429 nobody calls until max(Retry-After, 300 s) has passed.
+* **429 cooldown**: after a 429 nobody calls until max(Retry-After, 300 s) + 15 min has passed
+  (20 min after `Retry-After: 0`, 75 min after `Retry-After: 3600`): most blocks that lapsed
+  were renewed within 15 minutes when a client called again at once. Cooldowns in a row (a 429
+  during the probation hour after the last one) double each time — 20, 40, 80 min … at most
+  6 h — and the count starts over after a clean probation hour. A token refresh or a new login
+  no longer ends a cooldown: the `Retry-After: 3600` block can hold the whole account, so a
+  fresh token does not escape it (research/protocol-2026-update.md).
+* **Probation**: for the hour after a cooldown ends, at least `PROBATION_SPACING_S` (360 s)
+  between requests.
 * **Hourly budget**: at most `max_requests_per_hour` (default 20) usage requests in any rolling
   hour, all processes together. At the default 180 s poll the tray alone uses the whole budget
   (3600 / 180 = 20), so `statusline` and `status` share the tray's numbers instead of adding
   their own. Past the budget the gate refuses with `BudgetExhausted` and says when the next
-  request is allowed (`next_allowed`), which the tray plans around.
+  request is allowed (`next_allowed`), which the tray plans around. The probation spacing is
+  refused the same way.
 * **Spacing** (optional): a caller such as `statusline` may ask "only if nobody fetched in the last
   N seconds", which makes concurrent callers share one fetch instead of each making their own.
 """
@@ -18,6 +27,7 @@ under a file lock:
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +43,8 @@ from claude_pulse.errors import BudgetExhausted, CooldownActive, StorageError
 __all__ = [
     "COOLDOWN_MIN_S",
     "DEFAULT_BUDGET",
+    "PROBATION_S",
+    "PROBATION_SPACING_S",
     "GateState",
     "RequestGate",
     "cooldown_seconds",
@@ -42,37 +54,49 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BUDGET = 20  # config.Config.max_requests_per_hour's default
 COOLDOWN_MIN_S = 300.0
-# Retry-After values beyond this are treated as this: a broken header must not silence the app
-# for days, and a fresh token (after refresh or login) gets a fresh bucket anyway.
+# Added to every cooldown: 20 of 35 blocks that lapsed were renewed within 900 s of their
+# deadline, each for another hour (claude-swap's RETRY_AFTER_MARGIN_S).
+COOLDOWN_MARGIN_S = 900.0
+# No cooldown lasts longer, however long Retry-After or the run of 429s: a broken header must
+# not silence the app for days.
 COOLDOWN_MAX_S = 6 * 3600.0
+PROBATION_S = 3600.0  # after a cooldown ends
+PROBATION_SPACING_S = 360.0  # between requests during probation: 10 an hour at most
 _HOUR = 3600.0
 
 
-def cooldown_seconds(retry_after: float | None) -> float:
-    """max(Retry-After, 300 s), capped; `retry-after: 0` (seen in the wild) means 300 s."""
+def cooldown_seconds(retry_after: float | None, strikes: int = 0) -> float:
+    """The cooldown after a 429: max(Retry-After, 300 s) + 15 min, doubled for each cooldown
+    in a row before it (`strikes`), at most 6 h. `Retry-After: 0` (seen in the wild) gives
+    20 minutes."""
     hint = retry_after if retry_after and retry_after > 0 else 0.0
-    return min(COOLDOWN_MAX_S, max(COOLDOWN_MIN_S, hint))
+    base = min(COOLDOWN_MAX_S, max(COOLDOWN_MIN_S, hint) + COOLDOWN_MARGIN_S)
+    return float(min(COOLDOWN_MAX_S, base * 2 ** min(strikes, 16)))
 
 
 @dataclass
 class GateState:
     requests: list[float] = field(default_factory=list)  # epoch seconds, last hour only
     cooldown_until: float = 0.0
+    probation_until: float = 0.0  # the hour after the cooldown: requests spaced out
+    strikes: int = 0  # cooldowns in a row (each 429 during a probation hour adds one)
 
     @classmethod
     def from_json(cls, data: Any) -> GateState:
         if not isinstance(data, dict):
             return cls()
         reqs = data.get("requests", [])
-        until = data.get("cooldown_until", 0.0)
+        strikes = data.get("strikes", 0)
         return cls(
-            [float(r) for r in reqs if isinstance(r, (int, float))] if isinstance(reqs, list)
-            else [],
-            float(until) if isinstance(until, (int, float)) else 0.0,
+            [float(r) for r in reqs if _is_number(r)] if isinstance(reqs, list) else [],
+            _number(data.get("cooldown_until")),
+            _number(data.get("probation_until")),
+            min(int(strikes), 16) if _is_number(strikes) and strikes > 0 else 0,
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {"requests": self.requests, "cooldown_until": self.cooldown_until}
+        return {"requests": self.requests, "cooldown_until": self.cooldown_until,
+                "probation_until": self.probation_until, "strikes": self.strikes}
 
 
 class RequestGate:
@@ -130,38 +154,33 @@ class RequestGate:
             return CooldownActive(
                 f"rate-limited by Anthropic; next request at {_local(until)}", until)
         recent = _recent(state.requests, t)
+        refusals = []
+        if t < state.probation_until and recent and t - recent[-1] < PROBATION_SPACING_S:
+            until = _dt(recent[-1] + PROBATION_SPACING_S)
+            refusals.append(BudgetExhausted(
+                f"one request per {PROBATION_SPACING_S / 60:g} min for an hour after a 429; "
+                f"next request at {_local(until)}", until))
         budget = self.budget
         if len(recent) >= budget:
             # The request that must leave the rolling hour before one more fits.
             until = _dt(recent[len(recent) - budget] + _HOUR)
-            return BudgetExhausted(
+            refusals.append(BudgetExhausted(
                 f"request budget ({budget} per hour) used up; next request at {_local(until)}",
-                until)
-        return None
+                until))
+        return max(refusals, key=lambda r: r.until, default=None)
 
     def note_rate_limited(self, now: datetime, retry_after: float | None) -> datetime:
         """Start (or extend) the shared cooldown after a 429; returns when it ends."""
-        until = now.timestamp() + cooldown_seconds(retry_after)
+        t = now.timestamp()
         try:
             with self._locked():
                 state = self._read()
-                state.cooldown_until = max(state.cooldown_until, until)
+                _start_cooldown(state, t, retry_after)
                 self._write(state)
                 return _dt(state.cooldown_until)
         except StorageError as exc:  # this process still honours the cooldown
             log.warning("%s", exc)
-            return _dt(until)
-
-    def clear_cooldown(self) -> None:
-        """A new token gets a new rate-limit bucket (protocol.md §3.6): forget the cooldown."""
-        try:
-            with self._locked():
-                state = self._read()
-                if state.cooldown_until:
-                    state.cooldown_until = 0.0
-                    self._write(state)
-        except StorageError as exc:
-            log.warning("%s", exc)
+            return _dt(t + cooldown_seconds(retry_after))
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -200,6 +219,29 @@ class RequestGate:
         except OSError as exc:
             log.warning("could not save the request record %s (%s)", self.path,
                         exc.strerror or exc)
+
+
+def _start_cooldown(state: GateState, t: float, retry_after: float | None) -> None:
+    if t < state.cooldown_until:
+        # A request that passed the gate before another process recorded the 429: the same
+        # block, not a new one.
+        strikes = max(0, state.strikes - 1)
+    elif t < state.probation_until:
+        strikes = state.strikes  # blocked again within the hour: wait longer this time
+    else:
+        strikes = 0  # a clean hour since the last cooldown (or none ever): start over
+    until = t + cooldown_seconds(retry_after, strikes)
+    state.cooldown_until = max(state.cooldown_until, until)
+    state.probation_until = state.cooldown_until + PROBATION_S
+    state.strikes = strikes + 1
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _number(v: Any) -> float:
+    return float(v) if _is_number(v) else 0.0
 
 
 def _recent(requests: list[float], t: float) -> list[float]:

@@ -216,7 +216,7 @@ class TokenManager:
             try:
                 callback()
             except Exception:
-                # A callback (e.g. clearing the 429 cooldown) must not lose a saved new token.
+                # A callback must not lose a saved new token.
                 log.exception("a token-refresh callback failed")
 
 

@@ -1,8 +1,9 @@
 """The usage and profile endpoints (protocol.md §3-§4), through the HTTP seam.
 
 One call = at most two requests: a 401 refreshes the token once and retries once (Claude Code's
-`handleOAuth401Error`); so does a 429 while the token is refresh-due or expired, because the
-server also answers 429 for expired tokens (design.md §2). Everything else becomes a typed error
+`handleOAuth401Error`); so does a 429 while the token is at or past its expiry, because the
+server also answers 429 for expired tokens (design.md §2). A 429 with a token still valid is a
+real block: a refresh would not lift it (issue #18 item 2). Everything else becomes a typed error
 from `claude_pulse.errors`. The shared 429 cooldown (`RequestGate`) is the caller's business.
 """
 
@@ -124,11 +125,10 @@ class UsageClient:
     def _get(self, url: str, what: str, tokens: TokenSource) -> HttpResponse:
         token = tokens.access_token()
         resp = self._send(url, token, what)
-        aging = resp.status == 429 and tokens.state() in (TokenState.REFRESH_DUE,
-                                                          TokenState.EXPIRED)
-        if resp.status == 401 or aging:
+        expired = resp.status == 429 and tokens.state() is TokenState.EXPIRED
+        if resp.status == 401 or expired:
             # 401: refresh once (another process may already have: refresh() checks). 429 with an
-            # aging token: the server sends 429 for expired tokens too (design.md §2).
+            # expired token: the server sends 429 for expired tokens too (design.md §2).
             log.info("%s: HTTP %d; refreshing the token and retrying once", what, resp.status)
             token = tokens.refresh(rejected=token)
             resp = self._send(url, token, what)
