@@ -22,6 +22,7 @@ import pytest
 from claude_pulse import config as config_mod
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.tokens import TokenSet
+from claude_pulse.errors import ServerError
 from claude_pulse.fake.anthropic import FakeAnthropic, Reply
 from claude_pulse.home import Home
 from claude_pulse.wiring import Services
@@ -75,6 +76,10 @@ class Harness:
                           "resets_at": (now + timedelta(days=3, hours=12)).isoformat()},
         }
 
+    def cli(self) -> Services:
+        """Another process on the same home folder (`status`, `statusline`)."""
+        return Services(self.services.home, clock=self.clock, notifier=self.notifier)
+
     def usage_requests(self) -> int:
         return len(self.server.requests_to("usage"))
 
@@ -111,6 +116,35 @@ def test_normal_operation_polls_every_interval_and_shows_the_servers_numbers(
     app.usage(47.0)
     assert session_pct(app.tick()) == 47.0
     assert app.usage_requests() == 2
+
+
+def test_a_poll_takes_the_answer_another_process_just_got(app: Harness) -> None:
+    app.login()
+    app.usage(42.0)
+    app.poller.start()
+    app.settle()
+    # The status line (another process) fetches 150 s later, and gets new numbers.
+    app.clock.now += timedelta(seconds=150)
+    app.usage(44.0)
+    assert app.cli().fetcher.fetch() is not None
+    assert app.usage_requests() == 2
+    status = app.tick()  # the tray's poll, 30 s later
+    assert session_pct(status) == 44.0 and app.usage_requests() == 2
+    assert app.scheduler.next_delay() == pytest.approx(150, abs=1)  # 180 s after that answer
+
+
+def test_a_poll_asks_itself_when_the_other_process_got_no_answer(app: Harness) -> None:
+    app.login()
+    app.usage(42.0)
+    app.poller.start()
+    app.settle()
+    app.clock.now += timedelta(seconds=150)
+    app.server.queue("usage", Reply.server_error(503))
+    with pytest.raises(ServerError):
+        app.cli().fetcher.fetch()
+    app.usage(44.0)
+    status = app.tick()
+    assert session_pct(status) == 44.0 and app.usage_requests() == 3
 
 
 def test_api_401_refreshes_and_retries(app: Harness) -> None:

@@ -39,6 +39,9 @@ from claude_pulse.errors import (
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 POLICY = PollPolicy(base_interval_s=60)
+# A poll on schedule may take another process's answer from the last half interval; Refresh now
+# and a login always ask the server (`Fetch()`).
+SCHEDULED = Fetch(share_within_s=30.0)
 
 
 def snap(session: float = 42.0, weekly: float = 68.0, at: datetime = NOW) -> Snapshot:
@@ -64,7 +67,7 @@ def run(model: PollModel, event: polling.Event, now: datetime = NOW):
     ("event", "phase", "effects"),
     [
         pytest.param(Start(logged_in=False), Phase.SIGNED_OUT, [], id="no-credentials"),
-        pytest.param(Start(logged_in=True), Phase.LOADING, [Fetch()], id="logged-in-no-cache"),
+        pytest.param(Start(logged_in=True), Phase.LOADING, [SCHEDULED], id="logged-in-no-cache"),
         pytest.param(
             Start(logged_in=True, snapshot=snap(at=NOW - timedelta(seconds=20))),
             Phase.OK,
@@ -74,7 +77,7 @@ def run(model: PollModel, event: polling.Event, now: datetime = NOW):
         pytest.param(
             Start(logged_in=True, snapshot=snap(at=NOW - timedelta(minutes=5))),
             Phase.LOADING,
-            [Fetch()],
+            [SCHEDULED],
             id="old-cache-fetches",
         ),
         pytest.param(
@@ -162,7 +165,7 @@ def test_offline_retries_calmly_and_returns_to_normal_on_success() -> None:
         delays.append((effects[0].when - now).total_seconds())
         now = effects[0].when
         model, effects = polling.step(model, Timer(), now, POLICY)
-        assert effects == [Fetch()]
+        assert effects == [SCHEDULED]
     assert delays == [30, 60, 120, 300, 300, 300]
     assert model.status.phase is Phase.OFFLINE
     model, _ = polling.step(model, FetchOk(snap(at=now)), now, POLICY)
@@ -224,7 +227,7 @@ def test_opening_the_window_snaps_a_stretched_interval_back() -> None:
     model = PollModel(AppStatus(Phase.OK, snap(at=fetched), fetched + timedelta(seconds=300)),
                       unchanged_since=NOW - timedelta(hours=1))
     model, effects = run(model, WindowVisible(True))
-    assert effects == [Fetch()]
+    assert effects == [SCHEDULED]
     model = PollModel(AppStatus(Phase.OK, snap(at=NOW), NOW + timedelta(seconds=300)),
                       unchanged_since=NOW - timedelta(hours=1))
     model, effects = run(model, WindowVisible(True))
@@ -277,6 +280,16 @@ def test_the_next_poll_waits_for_room_in_the_budget() -> None:
     # A retry after a server error waits for room too.
     _, effects = run(fetching(), FetchFailed(ServerError("503", 503), not_before=room))
     assert effects == [ScheduleAt(room)]
+
+
+def test_a_poll_on_schedule_may_share_and_plans_from_when_the_numbers_were_fetched() -> None:
+    model, effects = run(polling_ok(), Timer())
+    assert effects == [SCHEDULED]
+    # The status line had fetched 20 s earlier: the tray took that answer, no request.
+    _, effects = run(model, FetchOk(snap(at=NOW - timedelta(seconds=20))))
+    assert effects == [ScheduleAt(NOW + timedelta(seconds=40))]
+    # Refresh now asks the server itself.
+    assert run(polling_ok(), RefreshNow())[1] == [Fetch()]
 
 
 def test_a_poll_the_budget_turns_away_moves_quietly_when_room_comes_soon() -> None:
@@ -347,7 +360,7 @@ def test_login_cycle() -> None:
                      id="longer-moves-the-armed-timer-later"),
         pytest.param(polling_ok(), 30, 10, [ScheduleAt(NOW + timedelta(seconds=30))],
                      id="shorter-moves-it-earlier"),
-        pytest.param(polling_ok(), 30, 45, [Fetch()], id="overdue-fetches-now"),
+        pytest.param(polling_ok(), 30, 45, [Fetch(share_within_s=15.0)], id="overdue-fetches-now"),
         pytest.param(polling_ok(), 60, 10, [], id="same-interval-nothing"),
         pytest.param(replace(polling_ok(), in_flight=True), 300, 10, [], id="in-flight"),
         pytest.param(PollModel(AppStatus(Phase.OFFLINE, snap(), NOW + timedelta(seconds=30)),

@@ -111,11 +111,9 @@ def test_full_cycle_leaks_nothing(fake_config: Path, fake_server: FakeAnthropic,
     fake_server.expire_access_tokens()
     assert run.cli("status", "--json").returncode == 0
 
-    # 4. Refresh-due; the proactive refresh fails (503) so the old token is used; the usage
-    #    endpoint answers 429, which with an aging token means refresh once and retry.
-    run.set_expiry(120)
-    fake_server.queue("token", Reply.server_error(503))
-    fake_server.queue("usage", Reply.rate_limited(3600))
+    # 4. Expired: refreshed before the request. (A 429 with a token still valid no longer
+    #    refreshes: issue 18.)
+    run.set_expiry(-60)
     assert run.cli("status").returncode == 0
 
     # 5. A real 429 with a fresh token: cooldown, last good numbers, and a stale note.

@@ -468,11 +468,11 @@ def test_server_errors(scene: Scene, replies: list[Reply], expected: str) -> Non
     assert scene.run()[:2] == (1, expected)
     assert scene.server.pending("usage") == 0
 
-    scene.cache(timedelta(minutes=3))
+    scene.cache(timedelta(minutes=4))  # past the interval and the tray's turn (216 s)
     scene.server.queue("usage", *replies)
     scene.home.gate.unlink()  # forget the last request, so the poll-interval spacing allows one
     code, line = scene.run()[:2]
-    assert (code, line) == (0, "5h 42% · resets 1h12m · 7d 20% (stale 3m)")
+    assert (code, line) == (0, "5h 42% · resets 1h12m · 7d 20% (stale 4m)")
 
 
 def test_not_logged_in(scene: Scene) -> None:

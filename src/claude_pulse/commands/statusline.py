@@ -8,8 +8,9 @@ never hammer the usage endpoint. Where the numbers come from, in order:
    us). If it carries `rate_limits`, print from it, save it as the shared snapshot (source
    "claude-code") and in the history when the numbers are new and it has every window the
    snapshot has, and call nobody. Anything else on stdin is ignored.
-2. **A fresh snapshot** (younger than `poll_interval_seconds`), from any process: print it.
-3. **One fetch**, only if no process fetched within the poll interval (the shared gate). If
+2. **A fresh snapshot** (younger than `poll_interval_seconds` + 20 %: the tray polls at the
+   interval ±10 %, so it keeps its turn), from any process: print it.
+3. **One fetch**, only if no process fetched within that time (the shared gate). If
    another did, print the snapshot as it is; during a 429 cooldown, or when the fetch fails,
    print the snapshot marked "(stale 12m)" — "(stale 12m, next 14:05)" when the gate (429
    cooldown, hourly request budget) says when the next request may go; with no snapshot print
@@ -63,6 +64,9 @@ STDIN_TIMEOUT_S = 0.3
 # Once some input has arrived, a pause this long ends the read if what we have is complete JSON
 # (in case a caller forgets to close the pipe).
 _STDIN_IDLE_S = 0.05
+# The tray polls every interval ±10 %: the status line waits this much longer before it asks
+# itself, so with the tray running it shares the tray's requests instead of adding its own.
+_TRAY_TURN = 1.2
 # A snapshot another process is about to refresh is shown unmarked until it is this many poll
 # intervals old; after that the other fetch evidently failed and the line says so.
 _STALE_AFTER_INTERVALS = 2
@@ -99,13 +103,14 @@ def statusline(services: Services, stdin_data: bytes | None) -> tuple[str, int]:
             return format_line(feed.usage, now), 0
 
     interval = timedelta(seconds=services.settings.current().poll_interval_seconds)
+    fresh_for = interval * _TRAY_TURN
     cached = services.snapshots.load()
-    if cached is not None and now - cached.fetched_at < interval:
+    if cached is not None and now - cached.fetched_at < fresh_for:
         return format_line(cached.usage, now), 0
 
     try:
         services.login.check()
-        fresh = services.fetcher.fetch(min_spacing_s=interval.total_seconds())
+        fresh = services.fetcher.fetch(min_spacing_s=fresh_for.total_seconds())
     except CooldownActive as exc:  # a 429 cooldown or the spent hourly budget: send nothing
         hour24 = services.settings.current().hour24
         if cached is None:

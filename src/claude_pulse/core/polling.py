@@ -178,7 +178,9 @@ Event = (Start | Timer | RefreshNow | FetchOk | FetchFailed | WindowVisible | Lo
 
 @dataclass(frozen=True)
 class Fetch:
-    pass
+    # A poll on schedule takes another process's answer younger than this instead of asking
+    # again (the status line, `status`); None: ask the server (Refresh now, a new login).
+    share_within_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,8 @@ def step(
                 return model, [*effects, refused]
             if refused is not None:
                 return model, [refused]
-        return _fetch(model), [Fetch()]
+            return _fetch(model), [Fetch()]
+        return _fetch(model), [_scheduled_fetch(policy)]
     if isinstance(event, FetchOk):
         model, effects = _fetched(model, event, now, policy)
         status = replace(model.status, session_forecast=event.session.forecast,
@@ -281,7 +284,7 @@ def _start(model: PollModel, event: Start, now: datetime,
             status = AppStatus(Phase.OK, snap, due, account=event.account)
             return replace(model, status=status, unchanged_since=now), [ScheduleAt(due)]
     status = AppStatus(Phase.LOADING, snap, account=event.account)
-    return replace(model, status=status, in_flight=True), [Fetch()]
+    return replace(model, status=status, in_flight=True), [_scheduled_fetch(policy)]
 
 
 def _with_login_end(model: PollModel, login_expires_at: datetime | None) -> PollModel:
@@ -290,6 +293,10 @@ def _with_login_end(model: PollModel, login_expires_at: datetime | None) -> Poll
 
 def _fetch(model: PollModel) -> PollModel:
     return replace(model, in_flight=True)
+
+
+def _scheduled_fetch(policy: PollPolicy) -> Fetch:
+    return Fetch(share_within_s=policy.base_interval_s / 2)
 
 
 def _values(snap: Snapshot | None) -> tuple[float | None, float | None]:
@@ -309,7 +316,8 @@ def _fetched(model: PollModel, event: FetchOk, now: datetime,
     unchanged_since = now if moved else model.unchanged_since
     assert unchanged_since is not None
     delay = policy.success_delay(now - unchanged_since, model.window_visible, event.jitter_draw)
-    when = _not_before(now + timedelta(seconds=delay), event.not_before)
+    # From when the numbers were fetched: another process's shared answer may be a little older.
+    when = _not_before(min(now, snap.fetched_at) + timedelta(seconds=delay), event.not_before)
     status = replace(model.status, phase=Phase.OK, snapshot=snap, next_try=when, message=None)
     new = replace(model, status=status, in_flight=False, failures=0,
                   unchanged_since=unchanged_since)
@@ -359,7 +367,7 @@ def _window(model: PollModel, visible: bool, now: datetime,
     if status.next_try is not None and status.next_try <= due:
         return model, []
     if due <= now:
-        return _fetch(model), [Fetch()]
+        return _fetch(model), [_scheduled_fetch(policy)]
     return replace(model, status=replace(status, next_try=due)), [ScheduleAt(due)]
 
 
@@ -376,7 +384,7 @@ def _replan(model: PollModel, now: datetime,
     if when == status.next_try:
         return model, []
     if when <= now:
-        return _fetch(model), [Fetch()]
+        return _fetch(model), [_scheduled_fetch(policy)]
     return replace(model, status=replace(status, next_try=when)), [ScheduleAt(when)]
 
 

@@ -1,4 +1,8 @@
-"""The demo's simulated account: usage that moves on an accelerated clock.
+"""Simulated time: the demo's account on an accelerated clock, and a loop for simulations.
+
+`SimulatedLoop` is a clock plus a heap of timers that jumps from one due callback to the next, so
+hours of the real poller, gate and commands run in seconds (tests/test_request_budget.py,
+bench/requests.py). The rest of this module is the demo's simulated account.
 
 `claude-pulse --demo` serves this account from the in-package fake server and gives the app the
 same simulated clock, so the countdowns, the pace maths and the usage all agree. By default one
@@ -19,6 +23,8 @@ sleeping; the wall clock enters only through `SimulatedClock`.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 import os
 import threading
@@ -34,6 +40,7 @@ __all__ = [
     "Scenario",
     "SimulatedAccount",
     "SimulatedClock",
+    "SimulatedLoop",
     "speed_from_env",
 ]
 
@@ -72,6 +79,63 @@ class SimulatedClock:
     def real_seconds(self, simulated: timedelta) -> float:
         """How long `simulated` takes in real time."""
         return simulated.total_seconds() / self.speed
+
+
+class SimulatedLoop:
+    """A UTC clock that stands still until `run_until` moves it to the next due callback.
+
+    It is the poller's `Scheduler` (`call_later`), its `post`, and its `Worker` (a job runs at
+    the current simulated time, after whatever is already due): the whole app on one thread,
+    in simulated time. Callbacks run in time order, ties in the order they were added.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("start must be timezone-aware")
+        self.now = start
+        self._heap: list[tuple[datetime, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def timestamp(self) -> float:
+        """Epoch seconds, for clocks that want them (the fake server's)."""
+        return self.now.timestamp()
+
+    def at(self, when: datetime, fn: Callable[[], None]) -> Callable[[], None]:
+        """Run `fn` at `when` (now, if that has passed); returns a cancel function."""
+        cancelled = False
+
+        def run() -> None:
+            if not cancelled:
+                fn()
+
+        def cancel() -> None:
+            nonlocal cancelled
+            cancelled = True
+
+        heapq.heappush(self._heap, (max(when, self.now), next(self._seq), run))
+        return cancel
+
+    def call_later(self, delay_s: float, fn: Callable[[], None]) -> Callable[[], None]:
+        return self.at(self.now + timedelta(seconds=delay_s), fn)
+
+    def post(self, fn: Callable[[], None]) -> None:
+        self.at(self.now, fn)
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self.post(job)
+
+    def stop(self) -> None:
+        """Nothing runs in the background, so there is nothing to stop."""
+
+    def run_until(self, end: datetime) -> None:
+        while self._heap and self._heap[0][0] <= end:
+            when, _, fn = heapq.heappop(self._heap)
+            self.now = when
+            fn()
+        self.now = max(self.now, end)
 
 
 @dataclass(frozen=True)

@@ -245,7 +245,7 @@ class Poller:
         refused = None
         for effect in effects:
             if isinstance(effect, polling.Fetch):
-                self._submit_fetch()
+                self._submit_fetch(effect.share_within_s)
             elif isinstance(effect, polling.ScheduleAt):
                 self._arm(effect.when)
             elif isinstance(effect, polling.CancelTimer):
@@ -281,14 +281,14 @@ class Poller:
             log.info("poll interval now %d s", new.poll_interval_seconds)
             self._dispatch(polling.SettingsChanged())
 
-    def _submit_fetch(self) -> None:
+    def _submit_fetch(self, share_within_s: float | None) -> None:
         self._fetch_id += 1
         fetch_id = self._fetch_id
         deadline = self._fetch_deadline_of(self._settings.current())
         self._unwatch()
         self._cancel_watchdog = self._scheduler.call_later(
             deadline, lambda: self._overdue(fetch_id, deadline))
-        self._worker.submit(lambda: self._fetch_job(fetch_id))
+        self._worker.submit(lambda: self._fetch_job(fetch_id, share_within_s))
 
     def _overdue(self, fetch_id: int, deadline: float) -> None:
         self._cancel_watchdog = None
@@ -305,11 +305,10 @@ class Poller:
             self._cancel_watchdog()
             self._cancel_watchdog = None
 
-    def _fetch_job(self, fetch_id: int) -> None:
+    def _fetch_job(self, fetch_id: int, share_within_s: float | None) -> None:
         event: polling.Event
         try:
-            snapshot = self._fetcher.fetch()
-            assert snapshot is not None  # no spacing asked for
+            snapshot = self._fetch_or_share(share_within_s)
             event = polling.FetchOk(snapshot, *self._trends(snapshot), self._rng.random(),
                                     self._not_before())
         except PulseError as exc:
@@ -320,6 +319,22 @@ class Poller:
             event = polling.FetchFailed(PulseError(f"unexpected error: {exc.__class__.__name__}"),
                                         self._rng.random())
         self._post(lambda: self._deliver(fetch_id, event))
+
+    def _fetch_or_share(self, within_s: float | None) -> Snapshot:
+        """A new answer, or another process's from the last `within_s` seconds (the status line
+        without Claude Code's feed, `status`): then the poll costs no request."""
+        if within_s is not None:
+            fresh = self._fetcher.fetch(min_spacing_s=within_s)
+            if fresh is not None:
+                return fresh
+            shared = self._fetcher.last()
+            if shared is not None and \
+                    (self._clock() - shared.fetched_at).total_seconds() < within_s:
+                return shared
+            # That request failed, or its answer is not in yet: ask ourselves.
+        snapshot = self._fetcher.fetch()
+        assert snapshot is not None  # no spacing asked for
+        return snapshot
 
     def _not_before(self) -> datetime | None:
         # Plan the next poll where the shared budget has room, instead of being turned away.
