@@ -36,7 +36,7 @@ from claude_pulse.config import DEFAULT_USAGE_TIMEOUT_S
 from claude_pulse.core.http import HttpResponse
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.statusline import format_line
-from claude_pulse.core.tokens import TokenSet
+from claude_pulse.core.tokens import REFRESH_MARGIN, TokenSet
 from claude_pulse.core.viewmodel import deep_dive_view
 from claude_pulse.errors import LoginTimeout
 from claude_pulse.fake.anthropic import FakeAnthropic, Reply
@@ -211,14 +211,14 @@ def _429_while_token_due(app: App) -> None:
 
 
 def _429_as_the_token_expires(app: App) -> None:
-    # The same, but the token runs out while the request is on its way: the server answers 429
-    # for expired tokens too (design.md §2), so one refresh and one retry are allowed.
-    app.expire_at_next_poll(0.5)
-    app.server.queue("token", Reply.server_error(503, html=False))
+    # Fresh when the request goes, expired when the 429 comes back: the server answers 429 for
+    # expired tokens too (design.md §2), so one refresh and one retry are allowed.
+    margin = REFRESH_MARGIN.total_seconds()
+    app.expire_at_next_poll(margin + 2)
     app.server.queue("usage", Reply.rate_limited(retry_after=0))
 
     def answered() -> None:
-        app.clock.now += timedelta(seconds=1)
+        app.clock.now += timedelta(seconds=margin + 10)  # (expiry is stored to the second)
         app.transport.after_usage = None
 
     app.transport.after_usage = answered
