@@ -124,6 +124,7 @@ def test_cooldowns_in_a_row_lengthen(sim: Sim) -> None:
     assert after[1] - second >= timedelta(minutes=40)
 
 
+@pytest.mark.slow
 def test_forty_status_runs_send_at_most_20_usage_requests(
         fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path) -> None:
     seed_credentials(pulse_home, fake_server)
