@@ -567,9 +567,11 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}")
         return 1
-    for line in _banner(fake):
-        print(line, flush=True)
     try:
+        # The banner inside the try: a Ctrl-C that comes the moment its last line is out (a
+        # script waits for it, then interrupts) must still stop the server cleanly.
+        for line in _banner(fake):
+            print(line, flush=True)
         while True:
             time.sleep(3600)  # interruptible by Ctrl-C on every platform
     except KeyboardInterrupt:
