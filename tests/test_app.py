@@ -12,6 +12,7 @@ and no process is left behind.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import queue
@@ -30,7 +31,10 @@ from typing import Any
 import pytest
 
 from claude_pulse.core.gauge import GREEN, ORANGE, RED
-from claude_pulse.fake.anthropic import FakeAnthropic
+from claude_pulse.core.snapshot import Snapshot
+from claude_pulse.core.usage import parse_usage
+from claude_pulse.fake.anthropic import FakeAnthropic, Reply
+from claude_pulse.services.snapshot import SnapshotStore
 from claude_pulse.ui.tk_scheduler import TkScheduler
 from support.fixtures_dbus import NotificationDaemon
 from support.fixtures_display import (
@@ -422,6 +426,48 @@ def test_sigterm_ends_the_app_cleanly(
         assert "Traceback" not in err
         wait_until(lambda: all(i.window != icon.window for i in docked_icons(tray_display)), 5,
                    "the icon to leave the tray")
+    finally:
+        finish(proc, timeout=1)
+
+
+@pytest.mark.gui
+@pytest.mark.tray
+@pytest.mark.slow
+def test_a_dripping_usage_answer_goes_stale_at_the_deadline_and_refresh_now_works(
+    tray_display: str, logged_in_home: Path, fake_server: FakeAnthropic,
+    app_env: dict[str, str], tmp_path: Path, no_leftovers: None,
+) -> None:
+    """Issue 16 item 1, in the real tray app: the usage answer comes one byte every 0.5 s; with
+    a 2 s deadline the poll fails at 2 s (the icon keeps the old numbers, greyed: stale) and
+    Refresh now polls again at once — nothing stays in flight — and the numbers are fresh."""
+    config_path = logged_in_home / "config.json"
+    config = json.loads(config_path.read_text("utf-8"))
+    config_path.write_text(json.dumps({**config, "usage_timeout_seconds": 2}), "utf-8")
+    raw = usage_answer(42.0, 30.0)
+    SnapshotStore(logged_in_home / "snapshot.json").save(Snapshot(
+        datetime.now(timezone.utc) - timedelta(hours=1), parse_usage(raw), raw, "api"))
+    fake_server.usage = raw
+    fake_server.queue("usage", Reply.drip(0.5))
+    log_file = logged_in_home / "logs" / "claude-pulse.log"
+    before = docked_icons(tray_display)
+    proc = spawn_pulse(tray_display, "-v", env=app_env)
+    try:
+        icon = new_icon(tray_display, before)
+        wait_until(lambda: len(fake_server.requests_to("usage")) >= 1, 15, "the first poll")
+        polled = time.monotonic()
+        wait_until(lambda: log_file.exists() and "did not answer in time (limit 2 s)"
+                   in log_file.read_text("utf-8"), 4, "the poll to fail at its deadline")
+        assert time.monotonic() - polled < 2 + 1.5
+        time.sleep(0.5)  # the status reaches the icon through the main loop
+        stale = icon_pixels(tray_display, icon, tmp_path / "stale.png")  # the numbers, greyed
+
+        menu_click(tray_display, icon, "refresh")  # not blocked by the dripping poll
+        wait_until(lambda: len(fake_server.requests_to("usage")) >= 2, 5, "Refresh now's poll")
+        wait_until(lambda: icon_pixels(tray_display, icon, tmp_path / "f.png") != stale, 5,
+                   "the icon to show fresh numbers again")
+        menu_click(tray_display, icon, "last")
+        code, err = finish(proc, timeout=5)
+        assert code == 0, err
     finally:
         finish(proc, timeout=1)
 
