@@ -23,7 +23,7 @@ from claude_pulse.fake.anthropic import FakeAnthropic
 from claude_pulse.oauth.loopback import SUCCESS_TITLE
 from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.services.http import UrllibTransport
-from claude_pulse.services.login import MANUAL_PROMPT, LoginSession
+from claude_pulse.services.login import MANUAL_PROMPT, MANUAL_TRIES, LoginSession
 from support.fixtures_browser import BrowserEnv, fetch_like_a_browser
 
 
@@ -238,6 +238,47 @@ def test_manual_paste(config: Config, store: CredentialStore, fake_server: FakeA
         with pytest.raises(LoginError, match=error):
             run_login(config, store, lambda url: False, **kwargs)
         assert fake_server.exchange_count == 0 and store.load() is None
+        assert len(prompts) == MANUAL_TRIES  # asked again each time, then gave up
+        assert prompts[1].endswith("Paste it again (2 tries left): ")
+        assert prompts[2].endswith("Paste it again (1 try left): ")
+
+
+def test_a_wrong_paste_asks_again_and_the_right_one_logs_in(
+        config: Config, store: CredentialStore, fake_server: FakeAnthropic) -> None:
+    """A typo in the code part is only seen by the server (invalid_grant); half a copy and a
+    wrong state are seen here. Each asks again, in the same login attempt."""
+    prompts: list[str] = []
+    urls: list[str] = []
+    shown: list[str] = []
+
+    def read_code(prompt: str) -> str:
+        prompts.append(prompt)
+        if not shown:
+            shown.append(_read_manual_page(urls[0]))
+        code, _, state = shown[0].partition("#")
+        return [f"{code}#", f"x{code}#{state}", shown[0]][len(prompts) - 1]
+
+    tokens = run_login(config, store, lambda url: False, manual=True, read_code=read_code,
+                       on_url=urls.append)
+    assert store.load() == tokens
+    assert prompts == [
+        MANUAL_PROMPT,
+        "That is not the full code: copy all of it, including the part after '#'. "
+        "Paste it again (2 tries left): ",
+        "That code was refused: it may be mistyped, or too old. Paste it again (1 try left): ",
+    ]
+    assert len(urls) == 1  # one browser login for all three pastes
+    assert len(fake_server.requests_to("token")) == 2  # the typo'd code, then the right one
+
+
+def test_a_cancel_while_asking_is_not_asked_again(config: Config, store: CredentialStore) -> None:
+    prompts: list[str] = []
+    session = LoginSession(lambda: config, store, UrllibTransport(),
+                           open_browser=lambda url: False, manual=True,
+                           read_code=lambda p: prompts.append(p) or session.cancel() or "bad")
+    with pytest.raises(LoginError, match="cancelled"):
+        session.run()
+    assert len(prompts) == 1
 
 
 def test_manual_paste_of_nothing(config: Config, store: CredentialStore) -> None:
@@ -308,8 +349,19 @@ def test_login_command_manual(fake_config: Path, pulse_home: Path) -> None:
     assert "Logged in as pulse.user@example.com." in out
 
 
+def test_login_command_manual_asks_again_after_a_bad_paste(fake_config: Path,
+                                                           pulse_home: Path) -> None:
+    proc = cli("login", "--manual", "--no-browser")
+    url = _url_from(proc.stdout)
+    out, err = proc.communicate("half-a-code\n" + _read_manual_page(url) + "\n", timeout=30)
+    assert proc.returncode == 0, err
+    assert "Paste it again (2 tries left)" in out
+    assert "Logged in as pulse.user@example.com." in out and "Traceback" not in err
+
+
 @pytest.mark.parametrize(("args", "stdin", "fragment"), [
-    pytest.param(["login", "--manual", "--no-browser"], "garbage\n", "full code", id="bad-paste"),
+    pytest.param(["login", "--manual", "--no-browser"], "garbage\n" * 3, "full code",
+                 id="bad-paste"),
     pytest.param(["login", "--manual", "--no-browser"], "", "No code", id="eof"),
     pytest.param(["login", "--no-browser", "--timeout", "1"], "", "No answer", id="timeout"),
 ])

@@ -84,6 +84,11 @@ class LoginTimeout(LoginError):
     """No callback arrived before the timeout."""
 
 
+class CodeRefused(LoginError):
+    """The token endpoint refused the authorization code (invalid_grant): mistyped, expired or
+    already used. A pasted code may be pasted again; the login attempt itself is still valid."""
+
+
 class ApiError(PulseError):
     """The server answered with something other than usable data."""
 

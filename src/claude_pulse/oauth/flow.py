@@ -7,9 +7,9 @@ brings the code back — the loopback receiver or a pasted `code#state` — hand
 body (not the spec's form body), `state` also sent in the exchange.
 
 Token-endpoint failures map onto the error tree: `invalid_grant` on refresh → ReauthRequired,
-on exchange → LoginError — and nothing else ends a login (issue #18 item 3); 429 → RateLimited;
-5xx and a 403 (Cloudflare, a regional block) → ServerError; other 4xx → ApiError; anything
-unreadable → BadResponse; no answer → NetworkError (from the transport).
+on exchange → CodeRefused (a LoginError) — and nothing else ends a login (issue #18 item 3);
+429 → RateLimited; 5xx and a 403 (Cloudflare, a regional block) → ServerError; other 4xx →
+ApiError; anything unreadable → BadResponse; no answer → NetworkError (from the transport).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from claude_pulse.core.tokens import TokenSet
 from claude_pulse.errors import (
     ApiError,
     BadResponse,
+    CodeRefused,
     LoginError,
     RateLimited,
     ReauthRequired,
@@ -146,7 +147,7 @@ def exchange_code(
     }
     resp = _post(transport, token_url, body, timeout, "authorization_code")
     if _oauth_error(resp) == "invalid_grant":
-        raise LoginError(
+        raise CodeRefused(
             "The login code was refused (invalid_grant): it expired or was already used. "
             "Run `claude-pulse login` again."
         )

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from claude_pulse.config import ConfigSource
 from claude_pulse.core.http import HttpTransport
 from claude_pulse.core.tokens import TokenSet
-from claude_pulse.errors import LoginError, PulseError
+from claude_pulse.errors import CodeRefused, LoginError, PulseError
 from claude_pulse.oauth.constants import MANUAL_REDIRECT_URI
 from claude_pulse.oauth.flow import (
     PendingLogin,
@@ -31,12 +31,22 @@ from claude_pulse.oauth.pkce import TokenBytes
 from claude_pulse.services.credentials import TokenStore
 from claude_pulse.services.usage_client import Profile
 
-__all__ = ["DEFAULT_LOGIN_TIMEOUT_S", "MANUAL_PROMPT", "LoginSession"]
+__all__ = ["DEFAULT_LOGIN_TIMEOUT_S", "MANUAL_PROMPT", "MANUAL_TRIES", "LoginSession",
+           "again_prompt"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LOGIN_TIMEOUT_S = 300.0
 MANUAL_PROMPT = "Paste the code shown after you log in (it looks like code#state): "
+# A mistyped or half-copied paste asks again, this many pastes in all, before the login fails.
+MANUAL_TRIES = 3
+
+
+def again_prompt(problem: LoginError, left: int) -> str:
+    """What a re-prompt says after a refused paste: the reason, then how many tries are left."""
+    reason = "That code was refused: it may be mistyped, or too old." \
+        if isinstance(problem, CodeRefused) else str(problem)
+    return f"{reason} Paste it again ({left} {'try' if left == 1 else 'tries'} left): "
 
 
 def _utc_now() -> datetime:
@@ -148,12 +158,23 @@ class LoginSession:
         pending = start_login(self._config().authorize_url, MANUAL_REDIRECT_URI,
                               token_bytes=self._token_bytes)
         self._announce(pending.authorize_url)
-        try:
-            text = self._read_code(MANUAL_PROMPT)
-        except EOFError:
-            raise LoginError("No code was entered.") from None
-        self._check_cancelled()
-        return self._finish(pending, parse_pasted_code(text))
+        prompt = MANUAL_PROMPT
+        for left in range(MANUAL_TRIES - 1, -1, -1):
+            try:
+                text = self._read_code(prompt)
+            except EOFError:
+                raise LoginError("No code was entered.") from None
+            self._check_cancelled()
+            try:
+                return self._finish(pending, parse_pasted_code(text))
+            except LoginError as exc:
+                # The same attempt stays valid (its verifier and state): a typo costs a paste,
+                # not a new browser login. Cancelled is final.
+                if left == 0 or self._is_cancelled():
+                    raise
+                log.info("login: the pasted code was refused (%s); asking again", exc)
+                prompt = again_prompt(exc, left)
+        raise AssertionError("unreachable")  # the last try returns or raises
 
     def _finish(self, pending: PendingLogin, params: dict[str, str]) -> TokenSet:
         code = check_callback(pending, params)
@@ -214,7 +235,10 @@ class LoginSession:
         if self._on_browser is not None:
             self._on_browser(opened)
 
-    def _check_cancelled(self) -> None:
+    def _is_cancelled(self) -> bool:
         with self._lock:
-            if self._cancelled:
-                raise LoginError("Login was cancelled.")
+            return self._cancelled
+
+    def _check_cancelled(self) -> None:
+        if self._is_cancelled():
+            raise LoginError("Login was cancelled.")
