@@ -332,6 +332,31 @@ def test_a_failed_login_is_said_and_notified_when_the_window_is_closed(tmp_path:
     assert len(scene.alerts) == 1  # the window shows it; no notification on top
 
 
+def test_a_login_in_the_background_says_which_account(tmp_path: Path) -> None:
+    """Issue 16 item 9: a login finishing with the window closed is notified with its email."""
+    class Ada(FakeLogin):
+        def run(self) -> TokenSet:
+            return TokenSet("sk-ant-oat01-x", "sk-ant-ort01-x", NOW + timedelta(hours=8),
+                            email="ada@example.com")
+
+    scene = Scene(tmp_path, login=Ada())
+    scene.controller.banner_action(Action.LOG_IN)
+    assert scene.poller.calls == ["login_started", "logged_in"]
+    (alert,) = scene.alerts
+    assert alert.kind == "logged_in"
+    assert alert.body == "Logged in as ada@example.com. Not you? Log out from the tray menu."
+    scene.window.visible = True  # the window shows the account itself (desk's part)
+    scene.controller.banner_action(Action.LOG_IN)
+    assert len(scene.alerts) == 1
+
+
+def test_a_login_without_an_email_still_says_it_logged_in(tmp_path: Path) -> None:
+    scene = Scene(tmp_path)
+    scene.controller.banner_action(Action.LOG_IN)
+    (alert,) = scene.alerts
+    assert alert.body.startswith("Logged in; Anthropic did not say which account.")
+
+
 def test_a_bug_in_the_login_still_ends_waiting(tmp_path: Path) -> None:
     class Buggy(FakeLogin):
         def run(self) -> TokenSet:

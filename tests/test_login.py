@@ -13,11 +13,13 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from claude_pulse.config import Config
+from claude_pulse.core.tokens import TokenSet
 from claude_pulse.errors import LoginError, LoginTimeout
 from claude_pulse.fake.anthropic import FakeAnthropic
 from claude_pulse.oauth.loopback import SUCCESS_TITLE
@@ -287,6 +289,102 @@ def test_manual_paste_of_nothing(config: Config, store: CredentialStore) -> None
 
     with pytest.raises(LoginError, match="No code"):
         run_login(config, store, lambda url: False, manual=True, read_code=eof)
+
+
+# -- login CSRF (issue 16 item 9): another account's login never replaces ours unasked --------
+
+def _saved_as(store: CredentialStore, email: str) -> TokenSet:
+    store.save(TokenSet("sk-ant-oat01-mine", "sk-ant-ort01-mine", datetime.now(timezone.utc)
+                        + timedelta(hours=8), email=email))
+    saved = store.load()
+    assert saved is not None
+    return saved
+
+
+@pytest.mark.parametrize("answer", [True, False], ids=["confirmed", "declined"])
+def test_a_login_for_another_account_asks_before_replacing_the_saved_one(
+        config: Config, store: CredentialStore, fake_server: FakeAnthropic,
+        answer: bool) -> None:
+    saved = _saved_as(store, "ada@example.com")
+    fake_server.tokens.email = "mallory@example.com"  # the code that reached us is theirs
+    asked: list[tuple[str, str]] = []
+
+    def confirm(old: str, new: str) -> bool:
+        asked.append((old, new))
+        return answer
+
+    if answer:
+        tokens = run_login(config, store, Browser(), confirm_switch=confirm)
+        assert store.load() == tokens
+    else:
+        with pytest.raises(LoginError, match=r"Kept the login of ada@example\.com"):
+            run_login(config, store, Browser(), confirm_switch=confirm)
+        assert store.load() == saved  # untouched
+    assert asked == [("ada@example.com", "mallory@example.com")]
+
+
+def test_the_same_account_again_is_not_asked(config: Config, store: CredentialStore,
+                                             fake_server: FakeAnthropic) -> None:
+    _saved_as(store, "Pulse.User@example.com")  # emails compare without case
+
+    def confirm(old: str, new: str) -> bool:
+        raise AssertionError("asked for the same account")
+
+    tokens = run_login(config, store, Browser(), confirm_switch=confirm)
+    assert store.load() == tokens
+
+
+def test_login_command_without_a_terminal_refuses_to_switch_accounts(
+        fake_config: Path, pulse_home: Path, fake_server: FakeAnthropic) -> None:
+    store = CredentialStore(pulse_home / "credentials.json")
+    saved = _saved_as(store, "ada@example.com")
+    proc = cli("login", "--no-browser", "--timeout", "30")
+    url = _url_from(proc.stdout)
+    _, page = fetch_like_a_browser(url)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1
+    lines = [ln for ln in err.splitlines() if ln.startswith("claude-pulse:")]
+    assert len(lines) == 1 and "Already logged in as ada@example.com" in lines[0], err
+    assert "pulse.user@example.com" in lines[0] and "Traceback" not in err
+    assert store.load() == saved
+    assert SUCCESS_TITLE not in page  # the browser is told it did not work
+
+
+def test_login_command_in_a_terminal_asks_y_n(fake_config: Path, pulse_home: Path,
+                                              fake_server: FakeAnthropic) -> None:
+    import pty
+
+    store = CredentialStore(pulse_home / "credentials.json")
+    _saved_as(store, "ada@example.com")
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "claude_pulse", "login", "--no-browser",
+                                 "--timeout", "30"], stdin=follower, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        os.close(follower)
+        url = _url_from(proc.stdout)
+        fetched: list[tuple[int, str]] = []
+        browser = threading.Thread(target=lambda: fetched.append(fetch_like_a_browser(url)))
+        browser.start()  # the page waits for the answer below
+        # The answer is read from the terminal; the question goes to stdout (a pipe here).
+        watchdog = threading.Timer(30, proc.kill)  # never hang the suite on a missing prompt
+        watchdog.start()
+        seen = ""
+        assert proc.stdout is not None
+        while "[y/N]" not in seen and proc.poll() is None:
+            seen += proc.stdout.read(1)
+        watchdog.cancel()
+        assert "You are logged in as ada@example.com. Switch to pulse.user@example.com?" in seen
+        os.write(leader, b"y\n")
+        out, err = proc.communicate(timeout=30)
+        browser.join(10)
+    finally:
+        os.close(leader)
+    assert proc.returncode == 0, err
+    assert "Logged in as pulse.user@example.com." in out
+    loaded = store.load()
+    assert loaded is not None and loaded.email == "pulse.user@example.com"
+    assert fetched and SUCCESS_TITLE in fetched[0][1]
 
 
 # -- the commands, as a user runs them -------------------------------------------------------------

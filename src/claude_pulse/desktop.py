@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from claude_pulse.core.alerts import login_failed_alert
+from claude_pulse.core.alerts import logged_in_alert, login_failed_alert
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.viewmodel import LOGIN_CHOICE, Action, LoginOption, TrayView, tray_view
 from claude_pulse.errors import ConfigError, PulseError
@@ -324,14 +324,15 @@ class DesktopController:
 
         def work() -> None:
             error: PulseError | None = None
+            email: str | None = None
             try:
-                session.run()
+                email = session.run().email
             except PulseError as exc:
                 error = exc
             except Exception as exc:  # a bug must still end "Waiting for login…"
                 log.exception("login failed unexpectedly")
                 error = PulseError(f"login failed: {exc.__class__.__name__}")
-            post(lambda: self._login_finished(session, error))
+            post(lambda: self._login_finished(session, error, email))
 
         self._spawn(work)
 
@@ -416,19 +417,24 @@ class DesktopController:
 
     # ---- internals ----
 
-    def _login_finished(self, session: LoginRun, error: PulseError | None) -> None:
+    def _login_finished(self, session: LoginRun, error: PulseError | None,
+                        email: str | None = None) -> None:
         if self._login is not session:
             return  # cancelled (log out, quit) or replaced by a newer attempt
         self._login = None
         if self._poller is None:
             return
+        hidden = self._window is None or not self._window.visible
         if error is None:
             log.info("login complete")
             self._poller.logged_in()
+            if hidden:
+                # Say which account, where it is seen: a login nobody expected stands out.
+                self._notifier.notify(logged_in_alert(email))
         else:
             log.info("login failed: %s", error)
             self._poller.login_failed(str(error))
-            if self._window is None or not self._window.visible:
+            if hidden:
                 # The window was closed while the browser waited: say so where it is seen.
                 self._notifier.notify(login_failed_alert(str(error)))
 

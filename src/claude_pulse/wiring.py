@@ -235,8 +235,10 @@ class Services:
         read_code: Callable[[str], str] | None = None,
         on_url: Callable[[str], None] | None = None,
         open_browser: Callable[[str], bool] | None = None,
+        confirm_switch: Callable[[str, str], bool] | None = None,
     ) -> LoginSession:
-        """A browser login that saves into our credentials; `open_browser` overrides ours."""
+        """A browser login that saves into our credentials; `open_browser` overrides ours;
+        `confirm_switch(old, new)` is asked before another account's login replaces ours."""
         from claude_pulse.services.login import DEFAULT_LOGIN_TIMEOUT_S, LoginSession
 
         def profile(tokens: TokenSet) -> Profile:
@@ -251,6 +253,7 @@ class Services:
             manual=manual,
             read_code=read_code,
             on_url=on_url,
+            confirm_switch=confirm_switch,
             clock=self.clock,
         )
 

@@ -1,8 +1,10 @@
 """`claude-pulse login [--manual] [--no-browser] [--timeout S] | --from-claude-code`.
 
 Opens the system browser through `webbrowser` (so `BROWSER` is honoured) and always prints the URL
-too, for when no browser starts. `--manual` is for machines whose browser cannot reach this one's
-loopback port (SSH, remote desktops): Anthropic's page then shows `code#state` to paste here.
+too, for when no browser starts. It always says which account logged in, and a login for another
+account than the saved one asks before replacing it (refused without a terminal). `--manual` is
+for machines whose browser cannot reach this one's loopback port (SSH, remote desktops):
+Anthropic's page then shows `code#state` to paste here.
 
 `--from-claude-code` sets `login_source` to "claude-code" after checking that Claude Code's login
 is there: no browser and no request. A later browser login switches back (`Services`).
@@ -15,7 +17,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from claude_pulse.errors import ReauthRequired
+from claude_pulse.errors import LoginError, ReauthRequired
 
 if TYPE_CHECKING:
     from claude_pulse.wiring import Services
@@ -50,12 +52,22 @@ def run(args: argparse.Namespace, services: Services) -> int:
     def read_code(prompt: str) -> str:
         return input(prompt)
 
+    def confirm_switch(old: str, new: str) -> bool:
+        # stdin may carry the pasted code (--manual) but is then not a terminal: never guess.
+        if not (sys.stdin is not None and sys.stdin.isatty()):
+            raise LoginError(f"Already logged in as {old}, and this login is for {new}: "
+                             "nothing was changed. To switch, run `claude-pulse logout` first, "
+                             "or run `login` in a terminal and confirm.")
+        answer = input(f"You are logged in as {old}. Switch to {new}? [y/N] ")
+        return answer.strip().casefold() in ("y", "yes")
+
     tokens = services.login_session(
         open_browser=_no_browser if args.no_browser else None,
         timeout=args.timeout,
         manual=manual,
         read_code=read_code,
         on_url=on_url,
+        confirm_switch=confirm_switch,
     ).run()
     print(f"Logged in as {tokens.email}." if tokens.email else "Logged in.")
     return 0

@@ -48,6 +48,7 @@ from claude_pulse.core.usage import Usage, Window
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
+    "KIND_LOGGED_IN",
     "KIND_LOGIN_EXPIRY",
     "KIND_LOGIN_FAILED",
     "KIND_PACE",
@@ -65,6 +66,7 @@ __all__ = [
     "Urgency",
     "WindowMemory",
     "evaluate",
+    "logged_in_alert",
     "login_failed_alert",
     "reauth_alert",
 ]
@@ -86,6 +88,7 @@ KIND_LOGIN_EXPIRY = "login_expiry"
 # (name, how long before the login's end); Claude Code itself warns 3 days ahead.
 LOGIN_WARNINGS: tuple[tuple[str, timedelta], ...] = (("3d", timedelta(days=3)),
                                                      ("1d", timedelta(days=1)))
+KIND_LOGGED_IN = "logged_in"
 
 _MEMORY_VERSION = 1
 _WINDOWS = (("session", SESSION_WINDOW), ("weekly", WEEK_WINDOW))
@@ -280,6 +283,20 @@ def reauth_alert() -> Alert:
         body="Your sign-in is no longer accepted. Open Claude Pulse to log in.",
         urgency=Urgency.CRITICAL,
         kind=KIND_REAUTH,
+    )
+
+
+def logged_in_alert(email: str | None) -> Alert:
+    """Shown when a login finished while the window was closed: which account it was, so a
+    login nobody expected (another local user's code in our callback) is seen."""
+    who = f"Logged in as {email}." if email else \
+        "Logged in; Anthropic did not say which account."
+    return Alert(
+        key="auth:logged_in",
+        title="Claude Pulse is logged in",
+        body=f"{who} Not you? Log out from the tray menu.",
+        urgency=Urgency.NORMAL,
+        kind=KIND_LOGGED_IN,
     )
 
 

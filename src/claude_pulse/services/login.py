@@ -67,6 +67,7 @@ class LoginSession:
         manual: bool = False,
         read_code: Callable[[str], str] | None = None,
         on_url: Callable[[str], None] | None = None,
+        confirm_switch: Callable[[str, str], bool] | None = None,
         clock: Callable[[], datetime] = _utc_now,
         token_bytes: TokenBytes = secrets.token_bytes,
     ) -> None:
@@ -83,13 +84,13 @@ class LoginSession:
         self._manual = manual
         self._read_code = read_code
         self._on_url = on_url
+        self._confirm_switch: Callable[[str, str], bool] | None = confirm_switch
         self._clock = clock
         self._token_bytes = token_bytes
         self._lock = threading.Lock()
         self._cancelled = False
         self._receiver: LoopbackReceiver | None = None
         self._on_browser: Callable[[bool], None] | None = None
-        self._confirm_switch: Callable[[str, str], bool] | None = None
 
     def run(self) -> TokenSet:
         """Log in and save the tokens; raises LoginError (or its kinds), NetworkError, ApiError."""
@@ -193,6 +194,9 @@ class LoginSession:
         return tokens
 
     def _check_switch(self, tokens: TokenSet) -> None:
+        """A login for another account than the saved one replaces it only if confirmed: a
+        local user who raced a code of their own into our callback (login CSRF, RFC 8252 §8.1)
+        would otherwise switch us to their account unnoticed."""
         if self._confirm_switch is None or not tokens.email:
             return
         try:
