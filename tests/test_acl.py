@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from claude_pulse.atomic import write_atomic, write_json_atomic
+from claude_pulse.errors import StorageError
 from claude_pulse.home import Home
 from claude_pulse.platform import acl
 from claude_pulse.platform.acl import restrict_to_user, run_hidden
@@ -121,13 +122,16 @@ def test_icacls_failure_is_logged_not_raised(
 
 
 class FakeWindowsAcl:
-    """icacls and the DACL read, faked together: a folder icacls ran on reads as private."""
+    """icacls, the DACL read and the owner, faked together: a folder icacls ran on reads as
+    private; the owner is the user unless a test says otherwise."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.runner = FakeRunner()
         monkeypatch.setattr(acl, "run_hidden", self.runner)
         monkeypatch.setattr(acl, "current_user_sid", lambda: SID)
         monkeypatch.setattr(acl, "has_private_acl", self._private)
+        self.owner: str | None = SID
+        monkeypatch.setattr(acl, "owner_sid", lambda path: self.owner)
         monkeypatch.setenv("SystemRoot", r"C:\Windows")
         self.private: set[str] = set()
 
@@ -155,6 +159,26 @@ def test_home_found_without_the_acl_gets_it(pulse_home: Path,
     Home.from_env().ensure(platform="win32")
     Home.from_env().ensure(platform="win32")
     assert [argv[0] for argv in fake.runner.calls] == [ICACLS]
+
+
+@pytest.mark.parametrize(("owner", "refused"), [
+    pytest.param("S-1-5-21-3623811015-3361044348-30300820-1099", True, id="another-user"),
+    pytest.param(SID, False, id="the-user"),
+    pytest.param("S-1-5-32-544", False, id="administrators-elevated-process"),
+    pytest.param(None, False, id="unknown-ctypes-failed"),
+])
+def test_a_home_another_account_owns_is_refused_on_windows(
+        pulse_home: Path, monkeypatch: pytest.MonkeyPatch, owner: str | None,
+        refused: bool) -> None:
+    pulse_home.mkdir()
+    fake = FakeWindowsAcl(monkeypatch)
+    fake.owner = owner
+    if refused:
+        with pytest.raises(StorageError, match=r"belongs to another account \(S-1-5-21-.*1099\)"):
+            Home.from_env().ensure(platform="win32")
+        assert fake.runner.calls == []  # not "fixed" with icacls and then trusted
+    else:
+        Home.from_env().ensure(platform="win32")
 
 
 def test_a_second_statusline_starts_no_process(pulse_home: Path,

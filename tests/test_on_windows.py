@@ -75,6 +75,7 @@ def test_the_sid_and_the_dacl_read_without_a_process(tmp_path: Path) -> None:
     from claude_pulse.platform.acl import (
         current_user_sid,
         has_private_acl,
+        owner_sid,
         restrict_to_user,
         run_hidden,
         whoami_sid,
@@ -88,6 +89,7 @@ def test_the_sid_and_the_dacl_read_without_a_process(tmp_path: Path) -> None:
     assert not has_private_acl(folder)
     assert restrict_to_user(folder)
     assert has_private_acl(folder)
+    assert owner_sid(folder) in (sid, "S-1-5-32-544")  # ours, or Administrators if elevated
 
 
 def test_replace_over_a_file_another_handle_holds_is_refused(tmp_path: Path) -> None:

@@ -103,7 +103,8 @@ class Home:
         another user, is writable by others, or holds a file of another user's or one others
         can write: whoever could write there could have planted a config that sends the login
         elsewhere, or a credentials file of their own. It is never silently chmod-ed and then
-        trusted; a folder only *readable* by others is made 0700.
+        trusted; a folder only *readable* by others is made 0700. On Windows a home owned by
+        another account (its owner SID, read through ctypes) is refused the same way.
         """
         root = self.root
         try:
@@ -131,6 +132,7 @@ class Home:
                 f"{HOME_ENV} to another folder."
             )
         if platform == "win32":
+            _check_owner_on_windows(root)
             if not _has_private_acl(root):
                 _restrict(root, platform)
         else:
@@ -182,6 +184,25 @@ def _has_private_acl(root: Path) -> bool:
     from claude_pulse.platform.acl import has_private_acl
 
     return has_private_acl(root)
+
+
+# Owners a user's own folder may have besides the user: an elevated process creates files owned
+# by BUILTIN\Administrators; SYSTEM owns what services and installers create.
+_WINDOWS_OWNERS_TRUSTED = frozenset({"S-1-5-32-544", "S-1-5-18"})
+
+
+def _check_owner_on_windows(root: Path) -> None:
+    """Refuse a home another account owns (it could have planted a config or a login). Mode
+    bits mean nothing on Windows; an unknown owner or user (ctypes failed) is not refused."""
+    from claude_pulse.platform.acl import current_user_sid, owner_sid
+
+    owner, me = owner_sid(root), current_user_sid()
+    if owner and me and owner != me and owner not in _WINDOWS_OWNERS_TRUSTED:
+        raise StorageError(
+            f"{root} belongs to another account ({owner}), so Claude Pulse will not use it: "
+            f"someone else could have changed what is in it. Set {HOME_ENV} to a folder of "
+            "your own."
+        )
 
 
 def _check_trusted(root: Path, found: os.stat_result) -> None:

@@ -37,6 +37,7 @@ __all__ = [
     "current_user_sid",
     "has_private_acl",
     "icacls_argv",
+    "owner_sid",
     "restrict_to_user",
     "run_hidden",
     "system_program",
@@ -55,6 +56,7 @@ _TOKEN_QUERY = 0x0008
 _TOKEN_USER = 1
 _SE_FILE_OBJECT = 1
 _DACL_SECURITY_INFORMATION = 4
+_OWNER_SECURITY_INFORMATION = 1
 
 
 def system_program(name: str, environ: Mapping[str, str] | None = None) -> str:
@@ -197,5 +199,32 @@ def has_private_acl(path: Path) -> bool:
                                                      ctypes.byref(revision)):
             return False
         return bool(control.value & _SE_DACL_PROTECTED)
+    finally:
+        kernel32.LocalFree(descriptor)
+
+
+def owner_sid(path: Path) -> str | None:
+    """The SID of `path`'s owner (Windows, through ctypes); None when unknown or elsewhere."""
+    if sys.platform != "win32":
+        return None
+    import ctypes
+    from ctypes import wintypes
+
+    advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    owner, descriptor = ctypes.c_void_p(), ctypes.c_void_p()
+    status = advapi32.GetNamedSecurityInfoW(
+        str(path), _SE_FILE_OBJECT, _OWNER_SECURITY_INFORMATION, ctypes.byref(owner), None,
+        None, None, ctypes.byref(descriptor))
+    if status != 0:
+        return None
+    try:
+        text = wintypes.LPWSTR()
+        if not advapi32.ConvertSidToStringSidW(owner, ctypes.byref(text)):
+            return None
+        try:
+            return text.value
+        finally:
+            kernel32.LocalFree(text)
     finally:
         kernel32.LocalFree(descriptor)
