@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 import tkinter as tk
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +26,8 @@ from claude_pulse.core.usage import ExtraUsage, Limit, Usage, Window
 from claude_pulse.ui.deep_dive import CARD_WIDTH, DeepDiveWindow
 from support.fixtures_display import xdotool
 from support.helpers import require_program, stop_process
+from test_deep_dive import pump_until
+from test_deep_dive import settle as deep_dive_settle
 
 pytestmark = pytest.mark.gui
 
@@ -122,19 +123,7 @@ def root(screen: Screen, monkeypatch: pytest.MonkeyPatch) -> Iterator[tk.Tk]:
 
 
 def settle(root: tk.Tk, seconds: float = 0.15) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        root.update()
-        time.sleep(0.02)
-
-
-def pump_until(root: tk.Tk, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("the window did not react")
-        root.update()
-        time.sleep(0.02)
+    deep_dive_settle(root, seconds)
 
 
 def snapshot(fetched_at: datetime = NOW) -> Snapshot:
