@@ -271,3 +271,25 @@ def test_charts_collapse_from_the_footer_and_follow_the_setting(
         assert win.view is not None and win.view.session.chart is None
     finally:
         win.destroy()
+
+
+@pytest.mark.parametrize("screen", [(1280, 720)], indirect=True, ids=["1280x720"])
+def test_the_title_bar_and_border_of_a_window_manager_are_counted(
+    screen: Screen, root: tk.Tk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows' tool-window caption and a decorating X11 window manager add these; Xvfb has no
+    # window manager, so the measurement is what is simulated here.
+    monkeypatch.setattr(DeepDiveWindow, "_decorations", lambda _self: (30, 4))
+    win = make_window(root, Config(show_opus_tracking=True))
+    try:
+        win.set_status(full(Phase.REAUTH, message="Your login has expired"))
+        win.show(screen.icon)
+        settle(root)
+        top = win.toplevel
+        frame_top, client_h = top.winfo_rooty(), top.winfo_height()
+        # The frame (client + 30 above + 4 below) stays inside the work area with its margin.
+        assert frame_top >= PANEL + 12
+        assert frame_top + 30 + client_h + 4 <= screen.height - 12
+        assert win.scrolls
+    finally:
+        win.destroy()

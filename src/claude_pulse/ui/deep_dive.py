@@ -138,6 +138,7 @@ class DeepDiveWindow:
         self._body_height = 0  # the sections' full height (the canvas may show less)
         self._action_box: Box | None = None
         self._anchor: tuple[int, int] | None = None
+        self._decor = (0, 0)  # title bar and border, once the window was mapped
         self._on_charts_toggled = on_charts_toggled
         self._note: str | None = None
         self._problem: str | None = None
@@ -368,6 +369,9 @@ class DeepDiveWindow:
         self._fit()
         top.deiconify()
         top.lift()
+        top.update_idletasks()
+        if self._decorations() != self._decor:  # the first time it is mapped: now they are known
+            self._fit()
         with contextlib.suppress(tk.TclError):
             top.focus_force()
         self._arm_tick()
@@ -499,9 +503,12 @@ class DeepDiveWindow:
         self._canvas.configure(height=self._body_height)
         top.update_idletasks()
         pinned = top.winfo_reqheight() - self._body_height
+        # The window manager's title bar and border count too: they are on screen as well.
+        above, side = self._decor = self._decorations() if top.winfo_ismapped() else self._decor
+        pinned += above + side
         wanted = pinned + self._body_height
-        place = place_window(self._width, wanted, self._area(), self._anchor, self._platform,
-                             self._scale)
+        place = place_window(self._width + 2 * side, wanted, self._area(), self._anchor,
+                             self._platform, self._scale)
         shown = max(1, place.height - pinned)
         self._canvas.configure(height=shown)
         if shown < self._body_height:
@@ -511,6 +518,18 @@ class DeepDiveWindow:
             self._canvas.yview_moveto(0.0)
         top.geometry(f"+{place.x}+{place.y}")
         top.update_idletasks()
+
+    def _decorations(self) -> tuple[int, int]:
+        """The title bar's and the border's size the window manager adds (0, 0 without one):
+        how far the client area is from the frame Tk places."""
+        top = self._top
+        try:
+            above = top.winfo_rooty() - top.winfo_y()
+            side = top.winfo_rootx() - top.winfo_x()
+        except tk.TclError:
+            return self._decor
+        # Sanity: a negative or absurd answer is a window manager's reporting quirk, not a bar.
+        return (above if 0 <= above <= 200 else 0), (side if 0 <= side <= 50 else 0)
 
     def _area(self) -> Box:
         top = self._top
