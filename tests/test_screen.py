@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from claude_pulse.platform.screen import win32_work_area, work_area, x11_work_area
+from claude_pulse.platform.screen import on_monitor, win32_work_area, work_area, x11_work_area
 
 
 @pytest.mark.gui
@@ -31,6 +31,8 @@ def test_x11_reads_the_work_area_of_the_current_desktop(display: str) -> None:
         d.sync()
         assert x11_work_area(display) == (0, 32, 1024, 768)
         assert work_area(display, None, "linux") == (0, 32, 1024, 768)
+        # Xvfb's one RandR monitor is the whole screen: the cut changes nothing.
+        assert work_area(display, (1000, 16), "linux") == (0, 32, 1024, 768)
         root.change_property(current, Xatom.CARDINAL, 32, [1], X.PropModeReplace)
         d.sync()
         assert x11_work_area(display) == (0, 0, 1024, 700)
@@ -90,3 +92,19 @@ def test_windows_falls_back_to_the_primary_work_area() -> None:
 
 def test_windows_without_user32_functions_is_none() -> None:
     assert win32_work_area(object(), (10, 10)) is None
+
+
+LEFT, RIGHT = (0, 0, 1920, 1080), (1920, 0, 3286, 768)  # a desktop monitor and a laptop
+
+
+@pytest.mark.parametrize(("point", "expected"), [
+    pytest.param((3200, 10), (1920, 32, 3286, 768), id="icon-on-the-short-laptop-screen"),
+    pytest.param((100, 1070), (0, 32, 1920, 1080), id="icon-on-the-tall-monitor"),
+    pytest.param((5000, 10), (1920, 32, 3286, 768), id="off-every-monitor-nearest"),
+])
+def test_a_two_monitor_work_area_is_cut_to_the_icons_monitor(
+    point: tuple[int, int], expected: tuple[int, int, int, int]
+) -> None:
+    union = (0, 32, 3286, 1080)  # what _NET_WORKAREA says: both monitors, minus a top panel
+    assert on_monitor(union, [LEFT, RIGHT], point) == expected
+    assert on_monitor(union, [], point) == union  # no RandR: as before

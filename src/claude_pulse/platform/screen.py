@@ -29,6 +29,7 @@ from typing import Any
 __all__ = [
     "Box",
     "enable_dpi_awareness",
+    "on_monitor",
     "win32_work_area",
     "work_area",
     "x11_work_area",
@@ -55,12 +56,13 @@ def work_area(screen: str, point: tuple[int, int] | None = None,
             return None
         return win32_work_area(ctypes.windll.user32, point)
     if platform.startswith("linux") or "bsd" in platform:
-        return x11_work_area(screen)
+        return x11_work_area(screen, point)
     return None
 
 
-def x11_work_area(screen: str) -> Box | None:
-    """`_NET_WORKAREA` of the current desktop on X display `screen`."""
+def x11_work_area(screen: str, point: tuple[int, int] | None = None) -> Box | None:
+    """`_NET_WORKAREA` of the current desktop on X display `screen`, cut to the monitor under
+    `point` (RandR): with two monitors the EWMH area spans both."""
     try:
         from Xlib import X
         from Xlib import display as xdisplay
@@ -84,12 +86,45 @@ def x11_work_area(screen: str) -> Box | None:
         if len(values) < 4 * (desktop + 1):
             desktop = 0
         x, y, w, h = values[4 * desktop: 4 * desktop + 4]
-        return _sane(x, y, x + w, y + h)
+        area = _sane(x, y, x + w, y + h)
+        if area is None or point is None:
+            return area
+        return on_monitor(area, _monitors(d, root), point)
     except (XError, OSError, ValueError) as exc:
         log.debug("work area: _NET_WORKAREA unreadable: %s", exc)
         return None
     finally:
         d.close()
+
+
+def _monitors(d: Any, root: Any) -> list[Box]:
+    """The RandR 1.5 monitors as boxes; [] when the server has none to say."""
+    try:
+        if not d.has_extension("RANDR"):
+            return []
+        reply = root.xrandr_get_monitors()
+        return [(m["x"], m["y"], m["x"] + m["width_in_pixels"], m["y"] + m["height_in_pixels"])
+                for m in reply.monitors]
+    except Exception as exc:  # an old server or python-xlib without RandR 1.5: no cut
+        log.debug("work area: no RandR monitors: %s", exc)
+        return []
+
+
+def on_monitor(area: Box, monitors: list[Box], point: tuple[int, int]) -> Box:
+    """`area` cut to the monitor holding `point` (else the nearest); `area` when that leaves
+    nothing sensible."""
+    if not monitors:
+        return area
+    px, py = point
+
+    def distance(m: Box) -> int:
+        dx = max(m[0] - px, 0, px - (m[2] - 1))
+        dy = max(m[1] - py, 0, py - (m[3] - 1))
+        return dx * dx + dy * dy
+
+    m = min(monitors, key=distance)
+    cut = _sane(max(area[0], m[0]), max(area[1], m[1]), min(area[2], m[2]), min(area[3], m[3]))
+    return cut if cut is not None else area
 
 
 def win32_work_area(user32: Any, point: tuple[int, int] | None) -> Box | None:
