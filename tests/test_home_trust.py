@@ -41,7 +41,7 @@ def _contents(home: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("mode", [0o777, 0o770, 0o722])
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", ["status", "statusline", "login"])
 def test_a_home_writable_by_others_is_refused(logged_in: Path, mode: int, command: str) -> None:
     before = _contents(logged_in)
     logged_in.chmod(mode)
@@ -52,6 +52,17 @@ def test_a_home_writable_by_others_is_refused(logged_in: Path, mode: int, comman
     # Not "fixed" behind the user's back, and nothing read, written or removed.
     assert stat.S_IMODE(logged_in.stat().st_mode) == mode
     assert _contents(logged_in) == before
+
+
+def test_logout_still_removes_the_tokens_from_a_refused_home(logged_in: Path) -> None:
+    """Deleting our own token files is safe in a home nobody should trust, and wanted there."""
+    logged_in.chmod(0o777)
+    run = run_cli(logged_in, "logout")
+    assert run.code == 0, run.stderr
+    assert "removed credentials.json" in run.stdout
+    assert not (logged_in / "credentials.json").exists()
+    assert stat.S_IMODE(logged_in.stat().st_mode) == 0o777  # still refused by the others
+    assert _one_line(run_cli(logged_in, "status"))
 
 
 def test_statusline_still_answers_on_stdout_when_its_home_is_refused(logged_in: Path) -> None:
@@ -139,8 +150,13 @@ def test_a_planted_symlink_of_ours_is_allowed_but_the_log_never_follows_it(
 def test_home_is_a_file(pulse_home: Path, command: str) -> None:
     pulse_home.parent.mkdir(parents=True, exist_ok=True)
     pulse_home.write_text("not a folder")
-    line = _one_line(run_cli(pulse_home, command, timeout=20))
-    assert f"{pulse_home} is a file, not a folder: move it away" in line
+    run = run_cli(pulse_home, command, timeout=20)
+    if command == "logout":  # nothing saved there, and nothing else to say
+        assert (run.code, run.stderr) == (0, ""), run.stderr
+        assert "Already logged out" in run.stdout
+    else:
+        line = _one_line(run)
+        assert f"{pulse_home} is a file, not a folder: move it away" in line
     assert pulse_home.read_text() == "not a folder"
 
 

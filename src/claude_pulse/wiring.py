@@ -112,9 +112,10 @@ class Services:
 
     @classmethod
     def outside_home(cls) -> Services:
-        """For commands that work outside the home folder (`uninstall` may delete it): the
-        folder is neither created nor logged into."""
-        return cls(Home.from_env())
+        """For commands that work outside the home folder (`uninstall` may delete it, `logout`
+        works even in one the others refuse): the folder is neither created, nor checked, nor
+        logged into, and its config is not read."""
+        return cls(Home.from_env(), Settings(None))
 
     # ---- below the GUI ----
 

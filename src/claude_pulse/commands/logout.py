@@ -4,6 +4,10 @@ its tokens expire; there is no revocation endpoint for this client).
 Every file that may hold a token goes: `credentials.json`, the copies set aside as corrupt (a
 torn file can still hold a working refresh token) and the temp and pending files of a save that
 never finished. The command names each one it removed.
+
+It runs without `Home.ensure()` (CREATES_HOME): deleting our own token files is safe even in a
+home the other commands refuse to trust (writable by others), and that is where a user most
+wants them gone. Nothing in the folder is read, and a link is removed, never followed.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from claude_pulse.wiring import Services
 
-__all__ = ["run"]
+__all__ = ["CREATES_HOME", "run"]
+
+CREATES_HOME = False
 
 
 def run(args: argparse.Namespace, services: Services) -> int:

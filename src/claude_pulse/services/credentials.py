@@ -117,7 +117,7 @@ class CredentialStore:
         for path in doomed:
             try:
                 retry_sharing_violations(path.unlink)
-            except FileNotFoundError:
+            except (FileNotFoundError, NotADirectoryError):  # no such file (or no folder)
                 continue
             except OSError as exc:
                 failed = failed or exc
