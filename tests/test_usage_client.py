@@ -21,6 +21,7 @@ from claude_pulse.errors import (
     ServerError,
 )
 from claude_pulse.fake.anthropic import FakeAnthropic, Reply
+from claude_pulse.fake.replies import FORBIDDEN_NOT_LOGIN
 from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.services.http import UrllibTransport
 from claude_pulse.services.tokens import TokenManager
@@ -149,6 +150,22 @@ def test_403_scope_error_means_log_in_again(fake: FakeAnthropic,
     tokens = StubTokens(fake)
     with pytest.raises(ReauthRequired, match=r"user:profile.*log"):
         fetch(client_for(fake, tokens))
+    assert tokens.refreshes == []
+
+
+@pytest.mark.parametrize("name", sorted(FORBIDDEN_NOT_LOGIN))
+@pytest.mark.parametrize("fetch", [
+    pytest.param(UsageClient.fetch_usage, id="usage"),
+    pytest.param(UsageClient.fetch_profile, id="profile"),
+])
+def test_other_403s_are_a_server_refusal_not_a_login_problem(
+        fake: FakeAnthropic, fetch: Callable[[UsageClient], object], name: str) -> None:
+    fake.queue("usage", FORBIDDEN_NOT_LOGIN[name]())
+    fake.queue("profile", FORBIDDEN_NOT_LOGIN[name]())
+    tokens = StubTokens(fake)
+    with pytest.raises(ServerError, match=r"HTTP 403, not a login problem") as info:
+        fetch(client_for(fake, tokens))
+    assert info.value.status == 403 and not isinstance(info.value, ReauthRequired)
     assert tokens.refreshes == []
 
 
