@@ -21,11 +21,12 @@ import pytest
 from claude_pulse.config import Config
 from claude_pulse.core.tokens import TokenSet
 from claude_pulse.errors import LoginError, LoginTimeout
-from claude_pulse.fake.anthropic import FakeAnthropic
+from claude_pulse.fake.anthropic import FakeAnthropic, Reply
 from claude_pulse.oauth.loopback import SUCCESS_TITLE
 from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.services.http import UrllibTransport
 from claude_pulse.services.login import MANUAL_PROMPT, MANUAL_TRIES, LoginSession
+from claude_pulse.services.usage_client import Profile
 from support.fixtures_browser import BrowserEnv, fetch_like_a_browser
 
 
@@ -470,3 +471,18 @@ def test_login_command_failures_are_one_line(fake_config: Path, args: list[str],
     assert done.returncode == 1
     assert fragment in done.stderr and "Traceback" not in done.stderr
     assert len([ln for ln in done.stderr.splitlines() if ln.startswith("claude-pulse:")]) == 1
+
+
+def test_the_profile_fallback_keeps_the_logins_end(config: Config, store: CredentialStore,
+                                                   fake_server: FakeAnthropic) -> None:
+    # A token answer without the account's email: the email comes from the profile endpoint,
+    # and nothing else of the answer (here: refresh_token_expires_in) may be lost on the way.
+    minted = fake_server.issue_tokens()
+    del minted["account"]
+    fake_server.queue("token", Reply(200, json=minted))
+    tokens = run_login(config, store, Browser(),
+                       profile=lambda t: Profile("from.profile@example.com", None))
+    saved = store.load()
+    assert saved == tokens and saved is not None
+    assert saved.email == "from.profile@example.com"
+    assert saved.refresh_expires_at is not None

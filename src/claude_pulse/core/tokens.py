@@ -84,10 +84,18 @@ class TokenSet:
             raise ValueError("token_type and scope must be strings")
         if email is not None and not isinstance(email, str):
             raise ValueError("email must be a string")
-        login_end = data.get("refresh_expires_at")
         return cls(access, refresh, _expiry(data.get("expires_at")), token_type or "Bearer",
-                   scope, email or None,
-                   None if login_end is None else _expiry(login_end, "refresh_expires_at"))
+                   scope, email or None, _login_end(data.get("refresh_expires_at")))
+
+
+def _login_end(value: Any) -> datetime | None:
+    # Only shown and warned about: a bad value must not make a working login unreadable.
+    if value is None:
+        return None
+    try:
+        return _expiry(value, "refresh_expires_at")
+    except ValueError:
+        return None
 
 
 def _iso(value: datetime | None) -> str | None:

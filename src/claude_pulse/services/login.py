@@ -8,6 +8,7 @@ program runs to completion), and the callback must be able to arrive meanwhile.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import threading
@@ -219,8 +220,7 @@ class LoginSession:
         except PulseError as exc:
             log.info("login: profile lookup failed (%s); continuing without the email", exc)
             return tokens
-        return TokenSet(tokens.access_token, tokens.refresh_token, tokens.expires_at,
-                        tokens.token_type, tokens.scope, profile.email)
+        return dataclasses.replace(tokens, email=profile.email)  # every other field kept
 
     def _announce(self, url: str) -> None:
         self.authorize_url = url
