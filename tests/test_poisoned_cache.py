@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from claude_pulse.core.alerts import AlertMemory, AlertSettings, evaluate
 from claude_pulse.core.forecast import forecast
 from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW
 from claude_pulse.core.report import status_json, status_text
@@ -34,6 +35,25 @@ from claude_pulse.fake.anthropic import FakeAnthropic
 from claude_pulse.services.gate import RequestGate
 from claude_pulse.services.snapshot import SnapshotStore
 from support.fixtures_server import seed_credentials
+
+
+def usage_shaped_strategy() -> st.SearchStrategy[dict[str, Any]]:
+    """tests/test_fuzz.py's usage-shaped answers, plus the newer fields."""
+    from test_fuzz import json_values, scalars, times, usage_shaped
+
+    locked_window = st.fixed_dictionaries({"utilization": scalars}, optional={
+        "resets_at": times, "locked_reason": scalars | json_values})
+    newer = st.fixed_dictionaries({}, optional={
+        "five_hour": locked_window, "seven_day": locked_window,
+        "nimbus_quill": st.none() | st.fixed_dictionaries(
+            {"utilization": scalars}, optional={"resets_at": times, "locked_reason": scalars}),
+        "spend": st.none() | st.fixed_dictionaries({}, optional={
+            "used": st.fixed_dictionaries({}, optional={"amount_minor": scalars,
+                                                        "exponent": scalars}),
+            "enabled": scalars}),
+    })
+    return st.builds(lambda a, b: {**a, **b}, usage_shaped, newer)
+
 
 YEAR_1 = "0001-01-01T00:00:00+00:00"
 HUGE = int("9" * 401)
@@ -202,3 +222,20 @@ def test_a_slow_burn_rate_never_overflows_the_forecast() -> None:
     points = [(now - timedelta(minutes=50), 10.0), (now, 10.0 + 1e-12)]
     fc = forecast(points, window, now, length=WEEK_WINDOW)
     assert fc is not None and fc.hits_limit_at is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=usage_shaped_strategy())
+def test_any_parsed_answer_survives_every_surface_and_the_alerts(raw: dict[str, Any]) -> None:
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+    try:
+        usage = parse_usage(raw)
+    except BadResponse:
+        return
+    render(Snapshot(now, usage, raw), now)
+    memory = AlertMemory()
+    for step in range(3):  # fresh, remembered (through JSON), a day later
+        moment = now + timedelta(days=step // 2)
+        _, memory = evaluate(usage, memory, AlertSettings(time_aware=step == 1), moment,
+                             login_expires_at=moment + timedelta(days=2))
+        memory = AlertMemory.from_json(json.loads(json.dumps(memory.to_json())))
