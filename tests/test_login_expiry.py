@@ -214,3 +214,23 @@ def test_the_tray_warns_once_and_remembers_it_across_a_restart(fake_server: Fake
     assert again.settle().phase is Phase.OK
     assert [a for a in again.notifier.sent if a.kind == "login_expiry"] == []
     again.poller.stop()
+
+
+def test_a_login_end_learnt_by_a_refresh_reaches_the_window_and_the_warnings(
+        fake_server: FakeAnthropic, pulse_home: Path) -> None:
+    # Credentials of an older version (no refresh_expires_at); the app runs for days, and a
+    # refresh brings the field: no restart is needed to show it and warn.
+    from test_poller import Harness
+
+    app = Harness(fake_server, pulse_home)
+    app.login()
+    app.poller.start()
+    assert app.settle().login_expires_at is None
+    saved = app.services.credentials.load()
+    assert saved is not None
+    end = (app.clock.now + timedelta(days=2)).replace(microsecond=0)
+    app.services.credentials.save(dataclasses.replace(saved, refresh_expires_at=end))
+    status = app.tick()
+    assert status.login_expires_at == end
+    assert [a.key for a in app.notifier.sent if a.kind == "login_expiry"] == ["login:3d"]
+    app.poller.stop()

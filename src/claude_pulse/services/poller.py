@@ -15,6 +15,7 @@ notice a hand-edited `config.json`; a changed interval re-plans the timer alread
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import random
@@ -255,6 +256,7 @@ class Poller:
             elif isinstance(effect, polling.NotifyReauth):
                 self._notifier.notify(reauth_alert())
         if isinstance(event, polling.FetchOk):
+            self._follow_login_end()
             self._run_alerts(event.snapshot)
         if self._model.status != before:
             self._on_status(self._model.status)
@@ -357,6 +359,16 @@ class Poller:
         except Exception:  # charts and forecasts are niceties: never lose the numbers over them
             log.warning("could not read the usage history", exc_info=True)
             return Trend(), Trend()
+
+    def _follow_login_end(self) -> None:
+        # A refresh may have brought the login's end since start (the first one after an
+        # upgrade does): read it again after each good fetch, so the window and the 3-day and
+        # 1-day warnings never wait for a restart. One small file read per poll.
+        end = self._account.login_expires_at
+        status = self._model.status
+        if end is not None and end != status.login_expires_at:
+            self._model = dataclasses.replace(
+                self._model, status=dataclasses.replace(status, login_expires_at=end))
 
     def _run_alerts(self, snapshot: Snapshot) -> None:
         if self._memory is None or self._memory_store is None:
