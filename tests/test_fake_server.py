@@ -935,3 +935,22 @@ def test_concurrent_refreshes_of_one_token_yield_exactly_one_winner(fake: FakeAn
         racer.join(10)
     assert sorted(statuses) == [200, 400, 400, 400, 400, 400]
     assert fake.refresh_count == 1
+
+
+def test_ctrl_c_right_after_the_banner_still_ends_cleanly(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Under load the test above once sent its SIGINT between the banner's last line and the
+    # serving loop: the KeyboardInterrupt escaped main() (exit -2). Make that moment certain.
+    import builtins
+
+    from claude_pulse.fake import anthropic
+
+    real_print = builtins.print
+
+    def print_then_interrupt(*args: Any, **kwargs: Any) -> None:
+        real_print(*args, **kwargs)
+        if args and str(args[0]).startswith("Ctrl-C"):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(builtins, "print", print_then_interrupt)
+    assert anthropic.main(["--port", "0"]) == 0
