@@ -66,7 +66,7 @@ def ring_box(image: Image.Image, top: int, scale: float) -> tuple[int, int, int,
 # ---- the renderer ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("scale", [1.5, 2.0])
+@pytest.mark.parametrize("scale", [1.25, 1.5, 2.0])
 def test_the_card_renders_at_the_scaled_size_with_scaled_text(scale: float) -> None:
     # (A banner's text may wrap differently at 1.5: its font is rounded to a whole pixel.)
     one = render_card_layout(view(), CARD_WIDTH, 1.0)
