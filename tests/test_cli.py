@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from claude_pulse import __version__
+from claude_pulse.fake.anthropic import FakeAnthropic
+from support.fixtures_server import seed_credentials
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -51,3 +54,27 @@ def test_status_without_login_is_one_clear_line() -> None:
         "claude-pulse: Not logged in. Run `claude-pulse login`."
     ]
     assert out.stdout == ""
+
+
+@pytest.mark.parametrize(("args", "verbose"), [
+    pytest.param(["status"], False, id="none"),
+    pytest.param(["--verbose", "status"], True, id="before"),
+    pytest.param(["status", "--verbose"], True, id="after"),
+    pytest.param(["status", "-v", "--json"], True, id="short-after"),
+    pytest.param(["login", "--manual", "--verbose"], True, id="login"),
+    pytest.param(["-v", "logout"], True, id="logout-before"),
+])
+def test_verbose_is_taken_before_or_after_the_command(args: list[str], verbose: bool) -> None:
+    from claude_pulse.cli import build_parser
+
+    assert build_parser().parse_args(args).verbose is verbose
+
+
+def test_status_verbose_after_the_command_logs_debug(
+        fake_config: Path, fake_server: FakeAnthropic, pulse_home: Path) -> None:
+    seed_credentials(pulse_home, fake_server)
+    done = cli("status", "--verbose")
+    assert done.returncode == 0, done.stderr
+    assert "DEBUG" in done.stderr and "GET usage" in done.stderr, done.stderr
+    quiet = cli("status")
+    assert quiet.returncode == 0 and "DEBUG" not in quiet.stderr

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from support.fixtures_display import (
     DockedIcon,
     click,
     docked_icons,
+    find_windows,
     finish,
     grab,
     icon_pixels,
@@ -30,7 +32,7 @@ from support.fixtures_display import (
     wait_for_window,
     xdotool,
 )
-from support.helpers import wait_until
+from support.helpers import require_program, stop_process, wait_until
 
 WINDOW = "^Claude Pulse$"
 
@@ -116,6 +118,48 @@ def test_the_demo_runs_moves_and_quits_from_its_menu(
     wait_until(lambda: not processes_with_env("TMPDIR", str(demo_tmp)), 5, "no leftovers")
     assert demo_dirs(demo_tmp) == []  # the temporary home is gone
     assert not pulse_home.exists(), "the demo created or wrote into the real home"
+
+
+@pytest.fixture
+def bare_display() -> Iterator[str]:
+    """An X display of its own with no tray host on it (the shared one may have trayer)."""
+    read_fd, write_fd = os.pipe()
+    xvfb = subprocess.Popen([require_program("Xvfb"), "-displayfd", str(write_fd), "-screen", "0",
+                             "1024x768x24", "-nolisten", "tcp"], pass_fds=(write_fd,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as pipe:
+            number = pipe.readline().strip()
+        assert number, "Xvfb did not start"
+        yield f":{number}"
+    finally:
+        stop_process(xvfb)
+
+
+@pytest.mark.gui
+def test_the_demo_without_a_tray_host_says_so_once_and_keeps_its_window(
+    bare_display: str, pulse_home: Path, demo_tmp: Path
+) -> None:
+    """Issue 15 item 8: one clear line instead of a traceback per icon update; the window is
+    up, stays up while the numbers move, and closing it ends the demo."""
+    env = {"CLAUDE_PULSE_HOME": str(pulse_home), "TMPDIR": str(demo_tmp)}
+    proc = spawn_pulse(bare_display, "--demo", env=env)
+    try:
+        window = wait_for_window(bare_display, WINDOW, timeout=15)
+        time.sleep(6)  # many status updates at demo speed: each used to log a traceback
+        assert proc.poll() is None
+        assert find_windows(bare_display, WINDOW) == [window]
+        xdotool(bare_display, "key", "--window", str(window), "Escape")  # close the window
+        code, err = finish(proc, timeout=10)
+    finally:
+        finish(proc, timeout=1)
+    assert code == 0, err
+    assert "Traceback" not in err and "Failed to dock" not in err, err
+    lines = [line for line in err.splitlines() if "no system tray found" in line]
+    assert lines == ["claude-pulse: no system tray found: the Deep Dive window stays open "
+                     "(closing it quits); install a tray such as trayer or stalonetray, or "
+                     "turn on your desktop's tray (GNOME: the AppIndicator extension)"], err
 
 
 @pytest.mark.gui

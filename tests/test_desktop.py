@@ -427,6 +427,25 @@ def test_the_click_that_took_the_focus_away_does_not_reopen_the_window(scene: Sc
     assert scene.window.visible
 
 
+def test_without_a_tray_host_the_window_stays_and_closing_it_quits(scene: Scene) -> None:
+    host = {"present": False}
+    scene.window.keep_open = False
+    scene.controller.no_tray_host(lambda: host["present"])
+    assert scene.window.visible and scene.window.keep_open  # no focus-out hiding
+    scene.window.hide()
+    scene.controller.window_visibility(False)  # Escape or the close button
+    assert scene.quits == 1
+
+
+def test_a_tray_that_came_up_later_keeps_the_app_when_the_window_closes(scene: Scene) -> None:
+    host = {"present": False}
+    scene.controller.no_tray_host(lambda: host["present"])
+    host["present"] = True  # e.g. the panel started after us; the icon docked at its update
+    scene.window.hide()
+    scene.controller.window_visibility(False)
+    assert scene.quits == 0 and scene.window.keep_open is False
+
+
 def test_window_visibility_reaches_the_poller(scene: Scene) -> None:
     scene.controller.window_visibility(True)
     assert scene.poller.calls == ["window_visible:True"]

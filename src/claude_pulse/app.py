@@ -30,7 +30,7 @@ import time
 import tkinter as tk
 from typing import TYPE_CHECKING, Any
 
-from claude_pulse.desktop import DesktopController
+from claude_pulse.desktop import NO_TRAY_HOST, DesktopController
 from claude_pulse.errors import PulseError
 from claude_pulse.ui.deep_dive import TITLE, DeepDiveWindow
 from claude_pulse.ui.tk_scheduler import TkScheduler
@@ -174,6 +174,11 @@ class DesktopApp:
         assert self._tray is not None and self._poller is not None
         assert self.controller is not None
         self._tray.start(self.controller.icon(), self.controller.tray_view().tooltip)
+        if self._tray.host_present() is False:
+            # One line, where the user is looking (pystray's own tracebacks are silenced).
+            if sys.stderr is not None:
+                print(f"claude-pulse: {NO_TRAY_HOST}", file=sys.stderr, flush=True)
+            self.controller.no_tray_host(self._tray.host_present)
         self._poller.start()
         self.controller.started()
         if self._show_window_at_start and self._window is not None:

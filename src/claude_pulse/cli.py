@@ -37,9 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the tray app against a built-in simulated account (no network, no login)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    # `claude-pulse status --verbose` too: every command also takes the flag after its name.
+    # SUPPRESS: a command given without it leaves the main parser's value alone.
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    login = sub.add_parser("login", help="log in with your Claude account (browser)")
+    login = sub.add_parser("login", parents=[verbose],
+                           help="log in with your Claude account (browser)")
     login.add_argument(
         "--manual",
         action="store_true",
@@ -62,19 +68,20 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"give up waiting for the browser after S seconds (default {DEFAULT_LOGIN_TIMEOUT_S})",
     )
 
-    sub.add_parser("logout", help="forget the saved credentials")
+    sub.add_parser("logout", parents=[verbose], help="forget the saved credentials")
 
-    status = sub.add_parser("status", help="fetch usage now and print it")
+    status = sub.add_parser("status", parents=[verbose], help="fetch usage now and print it")
     status.add_argument("--json", action="store_true", help="print one JSON object")
 
     sub.add_parser(
-        "statusline",
+        "statusline", parents=[verbose],
         help="one short line for Claude Code's status line (reads its JSON on stdin if piped)",
     )
 
-    sub.add_parser("install-desktop-entry", help="add Claude Pulse to the Linux app menu")
+    sub.add_parser("install-desktop-entry", parents=[verbose],
+                   help="add Claude Pulse to the Linux app menu")
     uninstall = sub.add_parser(
-        "uninstall",
+        "uninstall", parents=[verbose],
         help="remove what Claude Pulse put on this computer (run before pip uninstall)",
         description="Quits the tray app and removes start at login, the app-menu entry and the "
         "notification registration. The home folder (settings, login, history) stays unless "

@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 Post = Callable[[Callable[[], None]], None]
 # Makes the tray image for a view at a pixel size (Pillow; injected so this module needs none).
 IconRenderer = Callable[[TrayView], Callable[[int], Any]]
+NO_TRAY_HOST = ("no system tray found: the Deep Dive window stays open (closing it quits); "
+                "install a tray such as trayer or stalonetray, or turn on your desktop's tray "
+                "(GNOME: the AppIndicator extension)")
 # A click on the tray icon first takes the focus from the window, which hides it; the click that
 # arrives this soon after is the same one, and must not bring the window straight back.
 REOPEN_GUARD_S = 0.4
@@ -57,6 +60,8 @@ class TrayIcon(Protocol):
 class WindowControl(Protocol):
     @property
     def visible(self) -> bool: ...
+
+    keep_open: bool  # no focus-out hiding: the window is all there is (no tray host)
 
     def show(self, anchor: tuple[int, int] | None = None) -> None: ...
 
@@ -141,6 +146,7 @@ class DesktopController:
         self._claude_code_here = False  # looked for once, at start (a Keychain may ask the user)
         self._monotonic = monotonic
         self._hidden_at = -REOPEN_GUARD_S  # when the window last went away
+        self._tray_host: Callable[[], bool | None] | None = None  # set while there is none
         self._status = AppStatus(Phase.LOADING)
         self._login: LoginRun | None = None
         self._login_url: str | None = None
@@ -230,6 +236,15 @@ class DesktopController:
 
     def show_window(self) -> None:
         if self._window is not None:
+            self._window.show()
+
+    def no_tray_host(self, host_present: Callable[[], bool | None]) -> None:
+        """No tray to show the icon: the window stays open, and closing it quits (unless a
+        tray has appeared by then: `host_present` is asked again)."""
+        log.warning("%s", NO_TRAY_HOST)
+        self._tray_host = host_present
+        if self._window is not None:
+            self._window.keep_open = True
             self._window.show()
 
     def toggle_window(self) -> None:
@@ -412,6 +427,13 @@ class DesktopController:
     def window_visibility(self, visible: bool) -> None:
         if not visible:
             self._hidden_at = self._monotonic()
+            if self._tray_host is not None:
+                if self._tray_host() is False:
+                    self._quit()  # the window was all there was
+                    return
+                self._tray_host = None  # a tray came up meanwhile: the icon lives there now
+                if self._window is not None:
+                    self._window.keep_open = False
         if self._poller is not None:
             self._poller.set_window_visible(visible)
 

@@ -143,6 +143,8 @@ class DeepDiveWindow:
         self._note: str | None = None
         self._problem: str | None = None
         self._visible = False
+        # No focus-out hiding (no tray host: the window is all there is); DesktopController.
+        self.keep_open = False
         self._had_focus = False
         self._tick: str | None = None
         self.renders = 0  # how many times the card was drawn (tests check it stays calm)
@@ -692,6 +694,8 @@ class DeepDiveWindow:
     def _focus_out(self, event: tk.Event[tk.Misc]) -> None:
         # Focus moving between our own widgets also sends FocusOut; only leaving the app counts,
         # and only once the window had the focus (no window manager: it may never get it).
+        if self.keep_open:
+            return
         if event.widget is not self._top or not self._had_focus:
             return
         self._top.after_idle(self._hide_if_unfocused)

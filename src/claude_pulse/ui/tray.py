@@ -178,6 +178,18 @@ class Tray:
         if self._info is not None and not has_tooltip(self.backend):
             self.refresh_menu()  # the numbers in the menu's first lines
 
+    def host_present(self) -> bool | None:
+        """Whether a tray host is there to show the icon (xorg: a tray owns the selection);
+        None where that cannot be told (the other backends always have one)."""
+        check = getattr(self._icon, "tray_host_present", None)
+        if check is None:
+            return None
+        try:
+            return bool(check())
+        except Exception:
+            log.debug("could not ask for the tray host", exc_info=True)
+            return None
+
     def refresh_menu(self) -> None:
         """Re-read the check marks (after a toggle changed them on the main thread)."""
         if self._icon is not None and self._icon.HAS_MENU:

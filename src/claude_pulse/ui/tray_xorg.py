@@ -29,6 +29,21 @@ log = logging.getLogger(__name__)
 
 _MIN_RENDER = 16
 _LOOP_ANSWER_TIMEOUT_S = 5.0
+_DOCK_FAILED = "Failed to dock icon"
+
+
+class _QuietDockFailures(logging.Filter):
+    """pystray logs an ERROR with a traceback each time it cannot dock — at start and on every
+    image update — when no tray host runs. The app says that once, in words (DesktopApp)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage() != _DOCK_FAILED:
+            return True
+        log.debug("pystray could not dock the icon: no tray host")
+        return False
+
+
+_QUIET_DOCK_FAILURES = _QuietDockFailures()
 
 
 def xorg_icon_class(base: type[Any]) -> type[Any]:
@@ -37,6 +52,10 @@ def xorg_icon_class(base: type[Any]) -> type[Any]:
     import Xlib.protocol.event
     import Xlib.X
     from Xlib.error import XError
+
+    pystray_log = logging.getLogger("pystray._base")
+    if _QUIET_DOCK_FAILURES not in pystray_log.filters:
+        pystray_log.addFilter(_QUIET_DOCK_FAILURES)
 
     class PulseXorgIcon(base):  # type: ignore[misc, valid-type]
         _icon_data: Image.Image | None
@@ -91,6 +110,12 @@ def xorg_icon_class(base: type[Any]) -> type[Any]:
                     raise result[1]
 
             return dispatch
+
+        def tray_host_present(self) -> bool:
+            """Whether a tray host (the owner of _NET_SYSTEM_TRAY_Sn) runs now; any thread."""
+            with self._poke_lock:
+                owner = self._poke.get_selection_owner(self._net_system_tray_sx)
+            return getattr(owner, "id", owner) not in (None, Xlib.X.NONE)
 
         def __del__(self) -> None:
             # Stock __del__ closes the X connection again; at interpreter exit, or after the
