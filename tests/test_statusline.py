@@ -475,6 +475,17 @@ def test_server_errors(scene: Scene, replies: list[Reply], expected: str) -> Non
     assert (code, line) == (0, "5h 42% · resets 1h12m · 7d 20% (stale 4m)")
 
 
+def test_leaves_the_tray_its_turn_before_asking_itself(scene: Scene) -> None:
+    """The tray polls every 180 s ±10 %: a snapshot up to 216 s old is printed as it is, so the
+    status line does not spend the hour's budget on a request the tray is about to make."""
+    scene.login()
+    scene.cache(timedelta(seconds=200))
+    assert scene.run()[:2] == (0, "5h 42% · resets 1h12m · 7d 20%")
+    assert scene.usage_requests() == 0
+    scene.cache(timedelta(seconds=230))  # the tray is evidently not polling: ask
+    assert scene.run()[0] == 0 and scene.usage_requests() == 1
+
+
 def test_not_logged_in(scene: Scene) -> None:
     assert scene.run()[:2] == (1, "Claude Pulse: not logged in")
     scene.cache(timedelta(hours=1))
