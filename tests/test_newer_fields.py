@@ -189,6 +189,17 @@ def test_a_per_model_limit_gets_the_weekly_thresholds_once() -> None:
     assert titles[0] == "Weekly Fable limit cleared – Full capacity restored"
 
 
+def test_a_per_model_limit_missing_from_one_answer_does_not_fire_again() -> None:
+    titles, memory = alerts_for(binding(fable=91.0), AlertMemory())
+    assert "You've used 90% of your weekly Fable limit" in titles
+    week_only = {"seven_day": {"utilization": 61.0,
+                               "resets_at": (NOW + timedelta(days=3)).isoformat()}}
+    titles, memory = alerts_for(week_only, memory)
+    assert not any("Fable" in t for t in titles)
+    titles, memory = alerts_for(binding(fable=91.0), memory)
+    assert titles == []
+
+
 def test_the_binding_limit_is_shown_even_with_model_limits_off() -> None:
     raw = binding()
     usage = parse_usage(raw)

@@ -224,7 +224,10 @@ def evaluate(
             settings.time_aware, now,
         )
         alerts.extend(found)
-    models: dict[str, WindowMemory] = {}
+    # A limit missing from one answer keeps its memory until its window is over, so it does not
+    # fire again when it comes back.
+    models = {key: mem for key, mem in memory.models.items()
+              if mem.resets_at is None or mem.resets_at > now}
     for limit in usage.limits:
         if limit.kind != "weekly_scoped":
             continue

@@ -187,7 +187,7 @@ def token_set_from_response(
         raise BadResponse("The token endpoint answered with something other than a JSON object.")
     access = payload.get("access_token")
     refresh = payload.get("refresh_token")
-    expires_in = payload.get("expires_in")
+    expires_in = _lifetime(payload.get("expires_in"))
     if not isinstance(access, str) or not access:
         raise BadResponse("The token endpoint's answer has no access_token.")
     if not isinstance(refresh, str) or not refresh:
@@ -195,8 +195,7 @@ def token_set_from_response(
         if previous is None:
             raise BadResponse("The token endpoint's answer has no refresh_token.")
         refresh = previous.refresh_token
-    if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)) \
-            or not 0 < expires_in < 10 * 365 * 86400:
+    if expires_in is None:
         raise BadResponse("The token endpoint's answer has no usable expires_in.")
     scope = payload.get("scope")
     token_type = payload.get("token_type")
@@ -205,7 +204,7 @@ def token_set_from_response(
         access_token=access,
         refresh_token=refresh,
         # Whole seconds, as stored (rounded down: never later than the server's expiry).
-        expires_at=(now + timedelta(seconds=float(expires_in))).replace(microsecond=0),
+        expires_at=(now + timedelta(seconds=expires_in)).replace(microsecond=0),
         token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
         scope=scope if isinstance(scope, str) else (previous.scope if previous else ""),
         email=_email(payload) or (previous.email if previous else None),
@@ -216,7 +215,8 @@ def token_set_from_response(
 
 
 def _lifetime(value: Any) -> float | None:
-    """`refresh_token_expires_in` in seconds (observed 27-30 days), or None when unusable."""
+    """A token answer's `expires_in` / `refresh_token_expires_in` in seconds (the login's
+    observed 27-30 days), or None when it is not a number between 0 and ten years."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     if not 0 < value < 10 * 365 * 86400:  # also false for NaN
