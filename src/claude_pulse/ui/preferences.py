@@ -104,7 +104,7 @@ FIELDS: tuple[Field, ...] = (
     Field("callback_port", "Login callback port", "number", "Advanced",
           "0 (any free port) or 1024 to 65535"),
     Field("usage_timeout_seconds", "Usage request limit (s)", "number", "Advanced",
-          "Total time for one usage request, 1 to 300"),
+          "Total time for one usage or profile request, 1 to 300"),
     Field("token_timeout_seconds", "Login request limit (s)", "number", "Advanced",
           "Total time for one token request (login, refresh), 1 to 300"),
 )
