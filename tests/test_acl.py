@@ -267,3 +267,16 @@ def test_home_folder_is_0700(pulse_home: Path, existing_mode: int | None) -> Non
 def test_run_hidden_runs_a_real_program() -> None:
     result = run_hidden([sys.executable, "-c", "print('hi')"])
     assert (result.returncode, result.stdout) == (0, "hi\n")
+
+
+def test_a_failing_win32_read_never_stops_the_app(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ctypes reads run on every command: any failure (here: no WinDLL at all, as a
+    missing export or a ctypes argument error would be) gives the safe default."""
+    monkeypatch.setattr(sys, "platform", "win32")
+    try:
+        results = (acl.current_user_sid(), acl.has_private_acl(tmp_path),
+                   acl.owner_sid(tmp_path))
+    finally:
+        monkeypatch.undo()
+    assert results == (None, False, None)

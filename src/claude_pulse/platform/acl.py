@@ -31,6 +31,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 __all__ = [
     "Runner",
@@ -45,6 +46,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
@@ -140,6 +143,36 @@ def whoami_sid(runner: Runner, environ: Mapping[str, str] | None = None) -> str 
 
 def current_user_sid() -> str | None:
     """The SID of the user this process runs as, from its token (Windows; None elsewhere)."""
+    return _guarded(_token_sid, None)
+
+
+def has_private_acl(path: Path) -> bool:
+    """Whether `path`'s DACL blocks inherited entries — what `restrict_to_user` leaves.
+
+    Read through ctypes, without starting a process. False when it cannot be read (or not on
+    Windows): the caller then applies the ACL, which is always safe.
+    """
+    return _guarded(lambda: _dacl_protected(path), False)
+
+
+def owner_sid(path: Path) -> str | None:
+    """The SID of `path`'s owner (Windows, through ctypes); None when unknown or elsewhere."""
+    return _guarded(lambda: _owner(path), None)
+
+
+def _guarded(read: Callable[[], T], default: T) -> T:
+    """A Win32 read that must never stop the app: any failure (a missing export, a ctypes
+    argument error) is logged and gives `default`."""
+    if sys.platform != "win32":
+        return default
+    try:
+        return read()
+    except Exception as exc:  # ctypes.ArgumentError is no OSError
+        logger.warning("Win32 security read failed: %s", exc)
+        return default
+
+
+def _token_sid() -> str | None:
     if sys.platform != "win32":
         return None
     import ctypes
@@ -148,9 +181,9 @@ def current_user_sid() -> str | None:
     advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)
     kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
     kernel32.GetCurrentProcess.restype = wintypes.HANDLE  # a pointer-sized pseudo-handle
+    process = wintypes.HANDLE(kernel32.GetCurrentProcess())
     token = wintypes.HANDLE()
-    if not advapi32.OpenProcessToken(kernel32.GetCurrentProcess(), _TOKEN_QUERY,
-                                     ctypes.byref(token)):
+    if not advapi32.OpenProcessToken(process, _TOKEN_QUERY, ctypes.byref(token)):
         return None
     try:
         size = wintypes.DWORD()
@@ -168,18 +201,11 @@ def current_user_sid() -> str | None:
             return text.value
         finally:
             kernel32.LocalFree(text)
-    except OSError:
-        return None
     finally:
         kernel32.CloseHandle(token)
 
 
-def has_private_acl(path: Path) -> bool:
-    """Whether `path`'s DACL blocks inherited entries — what `restrict_to_user` leaves.
-
-    Read through ctypes, without starting a process. False when it cannot be read (or not on
-    Windows): the caller then applies the ACL, which is always safe.
-    """
+def _dacl_protected(path: Path) -> bool:
     if sys.platform != "win32":
         return False
     import ctypes
@@ -203,8 +229,7 @@ def has_private_acl(path: Path) -> bool:
         kernel32.LocalFree(descriptor)
 
 
-def owner_sid(path: Path) -> str | None:
-    """The SID of `path`'s owner (Windows, through ctypes); None when unknown or elsewhere."""
+def _owner(path: Path) -> str | None:
     if sys.platform != "win32":
         return None
     import ctypes
