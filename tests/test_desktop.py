@@ -21,7 +21,7 @@ from claude_pulse.core.tokens import TokenSet
 from claude_pulse.core.usage import Usage, Window
 from claude_pulse.core.viewmodel import LOGIN_CHOICE, Action, LoginOption, TrayView
 from claude_pulse.desktop import DesktopController
-from claude_pulse.errors import LoginTimeout, PulseError
+from claude_pulse.errors import CodeRefused, LoginError, LoginTimeout, PulseError
 from claude_pulse.fake.demo import MemoryAutostart
 from claude_pulse.services.settings import Settings
 
@@ -330,6 +330,25 @@ def test_a_failed_login_is_said_and_notified_when_the_window_is_closed(tmp_path:
     scene.window.visible = True
     scene.controller.banner_action(Action.RETRY)
     assert len(scene.alerts) == 1  # the window shows it; no notification on top
+
+
+@pytest.mark.parametrize(("error", "body"), [
+    pytest.param(CodeRefused("The login code was refused (invalid_grant): it expired or was "
+                             "already used. Run `claude-pulse login` again."),
+                 "The login code was refused: it was mistyped, too old or already used.",
+                 id="code-refused"),
+    pytest.param(LoginError("The login answer did not match this login attempt (state "
+                            "mismatch)."),
+                 "The answer did not belong to this login, so it was refused.", id="state"),
+])
+def test_a_failed_login_notification_has_the_windows_plain_words(
+        tmp_path: Path, error: PulseError, body: str) -> None:
+    """Issue 15 item 4: no invalid_grant, no terminal command, no technical term."""
+    scene = Scene(tmp_path, login=FakeLogin(error))
+    scene.controller.banner_action(Action.LOG_IN)
+    (alert,) = scene.alerts
+    assert alert.body == body
+    assert "invalid_grant" not in alert.body and "claude-pulse" not in alert.body
 
 
 def test_a_login_in_the_background_says_which_account(tmp_path: Path) -> None:

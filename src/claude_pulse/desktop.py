@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from claude_pulse.core.alerts import logged_in_alert, login_failed_alert
 from claude_pulse.core.status import AppStatus, Phase
-from claude_pulse.core.viewmodel import LOGIN_CHOICE, Action, LoginOption, TrayView, tray_view
+from claude_pulse.core.viewmodel import (
+    LOGIN_CHOICE,
+    Action,
+    LoginOption,
+    TrayView,
+    login_failure_reason,
+    tray_view,
+)
 from claude_pulse.errors import ConfigError, PulseError
 
 if TYPE_CHECKING:
@@ -458,7 +465,8 @@ class DesktopController:
             self._poller.login_failed(str(error))
             if hidden:
                 # The window was closed while the browser waited: say so where it is seen.
-                self._notifier.notify(login_failed_alert(str(error)))
+                # In the window's plain words, never the raw error (issue 15 item 4).
+                self._notifier.notify(login_failed_alert(login_failure_reason(str(error))))
 
     def _login_choice(self, phase: Phase) -> Sequence[LoginOption]:
         # Offered while nobody is signed in and Claude Code's login is here, and while Claude

@@ -371,6 +371,9 @@ _LOGIN_REASONS = (
     (("timed out", "timeout", "no answer"), "No answer came back from the browser in time."),
     (("denied", "declined", "access_denied"), "The login was declined in the browser."),
     (("port", "listen"), "Another program is using the port the login needs."),
+    # before "code was": a pasted or returned code the server refused (CodeRefused)
+    (("code was refused", "invalid_grant"),
+     "The login code was refused: it was mistyped, too old or already used."),
     (("no code", "code was"), "No code was entered."),
     (("state", "did not match"), "The answer did not belong to this login, so it was refused."),
 )
