@@ -155,6 +155,8 @@ def test_api_401_refreshes_and_retries(app: Harness) -> None:
     status = app.tick()
     assert status.phase is Phase.OK
     assert app.server.refresh_count == 1
+    # The retry is a usage request too: the shared budget counts all three.
+    assert app.usage_requests() == 3 and len(app.services.gate.peek().requests) == 3
 
 
 def test_refresh_token_invalid_means_log_in_again_with_a_notification(app: Harness) -> None:

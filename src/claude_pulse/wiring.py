@@ -181,7 +181,13 @@ class Services:
     def usage_client(self) -> UsageClient:
         from claude_pulse.services.usage_client import UsageClient
 
-        return UsageClient(self.transport, self.settings.current, self.login)
+        gate, clock = self.gate, self.clock
+
+        def retried(what: str) -> None:
+            if what == "usage":  # the budget counts usage requests, the retry too
+                gate.note_request(clock())
+
+        return UsageClient(self.transport, self.settings.current, self.login, on_retry=retried)
 
     @cached_property
     def fetcher(self) -> UsageFetcher:

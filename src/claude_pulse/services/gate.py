@@ -169,6 +169,17 @@ class RequestGate:
                 until))
         return max(refusals, key=lambda r: r.until, default=None)
 
+    def note_request(self, now: datetime) -> None:
+        """Count a request the gate did not let through itself (the one retry after a refresh:
+        it is sent whatever the budget says, but the hour's count must include it)."""
+        try:
+            with self._locked():
+                state = self._read()
+                state.requests = [*_recent(state.requests, now.timestamp()), now.timestamp()]
+                self._write(state)
+        except StorageError as exc:
+            log.warning("%s", exc)
+
     def note_rate_limited(self, now: datetime, retry_after: float | None) -> datetime:
         """Start (or extend) the shared cooldown after a 429; returns when it ends."""
         t = now.timestamp()

@@ -77,11 +77,14 @@ class UsageClient:
         tokens: TokenSource,
         *,
         timeout: float | None = None,
+        on_retry: Callable[[str], object] = lambda what: None,
     ) -> None:
         self._transport = transport
         self._config = config
         self._tokens = tokens
         self._timeout = timeout  # None: the config's usage_timeout_seconds, read per request
+        # Told before a retry ("usage" or "profile"): the retry is one more request to count.
+        self._on_retry = on_retry
 
     def __repr__(self) -> str:
         return f"UsageClient({self._config().usage_url!r})"
@@ -131,6 +134,7 @@ class UsageClient:
             # expired token: the server sends 429 for expired tokens too (design.md §2).
             log.info("%s: HTTP %d; refreshing the token and retrying once", what, resp.status)
             token = tokens.refresh(rejected=token)
+            self._on_retry(what)
             resp = self._send(url, token, what)
         return self._check(resp, url, what)
 
