@@ -372,3 +372,34 @@ def test_windows_toasts_use_an_app_id_without_spaces_and_the_display_name(
     finally:
         monkeypatch.undo()
         notifier.close()
+
+
+# ---- an idle tray loads no asyncio (issue 19 item 3) ------------------------------------------
+
+_IDLE_THEN_ALERT = """
+import sys
+import claude_pulse.app  # the desktop app, as the tray process imports it
+from claude_pulse.core.alerts import Alert, Urgency
+from claude_pulse.home import Home
+from claude_pulse.services.settings import Settings
+from claude_pulse.wiring import Services
+
+from pathlib import Path
+home = Home(Path(sys.argv[1]))
+services = Services(home, Settings(home.config))
+notifier = services.notifier
+print("idle", "asyncio" in sys.modules, flush=True)
+notifier.notify(Alert("session:80", "Session at 80%", "resets in 2 h", Urgency.NORMAL, "session"))
+print("alerted", "asyncio" in sys.modules, flush=True)
+getattr(notifier, "close", lambda: None)()
+"""
+
+
+def test_idle_desktop_app_has_no_asyncio_until_the_first_alert(tmp_path: Path) -> None:
+    # asyncio is ~29 modules and ~2 MB resident; an idle tray never alerts, so must not load it.
+    env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    out = subprocess.run(
+        [sys.executable, "-c", _IDLE_THEN_ALERT, str(tmp_path / "home")],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.split("\n")
+    assert out[:2] == ["idle False", "alerted True"]

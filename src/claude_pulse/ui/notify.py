@@ -15,11 +15,13 @@ loop thread, so the handler must only hand the work to the UI thread.
 
 On Windows toasts belong to an AppUserModelID, registered under
 ``HKCU\\Software\\Classes\\AppUserModelId\\ClaudePulse`` with the display name "Claude Pulse".
+
+asyncio is imported only inside `DesktopNotifier` (built on the first alert, see `LazyNotifier`):
+its ~29 modules and ~2 MB are not loaded by an idle tray that never alerts.
 """
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextlib
 import logging
@@ -27,10 +29,13 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from claude_pulse.core.alerts import Alert, Urgency
 from claude_pulse.platform.autostart._linux import DESKTOP_ID
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["APP_NAME", "DesktopNotifier", "LazyNotifier", "LogNotifier", "Notifier",
            "make_notifier", "name_desktop_entry", "on_notification_click", "windows_app_id"]
@@ -71,7 +76,10 @@ class DesktopNotifier:
         *,
         send_timeout: float = SEND_TIMEOUT_S,
     ) -> None:
-        # Imported here: it pulls in dbus-fast (or WinRT), which the CLI paths never need.
+        # Imported here: asyncio and dbus-fast (or WinRT), which the CLI paths and an idle tray
+        # never need.
+        import asyncio
+
         import desktop_notifier
 
         self._dn: Any = desktop_notifier
@@ -92,6 +100,8 @@ class DesktopNotifier:
         self._thread.start()
 
     def notify(self, alert: Alert) -> None:
+        import asyncio
+
         coro = self._send(alert)
         try:
             with self._lock:
@@ -110,6 +120,8 @@ class DesktopNotifier:
 
     def close(self, timeout: float = 2.0) -> None:
         """Let pending sends finish (up to `timeout` s), drop the connection, stop the thread."""
+        import asyncio
+
         with self._lock:
             if self._closed:
                 return
@@ -128,6 +140,8 @@ class DesktopNotifier:
             self._loop.close()
 
     def _run(self) -> None:
+        import asyncio
+
         asyncio.set_event_loop(self._loop)
         self._loop.run_forever()
 
@@ -151,6 +165,8 @@ class DesktopNotifier:
         return notifier
 
     async def _send(self, alert: Alert) -> None:
+        import asyncio
+
         dispatched = False
 
         def on_dispatched() -> None:
@@ -197,6 +213,8 @@ class DesktopNotifier:
         await _disconnect(old)
 
     async def _shutdown(self) -> None:
+        import asyncio
+
         await _disconnect(self._backend)
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         for task in tasks:
@@ -211,6 +229,8 @@ class DesktopNotifier:
 
 
 async def _disconnect(notifier: Any) -> None:
+    import asyncio
+
     # The DBus backend keeps its dbus-fast MessageBus in `_backend.bus`; other backends have none.
     bus = getattr(getattr(notifier, "_backend", None), "bus", None)
     if bus is None or not getattr(bus, "connected", False):
