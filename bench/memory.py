@@ -18,6 +18,9 @@ caches the result on the display, so one GTK warm-up run is made first and repor
 
 Target (issue 9): RSS <= 45 MB idle (xorg), and the gtk/appindicator figure reported.
 Run: `python bench/memory.py [--runs 3]` (about 3 min).
+Before/after a change: `--compare-src DIR` (e.g. `git archive main src | tar -x -C /tmp/before`,
+then `--compare-src /tmp/before/src`) runs xorg only, alternating this tree with DIR's sources
+(put first on PYTHONPATH), so machine load falls on both alike.
 """
 
 from __future__ import annotations
@@ -105,13 +108,43 @@ def one_run(cleanup: Cleanup, x: XConnection, display: str, fake: Any, backend: 
             "threads": threads, "numbers_s": round(run.numbers_s or 0, 3)}
 
 
+def compare(args: argparse.Namespace) -> int:
+    """xorg idle RSS of this tree and of `args.compare_src`, runs alternating."""
+    other = os.path.abspath(args.compare_src)
+    figures: dict[str, list[dict[str, Any]]] = {"this tree": [], other: []}
+    with Cleanup(limit_s=360) as cleanup:
+        display = start_xvfb(cleanup)
+        start_trayer(cleanup, display)
+        fake = start_fake(cleanup, usage_payload(42.0, 70.0, weekly_resets_in=LATE_IN_WEEK))
+        scratch = cleanup.tempdir()
+        with XConnection(display) as x:
+            for _ in range(args.runs):
+                for label, path in (("this tree", None), (other, other)):
+                    figures[label].append(one_run(cleanup, x, display, fake, "xorg", path,
+                                                  args.settle, scratch, args.history_days))
+    result: dict[str, Any] = {"history_days": args.history_days, "settle_s": args.settle}
+    for label, runs in figures.items():
+        result[label] = {"rss_mb": summary([r["rss_mb"] for r in runs]),
+                         "pss_mb": summary([r["pss_mb"] for r in runs if r["pss_mb"]]),
+                         "threads": runs[-1]["threads"]}
+        print(f"xorg {label}: RSS median {result[label]['rss_mb']['median']:.1f} MB, "
+              f"PSS {result[label]['pss_mb']['median']:.1f} MB, "
+              f"{runs[-1]['threads']} threads ({len(runs)} runs, interleaved)", flush=True)
+    write_results("memory-compare", result)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--history-days", type=float, default=HISTORY_DAYS,
                         help="days of one-a-minute history to start with (0: a new install)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--settle", type=float, default=15.0)
+    parser.add_argument("--compare-src", metavar="DIR",
+                        help="xorg only: interleave runs of this tree with DIR's sources")
     args = parser.parse_args()
+    if args.compare_src:
+        return compare(args)
 
     result: dict[str, Any] = {"target_mb": TARGET_MB, "settle_s": args.settle,
                               "loadavg_before": os.getloadavg()}
