@@ -2,12 +2,12 @@
 
 What lives here: statistics and the JSON results file (`bench/results/<name>.json`); a home
 folder (`CLAUDE_PULSE_HOME`) wired to the in-package fake Anthropic server, with saved
-credentials and optionally a snapshot; a private Xvfb (`-displayfd`) and trayer, found the same
-way `tests/support/fixtures_display.py` finds them; reading the docked tray icon's pixels with
-python-xlib; per-process counters from `/proc` (context switches summed over every thread in
-`/proc/PID/task/*/status`, CPU = utime+stime from `/proc/PID/stat`, `VmRSS`); and `Cleanup`, which
-ends every process a script started (its whole process group) on exit, Ctrl-C, SIGTERM or the
-script's own time limit.
+credentials and optionally a snapshot; a private Xvfb and trayer, started by
+`tests/support/xharness.py` exactly as the GUI tests start them; reading the docked tray icon's
+pixels with python-xlib; per-process counters from `/proc` (context switches summed over every
+thread in `/proc/PID/task/*/status`, CPU = utime+stime from `/proc/PID/stat`, `VmRSS`); and
+`Cleanup`, which ends every process a script started (its whole process group) on exit, Ctrl-C,
+SIGTERM or the script's own time limit.
 
 Scripts need only Python (the project's venv), Xvfb and trayer; nothing here needs root.
 """
@@ -36,15 +36,16 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
 CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-SCREEN = (1024, 768)
-TRAYER_HEIGHT = 32
 
-# Make `import claude_pulse` work from a checkout even when the package is not installed.
+# Make `import claude_pulse` work from a checkout even when the package is not installed, and
+# share the tests' support modules (the X harness, the fakes).
 try:
     import claude_pulse  # noqa: F401
 except ImportError:
     sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "tests"))
 
+from support import xharness  # noqa: E402
 
 # ---- statistics and results ----------------------------------------------------------------
 
@@ -277,47 +278,20 @@ def app_env(home: Path, *, display: str | None = None, scratch: Path | None = No
 
 
 def start_xvfb(cleanup: Cleanup) -> str:
-    """A private Xvfb on a display number it picks itself; returns ":N".
-
-    Xvfb writes the number once it accepts connections; a server that never does is ended by
-    the script's own time limit (`Cleanup(limit_s=...)`).
-    """
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        raise SystemExit("bench: Xvfb is not installed (apt-get install xvfb)")
-    read_fd, write_fd = os.pipe()
-    proc = cleanup.popen(
-        [xvfb, "-displayfd", str(write_fd), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
-         "-nolisten", "tcp", "-noreset"],
-        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as pipe:
-        number = pipe.readline().decode().strip()
-    if not number.isdigit():
-        raise SystemExit(f"bench: Xvfb did not start (exit code {proc.poll()})")
-    return f":{number}"
+    """A private Xvfb (the tests' screen size) on a display number it picks itself; returns
+    ":N". Ended with the script."""
+    try:
+        return xharness.start_xvfb(popen=cleanup.popen)[1]
+    except xharness.HarnessError as exc:
+        raise SystemExit(f"bench: {exc}") from None
 
 
-def start_trayer(cleanup: Cleanup, display: str, timeout: float = 15.0) -> subprocess.Popen[Any]:
-    """trayer at the top right, as the GUI tests run it; waits until it owns the tray."""
-    trayer = shutil.which("trayer")
-    if trayer is None:
-        raise SystemExit("bench: trayer is not installed (apt-get install trayer)")
-    env = {**os.environ, "DISPLAY": display, "NO_AT_BRIDGE": "1"}
-    proc = cleanup.popen(
-        [trayer, "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "200",
-         "--height", str(TRAYER_HEIGHT), "--SetDockType", "false", "--transparent", "false",
-         "--tint", "0x333333"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + timeout
-    with XConnection(display) as x:
-        while not x.tray_owned():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"bench: trayer did not take the tray (exit {proc.poll()})")
-            time.sleep(0.02)
-    return proc
+def start_trayer(cleanup: Cleanup, display: str) -> subprocess.Popen[Any]:
+    """trayer at the top right, as the GUI tests run it; returns once it owns the tray."""
+    try:
+        return xharness.start_trayer(display, popen=cleanup.popen)
+    except xharness.HarnessError as exc:
+        raise SystemExit(f"bench: {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -38,6 +37,8 @@ from typing import Any
 
 from PIL import Image
 
+# The tests' X harness: one way to start Xvfb and trayer, here as in the tests and bench/.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from claude_pulse.core.forecast import forecast
 from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW
 from claude_pulse.core.snapshot import Snapshot
@@ -46,6 +47,7 @@ from claude_pulse.core.usage import parse_usage
 from claude_pulse.fake.simulation import SimulatedAccount
 from claude_pulse.ui.deep_dive import DeepDiveWindow
 from claude_pulse.ui.render.logo import draw_logo
+from support import xharness
 
 ROOT = Path(__file__).resolve().parent.parent
 START = datetime.now(timezone.utc).replace(second=0, microsecond=0)
@@ -56,54 +58,32 @@ PANEL = 32  # trayer's height at 1x
 
 
 def _program(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise SystemExit(f"screenshots: {name} is not installed (scripts/test installs it)")
-    return path
+    try:
+        return xharness.find_program(name)
+    except xharness.HarnessError as exc:
+        raise SystemExit(f"screenshots: {exc}") from None
 
 
 @contextmanager
 def private_display(size: tuple[int, int] = (1024, 768), scale: int = 1) -> Iterator[str]:
-    """A private Xvfb with trayer docked top right, as in the tests; yields the display name.
-    `scale` 2: the same screen at 200 % (twice the pixels, 192 dpi)."""
-    read_fd, write_fd = os.pipe()
+    """A private Xvfb with trayer docked top right, started as the tests start them; yields the
+    display name. `scale` 2: the same screen at 200 % (twice the pixels, 192 dpi)."""
     width, height = size[0] * scale, size[1] * scale
-    xvfb = subprocess.Popen(
-        [_program("Xvfb"), "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
-         "-dpi", str(96 * scale), "-nolisten", "tcp", "-noreset"],
-        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    trayer: subprocess.Popen[bytes] | None = None
+    procs: list[subprocess.Popen[Any]] = []
     try:
-        with os.fdopen(read_fd, "rb") as pipe:
-            display = ":" + pipe.readline().decode().strip()
-        trayer = subprocess.Popen(
-            [_program("trayer"), "--edge", "top", "--align", "right", "--widthtype", "pixel",
-             "--width", str(200 * scale), "--height", str(PANEL * scale), "--SetDockType",
-             "false", "--transparent",
-             "false", "--tint", "0x333333"],
-            env={**os.environ, "DISPLAY": display}, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
-        _wait(lambda: _tray_owned(display), 15, "trayer")
+        xvfb, display = xharness.start_xvfb((width, height), dpi=96 * scale,
+                                            program=_program("Xvfb"))
+        procs.append(xvfb)
+        procs.append(xharness.start_trayer(display, width=200 * scale, height=PANEL * scale,
+                                           program=_program("trayer")))
         _paint_desktop(display)
         _set_work_area(display, (0, PANEL * scale, width, height))
         yield display
+    except xharness.HarnessError as exc:
+        raise SystemExit(f"screenshots: {exc}") from None
     finally:
-        for proc in (trayer, xvfb):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=5)
-
-
-def _tray_owned(display: str) -> bool:
-    from Xlib import X
-    from Xlib import display as xdisplay
-
-    d = xdisplay.Display(display)
-    try:
-        return bool(d.get_selection_owner(d.intern_atom("_NET_SYSTEM_TRAY_S0")) != X.NONE)
-    finally:
-        d.close()
+        for proc in reversed(procs):
+            xharness.stop_process(proc)
 
 
 def _paint_desktop(display: str, rgb: tuple[int, int, int] = (0x3B, 0x42, 0x52)) -> None:

@@ -27,9 +27,9 @@ from claude_pulse.platform.screen import enable_dpi_awareness
 from claude_pulse.ui.deep_dive import CARD_WIDTH, DeepDiveWindow
 from claude_pulse.ui.render.card import HEADER_HEIGHT, render_card_layout
 from claude_pulse.ui.theme import display_scale, switch_image
-from support.fixtures_display import grab, near
+from support.fixtures_display import grab, near, start_display
 from support.helpers import stop_process
-from test_window_fit import NOW, full, settle, start_xvfb
+from test_window_fit import NOW, full, settle
 
 
 def view(phase: Phase = Phase.OK) -> DeepDiveView:
@@ -107,7 +107,7 @@ def dpi_displays() -> Iterator[Callable[[str], str]]:
     def get(kind: str) -> str:
         if kind not in started:
             # A 1366x768 laptop at 200 %: 2732x1536 pixels.
-            proc, display = start_xvfb(2732, 1536, 192 if kind == "192" else 96)
+            proc, display = start_display(2732, 1536, 192 if kind == "192" else 96)
             procs.append(proc)
             if kind == "xft":
                 _set_resources(display, "Xft.antialias:\t1\nXft.dpi:\t192\n")

@@ -10,7 +10,6 @@ not covered, and the sections scroll (wheel and keys) between the pinned header 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tkinter as tk
 from collections.abc import Callable, Iterator
@@ -24,8 +23,8 @@ from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import ExtraUsage, Limit, Usage, Window
 from claude_pulse.ui.deep_dive import CARD_WIDTH, DeepDiveWindow
-from support.fixtures_display import xdotool
-from support.helpers import require_program, stop_process
+from support.fixtures_display import start_display, xdotool
+from support.helpers import stop_process
 from test_deep_dive import pump_until
 from test_deep_dive import settle as deep_dive_settle
 
@@ -49,22 +48,6 @@ class Screen:
     @property
     def icon(self) -> tuple[int, int]:
         return self.width - 20, PANEL // 2
-
-
-def start_xvfb(width: int, height: int, dpi: int = 96) -> tuple[subprocess.Popen[bytes], str]:
-    xvfb = require_program("Xvfb")
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
-         "-dpi", str(dpi), "-nolisten", "tcp", "-noreset"],
-        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as pipe:
-        number = pipe.readline().decode().strip()
-    if not number.isdigit():
-        stop_process(proc)
-        pytest.fail("Xvfb did not start")
-    return proc, f":{number}"
 
 
 def set_work_area(display: str, box: tuple[int, int, int, int]) -> None:
@@ -92,7 +75,7 @@ def servers() -> Iterator[Callable[[tuple[int, int]], Screen]]:
 
     def get(size: tuple[int, int]) -> Screen:
         if size not in started:
-            proc, display = start_xvfb(*size)
+            proc, display = start_display(*size)
             procs.append(proc)
             started[size] = Screen(display, *size)
             set_work_area(display, started[size].work_area)

@@ -45,8 +45,13 @@ def show(status: AppStatus) -> None:
 def main(seconds: float) -> int:
     ui: queue.Queue[Callable[[], None]] = queue.Queue()
     stopped = threading.Event()
-    threading.Thread(target=lambda: (sys.stdin.read(), stopped.set(), ui.put(lambda: None)),
-                     daemon=True).start()
+
+    def stop_at_eof() -> None:
+        sys.stdin.read()
+        stopped.set()
+        ui.put(lambda: None)  # wake the loop
+
+    threading.Thread(target=stop_at_eof, daemon=True).start()
     services = Services.from_environment(command="tray", notifier=QuietNotifier())
     poller = services.poller(scheduler=ThreadScheduler(ui.put), post=ui.put, on_status=show)
     poller.start()

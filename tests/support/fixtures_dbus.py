@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import shutil
 import subprocess
 import tempfile
@@ -31,6 +30,7 @@ from typing import Any
 import pytest
 
 from support.helpers import require_program, stop_process
+from support.xharness import HarnessError, read_ready_line, start_xvfb
 
 __all__ = ["NotificationDaemon", "notification_daemon", "session_bus"]
 
@@ -71,20 +71,10 @@ _DUNSTRC = """[global]
 
 def _read_line(fd: int, proc: subprocess.Popen[bytes], what: str) -> str:
     """One line from a pipe the child writes once it is ready; fails the test on timeout."""
-    deadline = time.monotonic() + _START_TIMEOUT_S
-    data = b""
-    while b"\n" not in data:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            pytest.fail(f"{what} did not start within {_START_TIMEOUT_S:.0f} s")
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
-            continue
-        chunk = os.read(fd, 256)
-        if not chunk:
-            pytest.fail(f"{what} exited before it was ready (exit code {proc.poll()})")
-        data += chunk
-    return data.split(b"\n", 1)[0].decode().strip()
+    try:
+        return read_ready_line(fd, proc, what, _START_TIMEOUT_S)
+    except HarnessError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture
@@ -172,18 +162,12 @@ def notification_daemon(session_bus: str, tmp_path: Path) -> Iterator[Notificati
     for program in ("dunstctl", "dbus-send", "busctl"):  # dunstctl history runs busctl
         require_program(program)
 
-    read_fd, write_fd = os.pipe()
-    x_proc = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_fd), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
+    try:
+        x_proc, display = start_xvfb((800, 600), program=xvfb)
+    except HarnessError as exc:
+        pytest.fail(str(exc))
     procs = [x_proc]
     try:
-        try:
-            display = f":{_read_line(read_fd, x_proc, 'Xvfb')}"
-        finally:
-            os.close(read_fd)
         rc = tmp_path / "dunstrc"
         rc.write_text(_DUNSTRC, encoding="utf-8")
         log = tmp_path / "dunst.log"

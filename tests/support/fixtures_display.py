@@ -1,7 +1,8 @@
 """Fixtures: a real X display (Xvfb) and a real XEmbed tray host (trayer) for GUI tests.
 
-Both are started by the fixtures themselves, once per test session, on a display number that
-Xvfb picks (`-displayfd`), so tests never collide with a developer's desktop or another run.
+Both are started by the fixtures themselves (through `support/xharness.py`, which bench and
+scripts/screenshots.py use too), once per test session, on a display number that Xvfb picks
+(`-displayfd`), so tests never collide with a developer's desktop or another run.
 `display` and `tray_display` point `DISPLAY` at it for one test. The helpers below find the
 docked tray icon (a window carrying `_XEMBED_INFO` that has been reparented into the tray,
 feasibility.md §2), find windows by name, click with xdotool and take screenshots with
@@ -17,17 +18,15 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 
-from support.helpers import require_program, stop_process
+from support.helpers import require_program
+from support.xharness import SCREEN, HarnessError, start_trayer, start_xvfb, stop_process
 
 __all__ = ["display", "tray_display", "x_server", "x_tray_host"]
-
-SCREEN = (1024, 768)
-TRAYER_HEIGHT = 32
-_START_TIMEOUT_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -50,20 +49,12 @@ class DockedIcon:
 @pytest.fixture(scope="session")
 def x_server() -> Iterator[str]:
     """A private Xvfb for the whole session; yields its display name (":N")."""
-    xvfb = require_program("Xvfb")
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_fd), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
-         "-nolisten", "tcp", "-noreset"],
-        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
     try:
-        with os.fdopen(read_fd, "rb") as pipe:
-            number = pipe.readline().decode().strip()  # written once the server is ready
-        if not number.isdigit():
-            pytest.fail(f"Xvfb did not report a display number (exit code {proc.poll()})")
-        yield f":{number}"
+        proc, name = start_xvfb(SCREEN, program=require_program("Xvfb"))
+    except HarnessError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield name
     finally:
         stop_process(proc)
 
@@ -71,23 +62,23 @@ def x_server() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def x_tray_host(x_server: str) -> Iterator[str]:
     """trayer docked at the top right of the session's Xvfb, as in feasibility.md §2."""
-    trayer = require_program("trayer")
-    env = {**os.environ, "DISPLAY": x_server, "NO_AT_BRIDGE": "1"}
-    proc = subprocess.Popen(
-        [trayer, "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "200",
-         "--height", str(TRAYER_HEIGHT), "--SetDockType", "false", "--transparent", "false",
-         "--tint", "0x333333"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
     try:
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        while not tray_owned(x_server):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"trayer did not take _NET_SYSTEM_TRAY_S0 (exit {proc.poll()})")
-            time.sleep(0.05)
+        proc = start_trayer(x_server, program=require_program("trayer"))
+    except HarnessError as exc:
+        pytest.fail(str(exc))
+    try:
         yield x_server
     finally:
         stop_process(proc)
+
+
+def start_display(width: int, height: int, dpi: int = 96) -> tuple[subprocess.Popen[Any], str]:
+    """A private Xvfb of another size or dpi than the session's, for one test module; returns
+    the process (the caller stops it) and its display name."""
+    try:
+        return start_xvfb((width, height), dpi=dpi, program=require_program("Xvfb"))
+    except HarnessError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture
@@ -107,18 +98,6 @@ def tray_display(x_tray_host: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 # --- helpers for the tests (python-xlib, xdotool, ImageMagick) -------------------------------
-
-
-def tray_owned(display_name: str) -> bool:
-    """Whether some client owns `_NET_SYSTEM_TRAY_S0` on the display."""
-    from Xlib import X
-    from Xlib import display as xdisplay
-
-    d = xdisplay.Display(display_name)
-    try:
-        return bool(d.get_selection_owner(d.intern_atom("_NET_SYSTEM_TRAY_S0")) != X.NONE)
-    finally:
-        d.close()
 
 
 def docked_icons(display_name: str) -> list[DockedIcon]:

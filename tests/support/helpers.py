@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 
 import pytest
+
+from support.xharness import stop_process
+
+__all__ = ["in_ci", "require_program", "stop_process", "wait_until"]
 
 
 def in_ci() -> bool:
@@ -24,17 +27,6 @@ def require_program(name: str) -> str:
     if in_ci():
         pytest.fail(message)
     pytest.skip(message)
-
-
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    """Terminate a helper program (Xvfb, trayer, dunst, a bus), killing it if it lingers."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
