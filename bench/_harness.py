@@ -46,6 +46,7 @@ except ImportError:
 sys.path.insert(0, str(REPO / "tests"))
 
 from support import xharness  # noqa: E402
+from support.fakes import usage_payload  # noqa: E402
 
 # ---- statistics and results ----------------------------------------------------------------
 
@@ -182,17 +183,6 @@ def stop_process(proc: subprocess.Popen[Any], timeout: float = 5.0) -> int | Non
 
 
 # ---- the app's home folder and the fake server ---------------------------------------------
-
-
-def usage_payload(session: float = 42.0, weekly: float = 20.0,
-                  now: datetime | None = None,
-                  weekly_resets_in: timedelta = timedelta(days=3)) -> dict[str, Any]:
-    now = now or datetime.now(timezone.utc)
-    return {
-        "five_hour": {"utilization": session,
-                      "resets_at": (now + timedelta(hours=2, minutes=13)).isoformat()},
-        "seven_day": {"utilization": weekly, "resets_at": (now + weekly_resets_in).isoformat()},
-    }
 
 
 # A steady state late in the week: the weekly window resets in 12 h, so the chart and forecast

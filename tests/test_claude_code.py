@@ -35,6 +35,7 @@ from claude_pulse.services.claude_code import (
 )
 from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.services.snapshot import SnapshotStore
+from support.fakes import usage_payload
 
 UTC = timezone.utc
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -400,21 +401,13 @@ def cc_config(fake_config: Path) -> Path:
     return fake_config
 
 
-def served(session: float, weekly: float) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    return {"five_hour": {"utilization": session,
-                          "resets_at": (now + timedelta(hours=2)).isoformat()},
-            "seven_day": {"utilization": weekly,
-                          "resets_at": (now + timedelta(days=3)).isoformat()}}
-
-
 def test_status_json_uses_claude_codes_token_and_never_the_token_endpoint(
         fake_server: FakeAnthropic, cc_config: Path, pulse_home: Path, tmp_path: Path) -> None:
     minted = fake_server.issue_tokens()
     path = write_cc_home(tmp_path / "cc", cc_credentials(
         minted["access_token"], datetime.now(UTC) + timedelta(hours=8)), email="cc@example.com")
     before, mtime = path.read_bytes(), path.stat().st_mtime_ns
-    fake_server.usage = served(37.0, 12.0)
+    fake_server.usage = usage_payload(37.0, 12.0)
 
     out = cli("status", "--json", env={"CLAUDE_CONFIG_DIR": str(tmp_path / "cc")})
 
@@ -449,7 +442,7 @@ def test_status_with_an_expired_login_still_shows_the_last_numbers(
         fake_server: FakeAnthropic, cc_config: Path, pulse_home: Path, tmp_path: Path) -> None:
     write_cc_home(tmp_path / "cc", cc_credentials("sk-ant-oat01-old",
                                                   datetime.now(UTC) - timedelta(hours=1)))
-    raw = served(55.0, 20.0)
+    raw = usage_payload(55.0, 20.0)
     SnapshotStore(pulse_home / "snapshot.json").save(
         Snapshot(datetime.now(UTC) - timedelta(minutes=4), parse_usage(raw), raw,
                  source="claude-code"))
@@ -495,7 +488,7 @@ def test_statusline_fetches_with_claude_codes_token_when_the_cache_is_old(
     minted = fake_server.issue_tokens()
     write_cc_home(tmp_path / "cc", cc_credentials(minted["access_token"],
                                                   datetime.now(UTC) + timedelta(hours=8)))
-    fake_server.usage = served(64.0, 30.0)
+    fake_server.usage = usage_payload(64.0, 30.0)
     out = subprocess.run([sys.executable, "-m", "claude_pulse", "statusline"], input="",
                          capture_output=True, text=True, timeout=60,
                          env={**os.environ, "CLAUDE_CONFIG_DIR": str(tmp_path / "cc")})
@@ -608,7 +601,7 @@ def test_first_run_with_claude_codes_login_offers_it_and_one_click_shows_the_num
     cc_file = write_cc_home(tmp_path / "cc", cc_credentials(
         minted["access_token"], datetime.now(UTC) + timedelta(hours=8)), email="cc@example.com")
     before = cc_file.read_bytes()
-    fake_server.usage = served(47.0, 21.0)
+    fake_server.usage = usage_payload(47.0, 21.0)
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "cc"))
     monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
     opened: list[str] = []

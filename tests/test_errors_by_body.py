@@ -17,7 +17,6 @@ import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -31,6 +30,7 @@ from claude_pulse.fake.anthropic import FakeAnthropic, Reply
 from claude_pulse.fake.replies import FORBIDDEN_LOGIN, FORBIDDEN_NOT_LOGIN
 from claude_pulse.fake.samples import TOKEN_BAD_REQUEST
 from claude_pulse.services.credentials import CredentialStore
+from support.fakes import usage_payload
 from support.fixtures_server import seed_credentials
 
 NOT_LOGIN = "Anthropic refused the request (HTTP 403, not a login problem)"
@@ -41,18 +41,10 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60, env=dict(os.environ))
 
 
-def served(session: float) -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
-    return {"five_hour": {"utilization": session,
-                          "resets_at": (now + timedelta(hours=2)).isoformat()},
-            "seven_day": {"utilization": 20.0,
-                          "resets_at": (now + timedelta(days=3)).isoformat()}}
-
-
 @pytest.fixture
 def creds(fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path) -> Path:
     seed_credentials(pulse_home, fake_server)
-    fake_server.usage = served(42.0)
+    fake_server.usage = usage_payload(42.0)
     assert cli("status").returncode == 0
     return pulse_home / "credentials.json"
 
@@ -69,7 +61,7 @@ def test_a_403_that_is_not_about_the_login_keeps_it(fake_server: FakeAnthropic, 
     data = json.loads(out.stdout)
     assert data["stale"] is True and data["session"]["utilization"] == 42.0
     assert creds.read_bytes() == before
-    fake_server.usage = served(43.0)
+    fake_server.usage = usage_payload(43.0)
     again = cli("status", "--json")  # the server recovered: no login needed
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["session"]["utilization"] == 43.0
@@ -122,7 +114,7 @@ def test_invalid_grant_does_end_the_login(fake_server: FakeAnthropic, creds: Pat
 
 def test_the_tray_backs_off_like_a_5xx_and_says_when_it_retries() -> None:
     now = datetime(2026, 12, 3, 17, 0, tzinfo=timezone.utc)
-    snap = Snapshot(now - timedelta(minutes=5), parse_usage(served(42.0)), {})
+    snap = Snapshot(now - timedelta(minutes=5), parse_usage(usage_payload(42.0)), {})
     model = PollModel(AppStatus(Phase.OK, snap))
     error = ServerError(f"{NOT_LOGIN}.", 403)
     new, _ = step(model, FetchFailed(error, 0.5), now, PollPolicy())

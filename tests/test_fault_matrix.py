@@ -45,7 +45,7 @@ from claude_pulse.oauth.flow import refresh_tokens
 from claude_pulse.services.http import UrllibTransport
 from claude_pulse.services.settings import Settings
 from claude_pulse.wiring import Services
-from support.fakes import Clock, FakeScheduler, RecordingNotifier
+from support.fakes import Clock, FakeScheduler, RecordingNotifier, usage_payload
 
 # The slow-response scenarios cut the usage requests' timeout to this (through the transport
 # seam), so they cost a fraction of a second instead of the default deadline.
@@ -135,13 +135,7 @@ class App:
 
     def set_usage(self, session: float, *, session_resets_in: timedelta = timedelta(hours=3),
                   weekly: float = 50.0) -> None:
-        now = datetime.now(timezone.utc)
-        self.server.usage = {
-            "five_hour": {"utilization": session,
-                          "resets_at": (now + session_resets_in).isoformat()},
-            "seven_day": {"utilization": weekly,
-                          "resets_at": (now + timedelta(days=3)).isoformat()},
-        }
+        self.server.usage = usage_payload(session, weekly, session_resets_in=session_resets_in)
 
     # -- running it --
 
@@ -170,10 +164,6 @@ def app(fake_server: FakeAnthropic, pulse_home: Path, fake_config: Path) -> Any:
 
 
 # ---- the injections: each changes the world between the good poll and the next one ----
-
-def _none(app: App) -> None:
-    pass
-
 
 def _expired_token(app: App) -> None:
     app.expire_at_next_poll(-10)

@@ -14,12 +14,12 @@ import select
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from claude_pulse.fake.anthropic import FakeAnthropic
+from support.fakes import usage_payload
 from test_status import log_in
 
 CODE_PAGES = [pytest.param("cp1252", id="cp1252"), pytest.param("cp932", id="cp932")]
@@ -27,11 +27,8 @@ CODE_PAGES = [pytest.param("cp1252", id="cp1252"), pytest.param("cp932", id="cp9
 
 def log_in_over_budget(server: FakeAnthropic, home: Path) -> None:
     log_in(server, home)
-    now = datetime.now(timezone.utc)
-    server.usage = {  # 91% of the week used with ~57% of it elapsed: over budget (▲)
-        "five_hour": {"utilization": 42.0, "resets_at": (now + timedelta(hours=2)).isoformat()},
-        "seven_day": {"utilization": 91.0, "resets_at": (now + timedelta(days=3)).isoformat()},
-    }
+    # 91% of the week used with ~57% of it elapsed: over budget (▲)
+    server.usage = usage_payload(42.0, 91.0)
 
 
 def run(encoding: str, *args: str) -> subprocess.CompletedProcess[bytes]:

@@ -34,6 +34,7 @@ from claude_pulse.errors import BadResponse
 from claude_pulse.fake.anthropic import FakeAnthropic
 from claude_pulse.services.gate import RequestGate
 from claude_pulse.services.snapshot import SnapshotStore
+from support.fakes import usage_payload
 from support.fixtures_server import seed_credentials
 
 
@@ -64,14 +65,6 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60, env=dict(os.environ))
 
 
-def good(session: float = 42.0) -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
-    return {"five_hour": {"utilization": session,
-                          "resets_at": (now + timedelta(hours=2)).isoformat()},
-            "seven_day": {"utilization": 20.0,
-                          "resets_at": (now + timedelta(days=3)).isoformat()}}
-
-
 def year_one() -> dict[str, Any]:
     return {"five_hour": {"utilization": 55.0, "resets_at": YEAR_1},
             "seven_day": {"utilization": 21.0, "resets_at": "0001-01-01T00:00:00Z"},
@@ -82,7 +75,7 @@ def year_one() -> dict[str, Any]:
 @pytest.fixture
 def logged_in(fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path) -> Path:
     seed_credentials(pulse_home, fake_server)
-    fake_server.usage = good()
+    fake_server.usage = usage_payload()
     first = cli("status")
     assert first.returncode == 0, first.stderr
     return pulse_home / "snapshot.json"
@@ -101,7 +94,7 @@ def test_year_one_reset_gives_one_line_and_leaves_the_snapshot(
     assert logged_in.read_bytes() == before
     as_json = json.loads(cli("status", "--json").stdout)
     assert as_json["session"] == {**as_json["session"], "utilization": 55.0, "resets_at": None}
-    fake_server.usage = good(43.0)
+    fake_server.usage = usage_payload(43.0)
     after = cli("status")
     assert after.returncode == 0 and after.stderr == "" and "43%" in after.stdout
     assert logged_in.read_bytes() != before
@@ -153,7 +146,7 @@ def test_the_tray_and_deep_dive_render_a_poisoned_file(tmp_path: Path) -> None:
 
 def test_a_poisoned_fetched_at_makes_the_file_unusable_not_fatal(tmp_path: Path) -> None:
     path = tmp_path / "snapshot.json"
-    path.write_text(json.dumps({"fetched_at": YEAR_1, "usage": good()}), encoding="utf-8")
+    path.write_text(json.dumps({"fetched_at": YEAR_1, "usage": usage_payload()}), encoding="utf-8")
     assert SnapshotStore(path).load() is None
 
 

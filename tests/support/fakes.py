@@ -1,4 +1,5 @@
-"""Stand-ins for seams: a settable clock, a scheduler, a notifier (the poller's); a registry.
+"""Stand-ins for seams: a settable clock, a scheduler, a notifier (the poller's), a usage
+answer; a registry. The tests and bench/ both use these (bench puts tests/ on sys.path).
 
 Time only moves when a test moves it (or fires a timer), so schedules can be asserted exactly.
 """
@@ -11,12 +12,12 @@ from typing import Any
 
 from claude_pulse.core.alerts import Alert
 
-__all__ = ["Clock", "FakeRegistry", "FakeScheduler", "RecordingNotifier"]
+__all__ = ["Clock", "FakeRegistry", "FakeScheduler", "RecordingNotifier", "usage_payload"]
 
 
 class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc)
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(timezone.utc)
 
     def __call__(self) -> datetime:
         return self.now
@@ -54,6 +55,17 @@ class RecordingNotifier:
 
     def notify(self, alert: Alert) -> None:
         self.sent.append(alert)
+
+
+def usage_payload(session: float = 42.0, weekly: float = 20.0, now: datetime | None = None, *,
+                  session_resets_in: timedelta = timedelta(hours=2),
+                  weekly_resets_in: timedelta = timedelta(days=3)) -> dict[str, Any]:
+    """The usage endpoint's answer for two windows (utilization in %, ISO reset times)."""
+    now = now or datetime.now(timezone.utc)
+    return {
+        "five_hour": {"utilization": session, "resets_at": (now + session_resets_in).isoformat()},
+        "seven_day": {"utilization": weekly, "resets_at": (now + weekly_resets_in).isoformat()},
+    }
 
 
 # --- the Windows registry -------------------------------------------------------------------
