@@ -113,11 +113,6 @@ def usage_headers(token: str | None, beta: str | None = OAUTH_BETA) -> dict[str,
     return headers
 
 
-def error_message(resp: HttpResponse) -> str:
-    message: str = resp.json()["error"]["message"]
-    return message
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()

@@ -34,7 +34,6 @@ from claude_pulse.services.snapshot import SnapshotStore
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-EPOCH_RESET = int((NOW + timedelta(hours=1, minutes=12)).timestamp())
 
 
 # -- the pure part --------------------------------------------------------------------------------

@@ -135,16 +135,6 @@ def docked_icons(display_name: str) -> list[DockedIcon]:
     return found
 
 
-def wait_for_docked_icon(display_name: str, timeout: float = 15.0) -> DockedIcon:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        icons = docked_icons(display_name)
-        if icons:
-            return icons[0]
-        time.sleep(0.1)
-    raise AssertionError("no icon docked in the tray")
-
-
 def xdotool(display_name: str, *args: str) -> str:
     tool = require_program("xdotool")
     out = subprocess.run([tool, *args], env={**os.environ, "DISPLAY": display_name},

@@ -25,7 +25,6 @@ __all__ = [
     "request_id",
 ]
 
-RATE_LIMIT_MESSAGE = "Rate limited. Please try again later."
 EXPIRED_MESSAGE = (
     "OAuth token has expired. Please obtain a new token or refresh your existing token."
 )

@@ -76,10 +76,6 @@ class SimulatedClock:
     def __call__(self) -> datetime:
         return self.start + timedelta(seconds=(self._monotonic() - self._t0) * self.speed)
 
-    def real_seconds(self, simulated: timedelta) -> float:
-        """How long `simulated` takes in real time."""
-        return simulated.total_seconds() / self.speed
-
 
 class SimulatedLoop:
     """A UTC clock that stands still until `run_until` moves it to the next due callback.
