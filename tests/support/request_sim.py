@@ -33,6 +33,7 @@ from claude_pulse.services.http import UrllibTransport
 from claude_pulse.services.poller import Poller
 from claude_pulse.services.settings import Settings
 from claude_pulse.wiring import Services
+from support.fakes import RecordingNotifier
 
 __all__ = ["Sim", "busiest_hour", "start_sim"]
 
@@ -53,11 +54,6 @@ class RecordingTransport:
         path = "/" + url.split("://", 1)[-1].split("/", 1)[-1].split("?")[0]
         self._sent.append((self._loop.now, _ENDPOINTS.get(path, path)))
         return self._inner.request(method, url, headers=headers, body=body, timeout=timeout)
-
-
-class _Quiet:
-    def notify(self, alert: object) -> None:
-        pass
 
 
 @dataclass
@@ -127,7 +123,8 @@ def start_sim(home: Path, start: datetime, *, config: Mapping[str, Any] | None =
 
     def services(rng: random.Random | None = None) -> Services:
         return Services(Home(home), Settings(root.config), clock=loop,
-                        transport=RecordingTransport(loop, sent), notifier=_Quiet(), rng=rng)
+                        transport=RecordingTransport(loop, sent), notifier=RecordingNotifier(),
+                        rng=rng)
 
     tray = services(random.Random(seed))
     phases: list[tuple[datetime, AppStatus]] = []
