@@ -24,12 +24,13 @@ creation mode (0600 on POSIX) or their profile folder's ACL (Windows), and the a
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -194,13 +195,7 @@ def _token_sid() -> str | None:
             return None
         # TOKEN_USER starts with SID_AND_ATTRIBUTES, whose first field is the PSID.
         psid = ctypes.cast(buffer, ctypes.POINTER(ctypes.c_void_p))[0]
-        text = wintypes.LPWSTR()
-        if not advapi32.ConvertSidToStringSidW(ctypes.c_void_p(psid), ctypes.byref(text)):
-            return None
-        try:
-            return text.value
-        finally:
-            kernel32.LocalFree(text)
+        return _sid_text(ctypes.c_void_p(psid))
     finally:
         kernel32.CloseHandle(token)
 
@@ -211,25 +206,52 @@ def _dacl_protected(path: Path) -> bool:
     import ctypes
     from ctypes import wintypes
 
-    advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-    dacl, descriptor = ctypes.c_void_p(), ctypes.c_void_p()
-    status = advapi32.GetNamedSecurityInfoW(
-        str(path), _SE_FILE_OBJECT, _DACL_SECURITY_INFORMATION, None, None,
-        ctypes.byref(dacl), None, ctypes.byref(descriptor))
-    if status != 0:
-        return False
-    try:
+    with _security_descriptor(path, _DACL_SECURITY_INFORMATION) as found:
+        if found is None:
+            return False
+        _, descriptor = found
+        advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)
         control, revision = wintypes.WORD(), wintypes.DWORD()
         if not advapi32.GetSecurityDescriptorControl(descriptor, ctypes.byref(control),
                                                      ctypes.byref(revision)):
             return False
         return bool(control.value & _SE_DACL_PROTECTED)
+
+
+def _owner(path: Path) -> str | None:
+    if sys.platform != "win32":
+        return None
+    with _security_descriptor(path, _OWNER_SECURITY_INFORMATION) as found:
+        return None if found is None else _sid_text(found[0])
+
+
+@contextlib.contextmanager
+def _security_descriptor(path: Path, info: int) -> Iterator[tuple[object, object] | None]:
+    """GetNamedSecurityInfoW for `info` (owner or DACL): (the owner SID, the descriptor), or
+    None when it fails; the descriptor is freed on leaving."""
+    if sys.platform != "win32":
+        yield None
+        return
+    import ctypes
+
+    advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    owner, dacl, descriptor = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
+    wants_owner = info == _OWNER_SECURITY_INFORMATION
+    status = advapi32.GetNamedSecurityInfoW(
+        str(path), _SE_FILE_OBJECT, info, ctypes.byref(owner) if wants_owner else None, None,
+        None if wants_owner else ctypes.byref(dacl), None, ctypes.byref(descriptor))
+    if status != 0:
+        yield None
+        return
+    try:
+        yield owner, descriptor
     finally:
         kernel32.LocalFree(descriptor)
 
 
-def _owner(path: Path) -> str | None:
+def _sid_text(psid: object) -> str | None:
+    """A SID in its S-1-5-… form (ConvertSidToStringSidW), or None."""
     if sys.platform != "win32":
         return None
     import ctypes
@@ -237,19 +259,10 @@ def _owner(path: Path) -> str | None:
 
     advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)
     kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-    owner, descriptor = ctypes.c_void_p(), ctypes.c_void_p()
-    status = advapi32.GetNamedSecurityInfoW(
-        str(path), _SE_FILE_OBJECT, _OWNER_SECURITY_INFORMATION, ctypes.byref(owner), None,
-        None, None, ctypes.byref(descriptor))
-    if status != 0:
+    text = wintypes.LPWSTR()
+    if not advapi32.ConvertSidToStringSidW(psid, ctypes.byref(text)):
         return None
     try:
-        text = wintypes.LPWSTR()
-        if not advapi32.ConvertSidToStringSidW(owner, ctypes.byref(text)):
-            return None
-        try:
-            return text.value
-        finally:
-            kernel32.LocalFree(text)
+        return text.value
     finally:
-        kernel32.LocalFree(descriptor)
+        kernel32.LocalFree(text)
