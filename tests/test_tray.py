@@ -274,7 +274,7 @@ def test_the_tk_menu_opens_with_the_numbers_read_at_each_post(display: str) -> N
                           ("separator", "", ""),
                           ("command", "Quit", "normal")]
         lines[:] = ["Session 104% · resets 14:05", "Week 99% · over budget",
-                    "Offline · numbers from 12 min ago"]
+                    "You're offline · numbers from 12 min ago"]
         root.tk.eval(str(menu.cget("postcommand")))  # what posting the menu runs
         assert [r[1] for r in rows()[:4]] == [*lines, ""]
         assert rows()[4][1] == "Open Deep Dive"
@@ -303,7 +303,7 @@ def test_a_native_menu_without_tooltips_opens_with_the_numbers(
         shown = [str(item.text) for item in items if item.visible]
         assert shown == [*lines, "- - - -", "Quit"]
         assert not any(item.enabled for item in items[:2])
-        lines.append("Offline · numbers from 12 min ago")
+        lines.append("You're offline · numbers from 12 min ago")
         assert [str(item.text) for item in items if item.visible][:3] == lines
     finally:
         tray.stop()

@@ -17,6 +17,7 @@ from claude_pulse.core.viewmodel import (
     Action,
     Banner,
     DeepDiveView,
+    banner,
     deep_dive_view,
     login_failure_reason,
     tray_view,
@@ -493,15 +494,15 @@ def test_tray_view_carries_the_week_for_the_icons_bar() -> None:
                      ("Session 104% · resets 14:13", "Week 30% · on track"), id="over-100"),
         pytest.param(AppStatus(Phase.OFFLINE, STALE),
                      ("Session 42% · resets 14:13", "Week 68% · over budget",
-                      "Offline · numbers from 12 min ago"), id="offline"),
+                      "You're offline · numbers from 12 min ago"), id="offline"),
         pytest.param(AppStatus(Phase.OK, make_snapshot(session_left=timedelta(minutes=-5))),
                      ("Session reset at 11:55", "Week 68% · over budget"), id="reset-passed"),
         pytest.param(AppStatus(Phase.OK, make_snapshot(week_left=None)),
                      ("Session 42% · resets 14:13", "Week 68%"), id="week-reset-unknown"),
-        pytest.param(AppStatus(Phase.SIGNED_OUT), ("Not signed in",), id="signed-out"),
+        pytest.param(AppStatus(Phase.SIGNED_OUT), ("You're not logged in",), id="signed-out"),
         pytest.param(AppStatus(Phase.REAUTH, STALE),
                      ("Session 42% · resets 14:13", "Week 68% · over budget",
-                      "Log in again · numbers from 12 min ago"), id="reauth"),
+                      "Your login has expired · numbers from 12 min ago"), id="reauth"),
     ],
 )
 def test_tray_menu_lines(status: AppStatus, lines: tuple[str, ...]) -> None:
@@ -524,7 +525,7 @@ def test_tray_menu_lines(status: AppStatus, lines: tuple[str, ...]) -> None:
                 "Claude Pulse",
                 "Session 42% · resets in 2h 13m",
                 "Weekly 68% · resets in 3d 4h · Over budget",
-                "Offline · numbers from 12 min ago",
+                "You're offline · numbers from 12 min ago",
             ),
             id="offline",
         ),
@@ -535,9 +536,10 @@ def test_tray_menu_lines(status: AppStatus, lines: tuple[str, ...]) -> None:
             id="reset-passed",
         ),
         pytest.param(
-            AppStatus(Phase.SIGNED_OUT), ("Claude Pulse", "Not signed in"), id="signed-out"
-        ),
-        pytest.param(AppStatus(Phase.LOADING), ("Claude Pulse", "Loading…"), id="loading"),
+            AppStatus(Phase.SIGNED_OUT), ("Claude Pulse", "You're not logged in"),
+            id="signed-out"),
+        pytest.param(AppStatus(Phase.LOADING), ("Claude Pulse", "Loading your limits…"),
+                     id="loading"),
     ],
 )
 def test_tray_tooltip(status: AppStatus, lines: tuple[str, ...]) -> None:
@@ -556,7 +558,28 @@ def test_longest_tooltip_fits_windows() -> None:
     )
     view = tray_view(AppStatus(Phase.RATE_LIMITED, snap), NOW)
     assert len(view.tooltip) <= TOOLTIP_MAX
-    assert view.tooltip_lines[-1] == "Rate-limited · numbers from 12d 23h ago"
+    # The title line goes first, then the numbers' age; the state's words are never cut.
+    assert view.tooltip_lines == ("Session 104% · resets in 23h 59m",
+                                  "Weekly 100% · resets in 6d 23h · Over budget",
+                                  "Anthropic asked us to slow down")
+
+
+@pytest.mark.parametrize("phase", [p for p in Phase if p is not Phase.OK])
+@pytest.mark.parametrize("snap", [pytest.param(None, id="no-numbers"),
+                                  pytest.param(STALE, id="stale")])
+def test_the_tray_says_what_the_banner_says(phase: Phase, snap: Snapshot | None) -> None:
+    """One source of wording (issue 15 item 4): the tooltip's and the menu's last line is the
+    window banner's title, with the numbers' age when they are stale."""
+    status = AppStatus(phase, snap, message="invalid_grant: refresh token revoked")
+    said = banner(status, NOW, tz=UTC)
+    assert said is not None
+    line = said.title if snap is None or not status.is_stale else \
+        f"{said.title} · numbers from 12 min ago"
+    view = tray_view(status, NOW, tz=UTC)
+    assert view.menu_lines[-1] == line
+    # Windows keeps 127 characters: the age goes before the words are cut.
+    assert view.tooltip_lines[-1] == line or \
+        (view.tooltip_lines[-1] == said.title and len(view.tooltip) + len(line) > TOOLTIP_MAX)
 
 
 def test_charts_need_two_samples_of_the_current_window() -> None:

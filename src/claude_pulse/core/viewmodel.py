@@ -19,6 +19,7 @@ from claude_pulse.core.format import (
     DASH,
     ON_TRACK,
     OVER_BUDGET,
+    TOOLTIP_MAX,
     WindowState,
     age,
     clip_tooltip,
@@ -430,16 +431,6 @@ def banner(status: AppStatus, now: datetime, *, tz: tzinfo | None = None,
 
 # --- tray -------------------------------------------------------------------------------------
 
-_TRAY_NOTES = {
-    Phase.SIGNED_OUT: "Not signed in",
-    Phase.LOGGING_IN: "Waiting for login…",
-    Phase.LOGIN_FAILED: "Login failed",
-    Phase.LOADING: "Loading…",
-    Phase.REAUTH: "Log in again",
-    Phase.OFFLINE: "Offline",
-    Phase.RATE_LIMITED: "Rate-limited",
-    Phase.SERVER_ERROR: "Server error",
-}
 _NEEDS_USER = frozenset({Phase.SIGNED_OUT, Phase.LOGIN_FAILED, Phase.REAUTH})
 # Three digits fill a 16 px icon; a value past this is shown as the cap (never seen so far).
 _MAX_TRAY_NUMBER = 999
@@ -462,9 +453,12 @@ def tray_view(status: AppStatus, now: datetime, *, tz: tzinfo | None = None,
     else:
         text = DASH
 
-    note = _TRAY_NOTES.get(status.phase)
+    # The window banner's title, so the tray never words a state differently (issue 15).
+    said = banner(status, now, tz=tz, hour24=hour24)
+    note = said.title if said is not None else None
+    aged = note
     if note and snap is not None and status.is_stale:
-        note += f" · numbers from {age(now - snap.fetched_at)}"
+        aged = f"{note} · numbers from {age(now - snap.fetched_at)}"
     lines = ["Claude Pulse"]
     for name, window in (("Session", session), ("Weekly", weekly)):
         line = _tooltip_line(name, window, now, tz, hour24)
@@ -477,22 +471,32 @@ def tray_view(status: AppStatus, now: datetime, *, tz: tzinfo | None = None,
         # It binds before the weekly limit, so it is news whether model limits are shown or not.
         lines.append(f"{binding.label} {percent(binding.utilization)}")
         menu.append(f"{binding.model or binding.label} {percent(binding.utilization)}")
-    if note:
-        lines.append(note)
-        menu.append(note)
+    if aged:
+        menu.append(aged)
     week_elapsed = elapsed_percent(weekly.resets_at, WEEK_WINDOW, now) if weekly else None
     return TrayView(
         text=text,
         level=_level(session, used),
         greyed=greyed,
         fraction=None if used is None else max(0.0, used) / 100,
-        tooltip_lines=clip_tooltip(lines),
+        tooltip_lines=_fit_tooltip(lines, aged, note),
         week_fraction=None if week is None else max(0.0, week) / 100,
         week_level=level_for(week),
         week_elapsed=None if week_elapsed is None or week is None else week_elapsed / 100,
         needs_action=needs_action,
         menu_lines=tuple(menu),
     )
+
+
+def _fit_tooltip(lines: list[str], aged: str | None, note: str | None) -> tuple[str, ...]:
+    """Windows keeps 127 characters: the title line goes first, then the numbers' age, and
+    only then is the end cut (so the state's own words are not cut mid-word)."""
+    candidates = [[*lines, aged], [*lines[1:], aged], [*lines[1:], note]]
+    for candidate in candidates:
+        shown = [line for line in candidate if line]
+        if len("\n".join(shown)) <= TOOLTIP_MAX:
+            return tuple(shown)
+    return clip_tooltip([line for line in candidates[-1] if line])
 
 
 def _window_line(name: str, window: Window | None, now: datetime, tz: tzinfo | None,
