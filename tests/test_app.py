@@ -377,6 +377,43 @@ def test_icon_follows_the_server_and_menu_and_window_work(
 
 @pytest.mark.gui
 @pytest.mark.tray
+def test_the_menus_refresh_now_is_debounced_with_the_windows_button(
+    tray_display: str, logged_in_home: Path, fake_server: FakeAnthropic,
+    app_env: dict[str, str], no_leftovers: None,
+) -> None:
+    """Issue 15 item 6: "Refresh now" chosen six times fast in the tray menu sends one request
+    (counted at the fake server), and the menu then says so; the window's button shares the
+    same 30 s (no second request from it either)."""
+    fake_server.usage = usage_answer(42.0, 30.0)
+    before = docked_icons(tray_display)
+    proc = spawn_pulse(tray_display, "-v", env=app_env)
+    try:
+        icon = new_icon(tray_display, before)
+        wait_until(lambda: len(fake_server.requests_to("usage")) >= 1, 15, "the first poll")
+        time.sleep(0.5)
+        polled = len(fake_server.requests_to("usage"))
+        for _ in range(6):
+            menu_click(tray_display, icon, "refresh")
+            wait_for_no_window(tray_display, MENU, timeout=5)
+        time.sleep(1.0)  # a second request, were one sent, would be here by now
+        assert len(fake_server.requests_to("usage")) == polled + 1
+        # The window's button: the same debounce.
+        click(tray_display, *where(tray_display, icon).centre)
+        window = wait_for_window(tray_display, WINDOW)
+        xdotool(tray_display, "key", "--window", str(window), "F5")
+        time.sleep(1.0)
+        assert len(fake_server.requests_to("usage")) == polled + 1
+        menu_click(tray_display, icon, "last")
+        code, err = finish(proc, timeout=5)
+        assert code == 0, err
+        # The menu, opened again after the refresh, said what happened.
+        assert re.search(r"tray menu entry: Updated just now$", err, re.MULTILINE), err
+    finally:
+        print(finish(proc, timeout=1)[1])
+
+
+@pytest.mark.gui
+@pytest.mark.tray
 @pytest.mark.notify
 def test_a_click_on_a_notification_opens_the_window(
     tray_display: str, logged_in_home: Path, fake_server: FakeAnthropic,

@@ -52,6 +52,7 @@ class FakeWindow:
         self.choices: list[tuple[LoginOption, ...]] = []
         self.logins: list[tuple[str | None, bool | None]] = []
         self.questions: list[tuple[str, str, Callable[[bool], None]]] = []
+        self.refresh_texts: list[str | None] = []
 
     def show(self, anchor: tuple[int, int] | None = None) -> None:
         self.visible = True
@@ -71,6 +72,9 @@ class FakeWindow:
 
     def show_note(self, text: str) -> None:
         self.notes.append(text)
+
+    def show_refresh(self, text: str | None) -> None:
+        self.refresh_texts.append(text)
 
     def offer_login_choice(self, options: Sequence[LoginOption]) -> None:
         self.choices.append(tuple(options))
@@ -167,6 +171,12 @@ class Scene:
             self.spawned.append(work) if deferred else work()
 
         self.now_s = 100.0  # the monotonic clock
+        self.timers: list[tuple[float, Callable[[], None]]] = []  # (when, fn), armed
+
+        def call_later(delay: float, fn: Callable[[], None]) -> Callable[[], None]:
+            timer = (self.now_s + delay, fn)
+            self.timers.append(timer)
+            return lambda: self.timers.remove(timer) if timer in self.timers else None
         self.controller = DesktopController(
             settings=self.settings, autostart=self.autostart, credentials=self.credentials,
             new_login=new_login, clock=lambda: NOW, post=self.post, quit=self.quit,
@@ -174,11 +184,18 @@ class Scene:
             notifier=self, pointer=lambda: (640, 12), spawn=spawn,
             preferences=lambda: self.preferences_opened.append(True),
             claude_code_found=lambda: claude_code_found,
-            monotonic=lambda: self.now_s)
+            monotonic=lambda: self.now_s, call_later=call_later)
         self.controller.attach(poller=self.poller, tray=self.tray, window=self.window)
 
     def post(self, fn: Callable[[], None]) -> None:
         fn()  # this test is "the UI thread"
+
+    def advance(self, seconds: float) -> None:
+        """The monotonic clock moves on; timers due by then run."""
+        self.now_s += seconds
+        for timer in sorted((t for t in self.timers if t[0] <= self.now_s), key=lambda t: t[0]):
+            self.timers.remove(timer)
+            timer[1]()
 
     def quit(self) -> None:
         self.quits += 1
@@ -408,6 +425,60 @@ def test_refresh_refused_during_a_cooldown_is_a_note(tmp_path: Path) -> None:
     scene = Scene(tmp_path, poller=FakePoller(refused="Rate-limited: next try at 14:05"))
     scene.controller.refresh_now()
     assert scene.window.notes == ["Rate-limited: next try at 14:05"]
+    # Nothing was sent, so nothing is debounced: the next press asks the poller again.
+    scene.controller.refresh_now()
+    assert scene.poller.calls == ["refresh_now", "refresh_now"]
+    assert scene.window.refresh_texts == [None, None] and not scene.timers
+
+
+def fresh(seconds: float = 0.0) -> AppStatus:
+    at = NOW + timedelta(seconds=seconds)
+    return AppStatus(Phase.OK, Snapshot(at, Usage(Window(42.0, NOW + timedelta(hours=2)),
+                                                  None), {}))
+
+
+def test_refresh_now_is_one_debounce_for_the_window_and_the_tray_menu(scene: Scene) -> None:
+    """Issue 15 item 6: the window's button (and F5) and the menu's entry share one 30 s."""
+    menu = next(e for e in scene.controller.menu_entries() if e.label == "Refresh now")
+    window_press = scene.controller.refresh_now  # what the window's button calls
+    assert menu.label_now() == "Refresh now"
+    menu.action()
+    assert menu.label_now() == "Updating…" and scene.window.refresh_texts == ["Updating…"]
+    window_press()
+    menu.action()
+    scene.controller.on_status(AppStatus(Phase.LOADING, fresh().snapshot))
+    assert menu.label_now() == "Updating…"
+    scene.controller.on_status(fresh(2))
+    assert menu.label_now() == "Updated just now"
+    assert scene.window.refresh_texts[-1] == "Updated just now"
+    scene.advance(20)
+    window_press()
+    menu.action()
+    assert scene.poller.calls == ["refresh_now"]  # one request in 20 s, however many presses
+    menus = scene.tray.menu_refreshes
+    scene.advance(10)  # the gap's end: both say "Refresh" again, by themselves
+    assert menu.label_now() == "Refresh now" and scene.window.refresh_texts[-1] is None
+    assert scene.tray.menu_refreshes == menus + 1  # native menus re-read the label
+    window_press()
+    assert scene.poller.calls == ["refresh_now", "refresh_now"]
+
+
+def test_a_failed_refresh_still_counts_and_says_it_checked(scene: Scene) -> None:
+    scene.controller.refresh_now()
+    scene.controller.on_status(AppStatus(Phase.SERVER_ERROR, fresh().snapshot))
+    assert scene.window.refresh_texts[-1] == "Checked just now"  # the banner says what
+    scene.advance(5)
+    scene.controller.refresh_now()
+    assert scene.poller.calls == ["refresh_now"]  # the ailing server is not asked again
+
+
+def test_an_unanswered_refresh_does_not_stick(scene: Scene) -> None:
+    # No answer ever came (the poller had nothing to do): the button works again after 30 s.
+    scene.controller.refresh_now()
+    scene.advance(30)
+    assert scene.window.refresh_texts[-1] is None
+    scene.controller.refresh_now()
+    assert scene.poller.calls == ["refresh_now", "refresh_now"]
 
 
 def test_the_menu(scene: Scene) -> None:

@@ -249,6 +249,26 @@ def test_the_tk_menu_has_the_entries_and_fresh_check_marks(display: str) -> None
 
 
 @pytest.mark.gui
+def test_an_entrys_label_is_read_again_at_each_post(display: str) -> None:
+    """"Refresh now" says "Updated just now" for 30 s after a refresh (in both menus)."""
+    root = tk.Tk()
+    root.withdraw()
+    label = ["Refresh now"]
+    entry = MenuEntry("Refresh now", lambda: None, text=lambda: label[0])
+    try:
+        menu = build_tk_menu(root, [MenuEntry("Open Deep Dive", lambda: None), entry],
+                             info=lambda: ["Session 42% · resets 14:05"])
+        label[0] = "Updated just now"
+        root.tk.eval(str(menu.cget("postcommand")))
+        assert [menu.entrycget(i, "label") for i in (0, 2, 3)] == \
+            ["Session 42% · resets 14:05", "Open Deep Dive", "Updated just now"]
+        assert entry.label_now() == "Updated just now"
+        assert MenuEntry("Quit", lambda: None).label_now() == "Quit"
+    finally:
+        root.destroy()
+
+
+@pytest.mark.gui
 def test_the_tk_menu_opens_with_the_numbers_read_at_each_post(display: str) -> None:
     """XEmbed trays have no tooltip: the menu's first lines carry the numbers, always fresh."""
     root = tk.Tk()

@@ -3,8 +3,9 @@
 On Xvfb with real key events (xdotool) where the window manager-less server allows it, else
 Tk's own event queue: Tab walks the footer with a visible ring, Enter/Space press, F5 / Ctrl+R
 refresh, Ctrl+Q quits, Ctrl+, opens the Preferences, Escape closes. Refresh now sends at most
-one request per 30 s and says "Updating…" then "Updated just now". Stale numbers dim the
-charts and the pill as well as the gauge.
+one request per 30 s (the controller's debounce, shared with the tray menu) and says
+"Updating…" then "Updated just now". Stale numbers dim the charts and the pill as well as
+the gauge.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import time
 import tkinter as tk
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -22,7 +22,6 @@ from claude_pulse.config import Config
 from claude_pulse.core.gauge import GREEN, ORANGE, RED
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.viewmodel import Action, deep_dive_view
-from claude_pulse.ui import deep_dive
 from claude_pulse.ui.deep_dive import DeepDiveWindow
 from claude_pulse.ui.render.card import render_card
 from support.fixtures_display import count_near, xdotool
@@ -110,36 +109,28 @@ def test_the_keyboard_reaches_everything(display: str, root: tk.Tk) -> None:
 
 
 @pytest.mark.gui
-def test_refresh_now_is_one_request_per_30_s_and_says_so(
-    display: str, root: tk.Tk, monkeypatch: pytest.MonkeyPatch
+def test_refresh_now_asks_the_controller_and_shows_its_words(
+    display: str, root: tk.Tk
 ) -> None:
-    monkeypatch.setattr(deep_dive, "REFRESH_GAP_S", 0.6)
+    """The button, F5 and Ctrl+R each ask; the one debounce is the controller's (its own
+    tests: tests/test_desktop.py); the button shows the words it is given."""
     calls = Calls()
     win = window(root, calls, platform="linux")
     try:
-        old = full(Phase.OK)
-        win.set_status(old)
+        win.set_status(full(Phase.OK))
         win.show()
         settle(root, 0.1)
         assert win.refresh_label == "Refresh Claude"
         win._refresh_button.invoke()
         focus(display, win)
         key(display, win, "F5", "ctrl+r")
-        win._refresh_button.invoke()
-        settle(root, 0.1)
-        assert calls.refresh == 1 and win.refresh_label == "Updating…"
-        win.set_status(AppStatus(Phase.LOADING, old.snapshot))
+        pump_until(root, lambda: calls.refresh == 3)
+        win.show_refresh("Updating…")
         assert win.refresh_label == "Updating…"
-        newer = snapshot(fetched_at=NOW + timedelta(seconds=2))
-        win.set_status(AppStatus(Phase.OK, newer))
+        win.show_refresh("Updated just now")
         assert win.refresh_label == "Updated just now"
-        win._refresh_button.invoke()
-        assert calls.refresh == 1  # still within the gap
-        pump_until(root, lambda: win.refresh_label == "Refresh Claude")  # only a one-off timer
-        win._refresh_button.invoke()
-        assert calls.refresh == 2
-        win.show_note("Anthropic asked us to slow down; next update at 12:05.")
-        assert win.refresh_label == "Refresh Claude"  # refused: the button is free again
+        win.show_refresh(None)
+        assert win.refresh_label == "Refresh Claude"
     finally:
         win.destroy()
 

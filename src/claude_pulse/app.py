@@ -142,6 +142,7 @@ class DesktopApp:
             pointer=root.winfo_pointerxy,
             preferences=self.show_preferences,
             claude_code_found=services.claude_code.logged_in,
+            call_later=scheduler.call_later,
         )
         # A click on one of our notifications opens the window (notifier thread: hand over).
         on_notification_click(services.notifier,

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from claude_pulse.core.alerts import logged_in_alert, login_failed_alert
+from claude_pulse.core.refresh import RefreshDebounce, RefreshState, refresh_text
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.viewmodel import (
     LOGIN_CHOICE,
@@ -46,6 +47,8 @@ __all__ = ["DesktopController", "LoginRun", "PollerControl", "TrayIcon", "Window
 log = logging.getLogger(__name__)
 
 Post = Callable[[Callable[[], None]], None]
+# Run a function on the UI thread after a delay; returns its cancel (ui.tk_scheduler).
+CallLater = Callable[[float, Callable[[], None]], Callable[[], None]]
 # Makes the tray image for a view at a pixel size (Pillow; injected so this module needs none).
 IconRenderer = Callable[[TrayView], Callable[[int], Any]]
 NO_TRAY_HOST = ("no system tray found: the Deep Dive window stays open (closing it quits); "
@@ -81,6 +84,10 @@ class WindowControl(Protocol):
     def set_problem(self, text: str | None) -> None: ...
 
     def show_note(self, text: str) -> None: ...
+
+    def show_refresh(self, text: str | None) -> None:
+        """Refresh now's words ("Updating…"); None: the button's own label."""
+        ...
 
     def offer_login_choice(self, options: Sequence[LoginOption]) -> None: ...
 
@@ -136,6 +143,7 @@ class DesktopController:
         spawn: Callable[[Callable[[], None]], None] | None = None,
         claude_code_found: Callable[[], bool] = lambda: False,
         monotonic: Callable[[], float] = time.monotonic,
+        call_later: CallLater | None = None,
     ) -> None:
         self._settings = settings
         self._autostart = autostart
@@ -152,6 +160,10 @@ class DesktopController:
         self._claude_code_found = claude_code_found
         self._claude_code_here = False  # looked for once, at start (a Keychain may ask the user)
         self._monotonic = monotonic
+        self._call_later = call_later
+        # Refresh now, from the window or the tray menu: one debounce for both (issue 15).
+        self._refresh = RefreshDebounce()
+        self._refresh_timer: Callable[[], None] | None = None
         self._hidden_at = -REOPEN_GUARD_S  # when the window last went away
         self._tray_host: Callable[[], bool | None] | None = None  # set while there is none
         self._status = AppStatus(Phase.LOADING)
@@ -193,6 +205,7 @@ class DesktopController:
             self._login.cancel()
             self._login = None
         self._answer_switch(False)  # a login thread waiting for "Switch?" keeps the saved one
+        self._cancel_refresh_timer()
         self._tray = self._window = None
 
     # ---- what the parts show ----
@@ -215,6 +228,11 @@ class DesktopController:
     def on_status(self, status: AppStatus) -> None:
         """The poller's every new state, to the tray icon and the window."""
         self._status = status
+        if status.phase is not Phase.LOADING and \
+                self._refresh.state(self._monotonic()) is RefreshState.UPDATING:
+            # The answer to Refresh now: fresh numbers, or a problem the banner explains.
+            self._refresh = self._refresh.answered(status.phase is Phase.OK)
+            self._show_refresh()
         self._show_tray()
         if self._window is not None:
             self._window.set_status(status)
@@ -228,7 +246,7 @@ class DesktopController:
 
         return [
             MenuEntry("Open Deep Dive", self.show_window_at_pointer, default=True),
-            MenuEntry("Refresh now", self.refresh_now),
+            MenuEntry("Refresh now", self.refresh_now, text=self.refresh_label),
             MenuEntry("Limit Alerts", lambda: self.set_alerts(not current().notifications_enabled),
                       checked=lambda: current().notifications_enabled, separator_before=True),
             MenuEntry("Start at login",
@@ -270,11 +288,27 @@ class DesktopController:
             self._window.show(anchor=self._pointer())
 
     def refresh_now(self) -> None:
+        """Refresh now (the window's button, F5, the tray menu): one request per 30 s at most,
+        counted from the press that sent one (core.refresh)."""
         if self._poller is None:
             return
+        pressed = self._refresh.press(self._monotonic())
+        if pressed is None:
+            log.debug("Refresh now: asked %s s ago; nothing sent",
+                      round(self._monotonic() - (self._refresh.asked_at or 0.0)))
+            return
+        self._refresh = pressed
         refused = self._poller.refresh_now()
-        if refused and self._window is not None:
-            self._window.show_note(refused)
+        if refused:
+            self._refresh = self._refresh.refused()  # nothing was sent
+            if self._window is not None:
+                self._window.show_note(refused)
+        self._show_refresh()
+
+    def refresh_label(self) -> str:
+        """The tray menu's "Refresh now" line, read when the menu opens (any thread: it only
+        reads a value the UI thread replaces)."""
+        return refresh_text(self._refresh.state(self._monotonic())) or "Refresh now"
 
     def set_alerts(self, enabled: bool) -> None:
         self._change(notifications_enabled=enabled)
@@ -519,6 +553,27 @@ class DesktopController:
         self._show_tray()  # the clock format shows in the tooltip
         if self._tray is not None:
             self._tray.refresh_menu()
+
+    def _show_refresh(self) -> None:
+        # Both surfaces show the debounce's state; at the gap's end it changes by itself.
+        now = self._monotonic()
+        if self._window is not None:
+            self._window.show_refresh(refresh_text(self._refresh.state(now)))
+        if self._tray is not None:
+            self._tray.refresh_menu()  # native menus read the label now
+        self._cancel_refresh_timer()
+        wait = self._refresh.changes_in(now)
+        if wait is not None and self._call_later is not None:
+            self._refresh_timer = self._call_later(wait, self._refresh_timer_fired)
+
+    def _refresh_timer_fired(self) -> None:
+        self._refresh_timer = None
+        self._show_refresh()
+
+    def _cancel_refresh_timer(self) -> None:
+        if self._refresh_timer is not None:
+            self._refresh_timer()
+            self._refresh_timer = None
 
     def _show_tray(self) -> None:
         if self._tray is not None:

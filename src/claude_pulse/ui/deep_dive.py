@@ -72,7 +72,8 @@ _POINTER_GAP = 24  # between the pointer on the tray icon and the window
 # Less room than this beside the tray icon: use the whole work area (covering the icon) instead.
 _MIN_ROOM = 240
 _WHEEL_UNITS = 3  # scroll lines per wheel notch
-REFRESH_GAP_S = 30.0  # Refresh now: at most one request per this many seconds
+
+REFRESH_LABEL = "Refresh Claude"  # spec §8.4
 
 Box = tuple[int, int, int, int]
 # The card image at the display's scale, where its banner button is and how tall its pinned
@@ -115,10 +116,6 @@ class DeepDiveWindow:
         self._on_login_cancel = on_login_cancel
         self._on_quit = on_quit
         self._on_preferences = on_preferences
-        # Refresh now: "Updating…" until the answer, then "Updated just now"; one per 30 s.
-        self._refresh_state = "idle"  # "idle" | "updating" | "updated"
-        self._refresh_clicked_at: datetime | None = None
-        self._refresh_reset: str | None = None
         self._on_login_code = on_login_code
         self._login_panel: LoginPanel | None = None
         self._switch: tk.Frame | None = None  # "Switch to b@x?" after a login of another account
@@ -239,7 +236,7 @@ class DeepDiveWindow:
             activebackground=BG, activeforeground=FG, relief="flat", bd=0,
             cursor="hand2", font=(*ui_font(9), "underline"), padx=0, pady=0,
             **self._focus_ring())
-        self._refresh_button = tk.Button(footer, text="Refresh Claude",
+        self._refresh_button = tk.Button(footer, text=REFRESH_LABEL,
                                          command=self._refresh_clicked,
                                          **{**button_style(sc), **self._focus_ring()})
         self._refresh_button.grid(row=0, column=2, sticky="e")
@@ -291,10 +288,6 @@ class DeepDiveWindow:
 
     def set_status(self, status: AppStatus) -> None:
         came_from_login = self._status.phase is Phase.LOGGING_IN
-        if self._refresh_state == "updating" and status != self._status and \
-                status.phase is not Phase.LOADING:
-            # The answer to Refresh now: fresh numbers, or a problem the banner explains.
-            self._set_refresh_state("updated" if status.phase is Phase.OK else "idle")
         self._status = status
         self._note = None  # a refusal note belongs to the state it answered
         if status.phase is not Phase.LOGGING_IN:
@@ -322,8 +315,6 @@ class DeepDiveWindow:
     def show_note(self, text: str) -> None:
         """A one-off line (e.g. why Refresh was refused); cleared by the next status change."""
         self._note = text
-        if self._refresh_state == "updating":
-            self._set_refresh_state("idle")  # refused: nothing is on its way
         if self._visible:
             self._redraw()
 
@@ -600,30 +591,12 @@ class DeepDiveWindow:
             self._on_charts_toggled(not view.charts_shown)
 
     def _refresh_clicked(self) -> None:
-        # At most one request per REFRESH_GAP_S from here (button, F5, Ctrl+R).
-        if self._refresh_state != "idle":
-            return
-        self._refresh_clicked_at = self._clock()
-        self._set_refresh_state("updating")
+        # The button, F5 and Ctrl+R: the controller's one debounce decides (core.refresh).
         self._on_refresh()
 
-    def _set_refresh_state(self, state: str) -> None:
-        self._refresh_state = state
-        label = {"idle": "Refresh Claude", "updating": "Updating…",
-                 "updated": "Updated just now"}[state]
-        self._refresh_button.configure(text=label)
-        if state == "updated" and self._refresh_reset is None:
-            clicked = self._refresh_clicked_at or self._clock()
-            left = REFRESH_GAP_S - (self._clock() - clicked).total_seconds()
-            self._refresh_reset = self._top.after(max(0, int(left * 1000)), self._refresh_ready)
-        if state == "idle" and self._refresh_reset is not None:
-            with contextlib.suppress(tk.TclError):
-                self._top.after_cancel(self._refresh_reset)
-            self._refresh_reset = None
-
-    def _refresh_ready(self) -> None:
-        self._refresh_reset = None
-        self._set_refresh_state("idle")
+    def show_refresh(self, text: str | None) -> None:
+        """Refresh now's words ("Updating…", "Updated just now"); None: "Refresh Claude"."""
+        self._refresh_button.configure(text=text or REFRESH_LABEL)
 
     @property
     def refresh_label(self) -> str:

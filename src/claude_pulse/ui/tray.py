@@ -60,13 +60,18 @@ _NO_TOOLTIP = frozenset({"xorg", "appindicator"})
 
 @dataclass(frozen=True)
 class MenuEntry:
-    """One menu item. `action` runs on the Tk main thread; `checked` is read from any thread."""
+    """One menu item. `action` runs on the Tk main thread; `checked` and `text` (the label
+    now, when it changes: "Updated just now") are read from any thread."""
 
     label: str
     action: Callable[[], None]
     checked: Callable[[], bool] | None = None
     default: bool = False
     separator_before: bool = False
+    text: Callable[[], str] | None = None
+
+    def label_now(self) -> str:
+        return self.text() if self.text is not None else self.label
 
 
 def has_tooltip(backend: str) -> bool:
@@ -234,7 +239,7 @@ class Tray:
             if entry.separator_before:
                 items.append(pystray.Menu.SEPARATOR)
             items.append(pystray.MenuItem(
-                entry.label,
+                self._label(index) if entry.text is not None else entry.label,
                 self._from_tray(index),
                 checked=self._checked(index) if entry.checked is not None else None,
                 default=entry.default,
@@ -263,6 +268,13 @@ class Tray:
             return bool(entry is not None and entry.checked is not None and entry.checked())
 
         return checked
+
+    def _label(self, index: int) -> Callable[[Any], str]:
+        def label(_item: Any) -> str:
+            entries = self._entries
+            return entries[index].label_now() if index < len(entries) else ""
+
+        return label
 
     def _info_lines(self) -> Sequence[str]:
         info = self._info
@@ -333,6 +345,7 @@ def build_tk_menu(parent: tk.Misc, entries: Sequence[MenuEntry],
                    disabledforeground="#d8d8d8",
                    selectcolor="#f0f0f0", relief="flat", borderwidth=1)
     variables: list[tuple[tk.BooleanVar, Callable[[], bool]]] = []
+    relabelled: list[tuple[int, MenuEntry]] = []  # index below the info rows, entry
     for entry in entries:
         if entry.separator_before:
             menu.add_separator()
@@ -345,6 +358,9 @@ def build_tk_menu(parent: tk.Misc, entries: Sequence[MenuEntry],
                                  command=entry.action, **style)
         else:
             menu.add_command(label=entry.label, command=entry.action, **style)
+        end = menu.index("end")
+        if entry.text is not None and end is not None:
+            relabelled.append((end, entry))
     shown = 0  # info rows at the top now, with their separator
 
     def sync() -> None:
@@ -361,6 +377,10 @@ def build_tk_menu(parent: tk.Misc, entries: Sequence[MenuEntry],
             log.debug("tray menu lines: %s", " | ".join(lines))
         for var, checked in variables:
             var.set(checked())
+        for row, entry in relabelled:
+            label = entry.label_now()
+            menu.entryconfigure(shown + row, label=label)
+            log.debug("tray menu entry: %s", label)
 
     sync()
     menu.configure(postcommand=sync)
