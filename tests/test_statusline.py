@@ -3,6 +3,7 @@ a real process against the fake server (its request log proves when we called an
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -28,9 +30,11 @@ from claude_pulse.core.usage import Usage, Window, parse_usage
 from claude_pulse.fake import samples
 from claude_pulse.fake.anthropic import FakeAnthropic, Reply
 from claude_pulse.home import Home
+from claude_pulse.platform.instance import FEED, SHOW, SingleInstance
 from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.services.gate import RequestGate
 from claude_pulse.services.snapshot import SnapshotStore
+from support.helpers import wait_until
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -391,6 +395,86 @@ def test_a_partial_feed_does_not_replace_a_fuller_snapshot(scene: Scene) -> None
     assert scene.snapshot_source() == "api"
     assert scene.history_rows() == []
     assert scene.usage_requests() == 0
+
+
+class Tray:
+    """A running tray's single-instance listener (the real one), recording what it is told."""
+
+    def __init__(self, home: Home) -> None:
+        self.told: list[str] = []
+        self._instance = SingleInstance(home, self.told.append, messages=(SHOW, FEED))
+        assert self._instance.acquire()
+
+    def release(self) -> None:
+        self._instance.release()
+
+
+@pytest.fixture
+def tray(scene: Scene) -> Iterator[Tray]:
+    tray = Tray(scene.home)
+    try:
+        yield tray
+    finally:
+        tray.release()
+
+
+def test_a_new_feed_snapshot_pokes_the_running_tray_once(scene: Scene, tray: Tray) -> None:
+    scene.cache(timedelta(hours=2))
+    scene.run(claude_code_feed(23.5, 80.0))
+    # The tray answers "ok" before it handles the line, on its own thread.
+    wait_until(lambda: tray.told == [FEED], 5, "the tray to be told")
+    scene.run(claude_code_feed(23.5, 80.0))  # the same numbers: no save, so no poke
+    scene.run(claude_code_feed(26.0, 80.0))
+    wait_until(lambda: len(tray.told) == 2, 5, "the second poke")
+    time.sleep(0.2)
+    assert tray.told == [FEED, FEED]
+    assert scene.history_rows() == [("claude-code", 23.5), ("claude-code", 26.0)]
+    assert scene.usage_requests() == 0
+
+
+def test_a_feed_that_is_not_saved_pokes_nobody(scene: Scene, tray: Tray) -> None:
+    scene.cache(timedelta(seconds=5), session=10.0, weekly=20.0)
+    partial = json.dumps({"rate_limits": {"five_hour": {
+        "used_percentage": 12.0, "resets_at": int(time.time() + 3600 + 90)}}}).encode()
+    scene.run(partial)  # would lose the weekly window: printed, not saved
+    scene.run(samples.STATUSLINE_BROKEN.encode())
+    time.sleep(0.3)
+    assert tray.told == [] and scene.snapshot_source() == "api"
+
+
+def test_the_same_numbers_are_saved_again_after_half_an_interval(scene: Scene,
+                                                                 tray: Tray) -> None:
+    """A live feed keeps the shared snapshot younger than the poll interval (180 s), so the
+    tray keeps taking it instead of asking Anthropic."""
+    store = SnapshotStore(scene.home.snapshot)
+    stdin = claude_code_feed(23.5, 80.0)
+    scene.run(stdin)
+    wait_until(lambda: tray.told == [FEED], 5, "the first poke")
+
+    def aged(seconds: float) -> Snapshot:
+        saved = store.load()
+        assert saved is not None
+        store.save(dataclasses.replace(saved, fetched_at=saved.fetched_at
+                                       - timedelta(seconds=seconds)))
+        return store.load() or saved
+
+    before = aged(80)
+    scene.run(stdin)
+    assert store.load() == before  # 80 s < 90 s: left alone, nobody told
+    aged(20)  # now 100 s old
+    scene.run(stdin)
+    saved = store.load()
+    assert saved is not None and saved.source == "claude-code"
+    assert datetime.now(UTC) - saved.fetched_at < timedelta(seconds=30)
+    wait_until(lambda: tray.told == [FEED, FEED], 5, "the second poke")
+    assert scene.usage_requests() == 0
+
+
+def test_without_a_tray_the_feed_is_saved_all_the_same(scene: Scene) -> None:
+    assert not scene.home.instance_port.exists()
+    code, line, err = scene.run(claude_code_feed(23.5, 80.0))
+    assert code == 0 and line.startswith("5h 23%") and err == ""
+    assert scene.snapshot_source() == "claude-code"
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,9 @@ _TRAY_TURN = 1.2
 # A snapshot another process is about to refresh is shown unmarked until it is this many poll
 # intervals old; after that the other fetch evidently failed and the line says so.
 _STALE_AFTER_INTERVALS = 2
+# The same numbers from the feed are saved again once the snapshot is this share of a poll
+# interval old, so a live feed keeps it younger than the interval (see `_remember_feed`).
+_FEED_RESAVE = 0.5
 
 
 def answer_failure(exc: PulseError) -> None:
@@ -152,11 +155,14 @@ def _reason(exc: PulseError) -> str:
 
 
 def _remember_feed(services: Services, feed: Snapshot) -> None:
-    """Share Claude Code's numbers with every process, unless the snapshot already says so.
+    """Share Claude Code's numbers with every process, unless the snapshot already says so, and
+    tell a running tray (`platform.poke`) when it saved them.
 
     Claude Code calls us many times a minute with the same numbers: writing only when they
-    change (or the snapshot is a poll interval old) keeps this path cheap and keeps a fresh,
+    change, or the snapshot is half a poll interval old, keeps this path cheap and keeps a fresh,
     richer API snapshot (per-model limits, extra usage) from being replaced by the same numbers.
+    Half an interval: the tray takes a feed snapshot younger than the interval as live and asks
+    Anthropic itself once it is older (`core.polling`), so a live feed re-saves before that.
     A feed missing a window the snapshot has is only printed: replacing the snapshot would make
     the other processes lose that window until their next fetch.
     """
@@ -164,7 +170,7 @@ def _remember_feed(services: Services, feed: Snapshot) -> None:
     try:
         cached = services.snapshots.load()
         interval = timedelta(seconds=services.settings.current().poll_interval_seconds)
-        if (cached is not None and now - cached.fetched_at < interval
+        if (cached is not None and now - cached.fetched_at < interval * _FEED_RESAVE
                 and _same(cached.usage.session, usage.session)
                 and _same(cached.usage.weekly, usage.weekly)):
             return
@@ -177,6 +183,10 @@ def _remember_feed(services: Services, feed: Snapshot) -> None:
         services.record_history(feed)
     except Exception:  # showing the line matters more than sharing it
         log.warning("could not save Claude Code's usage numbers", exc_info=True)
+        return
+    from claude_pulse.platform.poke import FEED, poke_tray
+
+    poke_tray(str(services.home.instance_port), FEED)
 
 
 def _same(a: Window | None, b: Window | None) -> bool:

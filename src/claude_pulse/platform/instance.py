@@ -6,7 +6,8 @@ lock with the process. It then listens on ``127.0.0.1:<random port>`` and record
 a random secret in ``tray.port`` (0600). A second copy fails to take the lock, reads the record
 and sends one line, ``<secret> <message>\\n``; the first answers ``ok`` and calls `on_message`
 on its listener thread (the GUI must hand the call to its own thread). Other local users cannot
-read the record, so they cannot send anything. CLI commands never take part.
+read the record, so they cannot send anything. Of the CLI commands only `uninstall` (QUIT) and
+`statusline` (FEED, through the stdlib-only `platform.poke`) send; none listens.
 
 Each connection is served on its own short-lived thread with a total deadline for its line, so
 one idle or dribbling client cannot make a second launch report "did not answer"; at most
@@ -37,8 +38,9 @@ from filelock import FileLock, Timeout
 
 from claude_pulse.atomic import read_json, write_json_atomic
 from claude_pulse.home import Home
+from claude_pulse.platform.poke import FEED  # from `claude-pulse statusline`
 
-__all__ = ["QUIT", "SHOW", "RateLimitedLog", "SingleInstance", "allow_foreground"]
+__all__ = ["FEED", "QUIT", "SHOW", "RateLimitedLog", "SingleInstance", "allow_foreground"]
 
 logger = logging.getLogger(__name__)
 
