@@ -10,6 +10,7 @@ import pytest
 from claude_pulse.core import polling
 from claude_pulse.core.polling import (
     CancelTimer,
+    FeedSeen,
     Fetch,
     FetchFailed,
     FetchOk,
@@ -375,3 +376,214 @@ def test_settings_changed_replans_the_next_poll(model: PollModel, base_s: float,
     assert got == effects
     if effects and isinstance(effects[0], ScheduleAt):
         assert new.status.next_try == effects[0].when
+
+
+# ---- Claude Code's feed (issue 14) ----
+# POLICY: base 60 s; a full answer every 30 min while the feed is live.
+
+FULL_EVERY = timedelta(seconds=POLICY.feed_full_every_s)
+FED = Fetch(share_within_s=30.0, feed_within_s=60.0)  # a poll that takes a live feed
+
+
+def api_snap(at: datetime = NOW, session: float = 42.0) -> Snapshot:
+    """An answer from Anthropic with what the feed never has: a per-model limit, extra usage."""
+    raw = {
+        "five_hour": {"utilization": session, "resets_at": "2026-11-28T15:00:00+00:00"},
+        "seven_day": {"utilization": 68.0, "resets_at": "2026-12-01T04:00:00+00:00"},
+        "seven_day_opus": {"utilization": 12.0, "resets_at": "2026-12-01T04:00:00+00:00"},
+        "extra_usage": {"is_enabled": True, "used_credits": 40843, "monthly_limit": 1000,
+                        "utilization": 100.0},
+    }
+    return Snapshot(at, parse_usage(raw), raw)
+
+
+def feed_snap(session: float = 50.0, at: datetime = NOW, *, weekly: float | None = 70.0,
+              ) -> Snapshot:
+    raw: dict[str, object] = {
+        "five_hour": {"utilization": session, "resets_at": "2026-11-28T15:00:00+00:00"}}
+    if weekly is not None:
+        raw["seven_day"] = {"utilization": weekly, "resets_at": "2026-12-01T04:00:00+00:00"}
+    return Snapshot(at, parse_usage(raw), raw, source="claude-code")
+
+
+def after_full(at: datetime = NOW - timedelta(minutes=5)) -> PollModel:
+    """OK after a full answer from Anthropic at `at`; the next poll planned."""
+    model, _ = polling.step(fetching_at(at), FetchOk(api_snap(at)), at, POLICY)
+    return model
+
+
+def fetching_at(at: datetime) -> PollModel:
+    model, _ = polling.step(PollModel(AppStatus(Phase.OK, snap(at=at)), unchanged_since=at),
+                            Timer(), at, POLICY)
+    return model
+
+
+def test_a_poll_takes_a_live_feed_unless_a_full_answer_is_due() -> None:
+    model = after_full(NOW)
+    assert model.full_due == NOW + FULL_EVERY
+    assert run(model, Timer(), NOW + timedelta(minutes=29))[1] == [FED]
+    # Due: every 30 min the poll asks Anthropic itself (per-model limits, extra usage, login).
+    assert run(model, Timer(), NOW + FULL_EVERY)[1] == [SCHEDULED]
+    # No full answer yet (a start, a login): the first poll is a full one.
+    assert run(polling_ok(), Timer())[1] == [SCHEDULED]
+
+
+@pytest.mark.parametrize(
+    ("fed_at", "full_at", "expected"),
+    [
+        pytest.param(NOW, NOW - timedelta(minutes=5), NOW + timedelta(seconds=60),
+                     id="wakes-when-the-feed-would-turn-quiet"),
+        pytest.param(NOW, NOW - timedelta(minutes=29, seconds=30),
+                     NOW + timedelta(seconds=30), id="or-for-the-full-answer-if-sooner"),
+        pytest.param(NOW - timedelta(seconds=59, milliseconds=500), NOW - timedelta(minutes=5),
+                     NOW + timedelta(seconds=1), id="never-in-the-past"),
+    ],
+)
+def test_a_feed_answer_plans_the_next_wake_up(fed_at: datetime, full_at: datetime,
+                                              expected: datetime) -> None:
+    model, _ = run(after_full(full_at), Timer())
+    assert model.in_flight
+    model, effects = run(model, FetchOk(feed_snap(at=fed_at)))
+    assert effects == [ScheduleAt(expected)]
+    assert model.status.phase is Phase.OK and not model.in_flight
+    assert model.status.next_try == expected
+    assert model.status.snapshot is not None and model.status.snapshot.source == "claude-code"
+
+
+def test_a_feed_that_came_instead_of_a_due_full_answer_asks_again_after_the_spacing() -> None:
+    # Another process had just asked (the shared gate's spacing), and the shared snapshot is
+    # the feed's: no tight loop, the full request goes once the spacing lets it through.
+    model, effects = run(after_full(NOW - FULL_EVERY), Timer())
+    assert effects == [SCHEDULED]
+    model, effects = run(model, FetchOk(feed_snap()))
+    assert model.full_due == NOW + timedelta(seconds=30)
+    assert effects == [ScheduleAt(NOW + timedelta(seconds=30))]
+    assert run(model, Timer(), NOW + timedelta(seconds=30))[1] == [SCHEDULED]
+
+
+def test_a_feed_never_takes_the_full_answers_limits_or_extra_usage_away() -> None:
+    model, _ = run(after_full(), FeedSeen(feed_snap(55.0)))
+    shown = model.status.snapshot
+    assert shown is not None and shown.source == "claude-code" and shown.fetched_at == NOW
+    assert shown.usage.session is not None and shown.usage.session.utilization == 55.0
+    assert [lim.label for lim in shown.usage.limits] == ["Opus (weekly)"]
+    assert shown.usage.extra is not None and shown.usage.extra.used_cents == 40843
+    # A feed without the weekly window keeps the full answer's.
+    model, _ = run(model, FeedSeen(feed_snap(56.0, NOW + timedelta(seconds=5), weekly=None)),
+                   NOW + timedelta(seconds=5))
+    shown = model.status.snapshot
+    assert shown is not None and shown.usage.weekly is not None
+    assert shown.usage.weekly.utilization == 68.0
+    # The next full answer is what is shown then, limits and all.
+    model, _ = run(model, Timer(), NOW + FULL_EVERY)
+    model, _ = run(model, FetchOk(api_snap(NOW + FULL_EVERY, session=60.0)), NOW + FULL_EVERY)
+    assert model.status.snapshot == api_snap(NOW + FULL_EVERY, session=60.0)
+
+
+@pytest.mark.parametrize(
+    ("model", "phase", "effects"),
+    [
+        pytest.param(after_full(), Phase.OK, [ScheduleAt(NOW + timedelta(seconds=61))],
+                     id="ok-replans-from-the-feed"),
+        pytest.param(run(after_full(), Timer())[0], Phase.OK, [],
+                     id="poll-under-way-numbers-only"),
+        pytest.param(PollModel(AppStatus(Phase.REAUTH, snap())), Phase.REAUTH, [],
+                     id="log-in-again-keeps-showing-the-feed"),
+        pytest.param(PollModel(AppStatus(Phase.SIGNED_OUT, snap())), Phase.SIGNED_OUT, [],
+                     id="signed-out-keeps-showing-the-feed"),
+        pytest.param(PollModel(AppStatus(Phase.RATE_LIMITED, snap(), NOW + timedelta(hours=1)),
+                               full_due=NOW + timedelta(hours=1)),
+                     Phase.OK, [ScheduleAt(NOW + timedelta(seconds=61))],
+                     id="rate-limited-fresh-numbers-the-gate-still-holds-requests"),
+        pytest.param(PollModel(AppStatus(Phase.SERVER_ERROR, snap(), NOW + timedelta(seconds=20)),
+                               failures=3, full_due=NOW + timedelta(seconds=20)),
+                     Phase.OK, [ScheduleAt(NOW + timedelta(seconds=20))],
+                     id="server-error-the-back-off-keeps-its-time"),
+    ],
+)
+def test_a_poke_shows_the_feed_in_every_phase(model: PollModel, phase: Phase,
+                                              effects: list[polling.Effect]) -> None:
+    later = NOW + timedelta(seconds=1)  # the feed, a second after the numbers shown
+    new, got = run(model, FeedSeen(feed_snap(77.0, later)), later)
+    assert new.status.phase is phase and got == effects
+    shown = new.status.snapshot
+    assert shown is not None and shown.usage.session is not None
+    assert shown.usage.session.utilization == 77.0
+    assert new.failures == model.failures  # a later failure backs off from where it was
+    assert new.in_flight == model.in_flight
+
+
+def test_a_poke_for_numbers_already_shown_changes_nothing() -> None:
+    model, _ = run(after_full(), FeedSeen(feed_snap(77.0)))
+    assert run(model, FeedSeen(feed_snap(77.0))) == (model, [])
+    assert run(model, FeedSeen(feed_snap(70.0, NOW - timedelta(seconds=3)))) == (model, [])
+    # Only the feed pokes: an answer from Anthropic read after a poke is left to the poll.
+    assert run(model, FeedSeen(api_snap(NOW + timedelta(seconds=1)))) == (model, [])
+
+
+def test_a_poll_answer_older_than_a_poke_keeps_the_pokes_numbers() -> None:
+    model, _ = run(after_full(), Timer())
+    model, _ = run(model, FeedSeen(feed_snap(80.0, NOW)))
+    model, effects = run(model, FetchOk(feed_snap(79.0, NOW - timedelta(seconds=5))))
+    assert effects == [ScheduleAt(NOW + timedelta(seconds=60))]
+    shown = model.status.snapshot
+    assert shown is not None and shown.usage.session is not None
+    assert shown.usage.session.utilization == 80.0 and not model.in_flight
+
+
+def test_a_start_shows_a_live_feed_at_once_and_makes_its_one_full_request() -> None:
+    model, effects = run(PollModel(), Start(logged_in=True,
+                                            snapshot=feed_snap(at=NOW - timedelta(seconds=10))))
+    assert model.status.phase is Phase.OK and model.in_flight
+    assert effects == [SCHEDULED]  # a full one: no per-model limits known yet
+    model, effects = run(model, FetchOk(api_snap()))
+    assert model.full_due == NOW + FULL_EVERY and effects == [ScheduleAt(NOW + POLL)]
+
+
+POLL = timedelta(seconds=60)
+
+
+def test_an_hour_of_pokes_asks_anthropic_only_every_thirty_minutes() -> None:
+    """The decision alone, driven in time order like the tray: a full answer, then a poke every
+    5 s with new numbers every 30 s; a wake-up that takes the feed is answered with it."""
+    model = after_full(NOW)
+    value, full_requests = 40.0, []
+    wake, poke = model.status.next_try, NOW + timedelta(seconds=5)
+    end = NOW + timedelta(hours=1, seconds=10)
+    while poke <= end:
+        if wake is not None and wake < poke:
+            model, effects = polling.step(model, Timer(), wake, POLICY)
+            (fetch,) = effects
+            assert isinstance(fetch, Fetch)
+            if fetch.feed_within_s is None:
+                full_requests.append(wake)
+                answer = api_snap(wake, value)
+            else:
+                answer = feed_snap(value, poke - timedelta(seconds=5))
+            model, effects = polling.step(model, FetchOk(answer), wake, POLICY)
+            (planned,) = effects
+            assert isinstance(planned, ScheduleAt)
+            wake = planned.when
+            continue
+        if (poke - NOW).total_seconds() % 30 == 0:
+            value += 0.5
+        model, effects = polling.step(model, FeedSeen(feed_snap(value, poke)), poke, POLICY)
+        for effect in effects:
+            assert isinstance(effect, ScheduleAt)
+            wake = effect.when
+        shown = model.status.snapshot
+        assert shown is not None and shown.usage.session is not None
+        assert shown.usage.session.utilization == value  # at once
+        poke += timedelta(seconds=5)
+    # A poke at the very moment it is due puts it a second later (no wake-up in the past).
+    second = timedelta(seconds=1)
+    assert full_requests == [NOW + FULL_EVERY + second, NOW + 2 * FULL_EVERY + second]
+
+
+def test_when_the_feed_goes_quiet_polling_resumes_at_the_interval() -> None:
+    model, _ = run(after_full(), FeedSeen(feed_snap(60.0)))
+    assert model.status.next_try == NOW + POLL  # the feed snapshot turns an interval old
+    model, effects = run(model, Timer(), NOW + POLL)
+    assert effects == [FED]  # the driver finds no live feed and asks Anthropic
+    model, effects = run(model, FetchOk(api_snap(NOW + POLL, 61.0)), NOW + POLL)
+    assert effects == [ScheduleAt(NOW + 2 * POLL)]

@@ -98,10 +98,10 @@ class DesktopApp:
         return self._exit_code
 
     def _become_the_instance(self) -> bool:
-        from claude_pulse.platform.instance import QUIT, SHOW, SingleInstance
+        from claude_pulse.platform.instance import FEED, QUIT, SHOW, SingleInstance
 
         instance = SingleInstance(self.services.home, self._on_instance_message,
-                                  messages=(SHOW, QUIT))
+                                  messages=(SHOW, QUIT, FEED))
         if instance.acquire():
             self._instance = instance
             return True
@@ -269,6 +269,8 @@ class DesktopApp:
             scheduler.post(controller.show_window)
         elif message == "quit":  # `claude-pulse uninstall` is about to remove our files
             scheduler.post(self.quit)
+        elif message == "feed" and self._poller is not None:  # statusline saved new numbers
+            scheduler.post(self._poller.feed_updated)
 
 
 def _icon_renderer(view: TrayView) -> Any:

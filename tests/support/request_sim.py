@@ -79,12 +79,17 @@ class Sim:
         self.loop.run_until(self.loop.now + span)
 
     def statusline_every(self, seconds: float, feed: Callable[[], bytes | None] = lambda: None,
-                         ) -> None:
-        """`claude-pulse statusline` every `seconds`, as Claude Code runs it (no feed: None)."""
+                         *, poke: bool = False) -> None:
+        """`claude-pulse statusline` every `seconds`, as Claude Code runs it (no feed: None).
+        With `poke`, a run that saved a new snapshot tells the tray, as `platform.poke` does
+        over the single-instance socket (the simulation has no socket: it is one thread)."""
 
         def tick() -> None:
+            before = self.cli.snapshots.load() if poke else None
             line, _code = statusline(self.cli, feed())
             self.lines.append((self.loop.now, line))
+            if poke and self.cli.snapshots.load() != before:
+                self.poller.feed_updated()
             self.loop.call_later(seconds, tick)
 
         self.loop.call_later(seconds, tick)

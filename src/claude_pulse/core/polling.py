@@ -18,6 +18,16 @@ Schedule, with base = `poll_interval_seconds` (default 180 s, the same with the 
   429s in a row; `services.gate`), then at least 360 s apart for an hour (the gate's
   `not_before` again).
 * log in again / signed out: no requests at all until a login.
+
+Claude Code's feed (issue 14): `claude-pulse statusline` saves the numbers Claude Code hands it
+as the shared snapshot (source "claude-code") and pokes the tray (`FeedSeen`). While such a
+snapshot is younger than `base`, the feed is live: the tray shows it and asks Anthropic nothing,
+except one full request (per-model limits, extra usage, the login check) every
+`feed_full_every_s` (30 min). A poll on schedule takes the feed instead of asking
+(`Fetch.feed_within_s`); the timer is armed for when the feed snapshot turns `base` old, and if
+nothing newer has come by then the feed has gone quiet and normal polling resumes. What is shown
+is the feed's two windows over the last full answer's per-model limits and extra usage, so a
+feed snapshot never takes those away.
 """
 
 from __future__ import annotations
@@ -40,9 +50,11 @@ from claude_pulse.errors import (
 )
 
 __all__ = [
+    "FEED_SOURCE",
     "CancelTimer",
     "Effect",
     "Event",
+    "FeedSeen",
     "Fetch",
     "FetchFailed",
     "FetchOk",
@@ -66,6 +78,8 @@ __all__ = [
 if TYPE_CHECKING:
     from claude_pulse.core.snapshot import Snapshot
 
+FEED_SOURCE = "claude-code"  # `Snapshot.source` of numbers from Claude Code's status-line feed
+
 
 @dataclass(frozen=True)
 class PollPolicy:
@@ -79,6 +93,9 @@ class PollPolicy:
     # ±10 % on polls: processes started together (login, a reboot) drift apart instead of
     # calling in step; the budget's gate keeps any hour from going over.
     success_jitter: float = 0.1
+    # While Claude Code's feed is live, a full request (per-model limits, extra usage, the
+    # login check) at most this often.
+    feed_full_every_s: float = 1800.0
 
     def success_delay(self, unchanged_for: timedelta, window_visible: bool,
                       jitter_draw: float = 0.5) -> float:
@@ -140,6 +157,15 @@ class FetchFailed:
 
 
 @dataclass(frozen=True)
+class FeedSeen:
+    """`statusline` saved a new snapshot from Claude Code's feed (read after its poke)."""
+
+    snapshot: Snapshot
+    session: Trend = field(default_factory=Trend)
+    weekly: Trend = field(default_factory=Trend)
+
+
+@dataclass(frozen=True)
 class WindowVisible:
     visible: bool
 
@@ -170,8 +196,8 @@ class SettingsChanged:
     """The policy passed to `step` is not the one the armed timer was planned with."""
 
 
-Event = (Start | Timer | RefreshNow | FetchOk | FetchFailed | WindowVisible | LoginStarted
-         | LoginFailed | LoggedIn | LoggedOut | SettingsChanged)
+Event = (Start | Timer | RefreshNow | FetchOk | FetchFailed | FeedSeen | WindowVisible
+         | LoginStarted | LoginFailed | LoggedIn | LoggedOut | SettingsChanged)
 
 
 # ---- effects (outputs) ----
@@ -181,6 +207,9 @@ class Fetch:
     # A poll on schedule takes another process's answer younger than this instead of asking
     # again (the status line, `status`); None: ask the server (Refresh now, a new login).
     share_within_s: float | None = None
+    # Claude Code's feed younger than this is taken instead of a request; None: a full answer
+    # is due (or wanted), so do not.
+    feed_within_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -213,6 +242,11 @@ class PollModel:
     failures: int = 0
     unchanged_since: datetime | None = None
     window_visible: bool = False
+    # The last answer from Anthropic (any process's): its per-model limits and extra usage stay
+    # on screen under the feed's numbers.
+    details: Snapshot | None = None
+    # When the next request to Anthropic is due while the feed is live; None: at once.
+    full_due: datetime | None = None
 
 
 _IDLE_PHASES = (Phase.SIGNED_OUT, Phase.LOGGING_IN, Phase.LOGIN_FAILED, Phase.REAUTH)
@@ -238,9 +272,14 @@ def step(
             if refused is not None:
                 return model, [refused]
             return _fetch(model), [Fetch()]
-        return _fetch(model), [_scheduled_fetch(policy)]
-    if isinstance(event, FetchOk):
-        model, effects = _fetched(model, event, now, policy)
+        return _fetch(model), [_scheduled_fetch(model, now, policy)]
+    if isinstance(event, (FetchOk, FeedSeen)):
+        if event.snapshot.source == FEED_SOURCE:
+            model, effects = _fed(model, event, now, policy)
+        elif isinstance(event, FetchOk):
+            model, effects = _fetched(model, event, now, policy)
+        else:
+            return model, []  # only the feed pokes
         status = replace(model.status, session_forecast=event.session.forecast,
                          weekly_forecast=event.weekly.forecast,
                          session_history=event.session.points,
@@ -259,7 +298,9 @@ def step(
     if isinstance(event, LoggedIn):
         new_status = AppStatus(Phase.LOADING, status.snapshot, account=event.account,
                                login_expires_at=event.login_expires_at)
-        return replace(model, status=new_status, failures=0, in_flight=True), [Fetch()]
+        # Maybe another account: its own limits come with the fetch.
+        return replace(model, status=new_status, failures=0, in_flight=True, details=None,
+                       full_due=None), [Fetch()]
     if isinstance(event, LoggedOut):
         return PollModel(AppStatus(Phase.SIGNED_OUT, message=event.message),
                          window_visible=model.window_visible), [CancelTimer()]
@@ -276,15 +317,23 @@ def _start(model: PollModel, event: Start, now: datetime,
     if event.cooldown_until is not None and event.cooldown_until > now:
         status = AppStatus(Phase.RATE_LIMITED, snap, event.cooldown_until,
                            "Rate-limited by Anthropic", event.account)
-        return replace(model, status=status), [ScheduleAt(event.cooldown_until)]
+        return replace(model, status=status, full_due=event.cooldown_until), \
+            [ScheduleAt(event.cooldown_until)]
     if snap is not None:
         due = snap.fetched_at + timedelta(seconds=policy.base_interval_s)
+        if due > now and snap.source == FEED_SOURCE:
+            # Claude Code's numbers: shown at once; the full answer (per-model limits, extra
+            # usage, the login check) is the one request the feed leaves us.
+            status = AppStatus(Phase.OK, snap, account=event.account)
+            return replace(model, status=status, unchanged_since=now, in_flight=True), \
+                [_scheduled_fetch(model, now, policy)]
         if due > now:
             # Another process fetched moments ago: show it and poll when it ages out.
             status = AppStatus(Phase.OK, snap, due, account=event.account)
-            return replace(model, status=status, unchanged_since=now), [ScheduleAt(due)]
+            return replace(_with_details(model, snap, policy), status=status,
+                           unchanged_since=now), [ScheduleAt(due)]
     status = AppStatus(Phase.LOADING, snap, account=event.account)
-    return replace(model, status=status, in_flight=True), [_scheduled_fetch(policy)]
+    return replace(model, status=status, in_flight=True), [_scheduled_fetch(model, now, policy)]
 
 
 def _with_login_end(model: PollModel, login_expires_at: datetime | None) -> PollModel:
@@ -295,8 +344,29 @@ def _fetch(model: PollModel) -> PollModel:
     return replace(model, in_flight=True)
 
 
-def _scheduled_fetch(policy: PollPolicy) -> Fetch:
-    return Fetch(share_within_s=policy.base_interval_s / 2)
+def _scheduled_fetch(model: PollModel, now: datetime, policy: PollPolicy) -> Fetch:
+    full = model.full_due is None or model.full_due <= now
+    return Fetch(share_within_s=policy.base_interval_s / 2,
+                 feed_within_s=None if full else policy.base_interval_s)
+
+
+def _with_details(model: PollModel, snap: Snapshot, policy: PollPolicy) -> PollModel:
+    """An answer from Anthropic: keep its details; the next full one is due in 30 minutes."""
+    return replace(model, details=snap,
+                   full_due=snap.fetched_at + timedelta(seconds=policy.feed_full_every_s))
+
+
+def _over_details(feed: Snapshot, details: Snapshot | None) -> Snapshot:
+    """The feed's windows over the last full answer's per-model limits and extra usage (the
+    feed has neither); a window the feed lacks keeps the full answer's."""
+    if details is None:
+        return feed
+    usage, known = feed.usage, details.usage
+    merged = replace(known, session=usage.session if usage.session is not None
+                     else known.session,
+                     weekly=usage.weekly if usage.weekly is not None else known.weekly,
+                     problems=())
+    return replace(feed, usage=merged)
 
 
 def _values(snap: Snapshot | None) -> tuple[float | None, float | None]:
@@ -319,9 +389,50 @@ def _fetched(model: PollModel, event: FetchOk, now: datetime,
     # From when the numbers were fetched: another process's shared answer may be a little older.
     when = _not_before(min(now, snap.fetched_at) + timedelta(seconds=delay), event.not_before)
     status = replace(model.status, phase=Phase.OK, snapshot=snap, next_try=when, message=None)
-    new = replace(model, status=status, in_flight=False, failures=0,
+    new = replace(_with_details(model, snap, policy), status=status, in_flight=False, failures=0,
                   unchanged_since=unchanged_since)
     return new, [ScheduleAt(when)]
+
+
+def _fed(model: PollModel, event: FetchOk | FeedSeen, now: datetime,
+         policy: PollPolicy) -> tuple[PollModel, list[Effect]]:
+    """Numbers from Claude Code's feed: the answer to a poll (`FetchOk`) or a poke."""
+    status, snap = model.status, event.snapshot
+    answer = isinstance(event, FetchOk)
+    shown = status.snapshot
+    newer_shown = shown is not None and shown.fetched_at >= snap.fetched_at
+    if newer_shown and not answer:
+        return model, []  # seen already (two pokes for one save), or older than what we show
+    if newer_shown and shown is not None and shown.source == FEED_SOURCE:
+        snap = shown  # a poke during the poll brought newer numbers than its answer
+    merged = _over_details(snap, model.details)
+    moved = model.unchanged_since is None or _values(shown) != _values(merged)
+    model = replace(model, unchanged_since=now if moved else model.unchanged_since,
+                    in_flight=model.in_flight and not answer)
+    if status.phase in _IDLE_PHASES or model.in_flight:
+        # Signed out, a login to renew, a fetch under way: new numbers, nothing else changes.
+        return replace(model, status=replace(status, snapshot=merged)), []
+    full_due = model.full_due
+    if answer and (full_due is None or full_due <= now):
+        # A full answer was due, but another process had just asked and the shared snapshot
+        # is the feed's: ask once the shared spacing lets the request through.
+        full_due = now + timedelta(seconds=policy.base_interval_s / 2)
+    when = _feed_plan(snap, full_due, now, policy)
+    status = replace(status, phase=Phase.OK, snapshot=merged, next_try=when, message=None)
+    # `failures` stays: the next request that fails backs off from where the last one left.
+    return replace(model, status=status, full_due=full_due), [ScheduleAt(when)]
+
+
+def _feed_plan(feed: Snapshot, full_due: datetime | None, now: datetime,
+               policy: PollPolicy) -> datetime:
+    """The next wake-up while the feed is live: when it turns quiet (`base` old), or the full
+    request, whichever is first; never in the past (a timer a moment early must not spin)."""
+    quiet = feed.fetched_at + timedelta(seconds=policy.base_interval_s)
+    when = quiet if full_due is None else min(quiet, full_due)
+    return max(when, now + _MIN_WAKE)
+
+
+_MIN_WAKE = timedelta(seconds=1)
 
 
 def _failed(model: PollModel, event: FetchFailed, now: datetime,
@@ -333,11 +444,12 @@ def _failed(model: PollModel, event: FetchFailed, now: datetime,
         # Our own budget, not the server (another process took the hour's last request), and
         # room comes within an interval: the numbers stay recent, so poll quietly when it does.
         until = max(error.until, now)
-        return replace(base, status=replace(status, next_try=until)), [ScheduleAt(until)]
+        return replace(base, status=replace(status, next_try=until), full_due=until), \
+            [ScheduleAt(until)]
     if isinstance(error, CooldownActive):
         until = max(error.until, now)
         new = replace(status, phase=Phase.RATE_LIMITED, next_try=until, message=str(error))
-        return replace(base, status=new), [ScheduleAt(until)]
+        return replace(base, status=new, full_due=until), [ScheduleAt(until)]
     if isinstance(error, (NotLoggedIn, CredentialsError)):
         new = AppStatus(Phase.SIGNED_OUT, status.snapshot, message=str(error))
         return replace(base, status=new, failures=0), [CancelTimer()]
@@ -353,7 +465,8 @@ def _failed(model: PollModel, event: FetchFailed, now: datetime,
     when = _not_before(when, event.not_before)
     phase = Phase.OFFLINE if offline else Phase.SERVER_ERROR
     new = replace(status, phase=phase, next_try=when, message=str(error))
-    return replace(base, status=new, failures=failures), [ScheduleAt(when)]
+    # The back-off holds while the feed is live too: the feed's timer does not ask earlier.
+    return replace(base, status=new, failures=failures, full_due=when), [ScheduleAt(when)]
 
 
 def _window(model: PollModel, visible: bool, now: datetime,
@@ -367,7 +480,7 @@ def _window(model: PollModel, visible: bool, now: datetime,
     if status.next_try is not None and status.next_try <= due:
         return model, []
     if due <= now:
-        return _fetch(model), [_scheduled_fetch(policy)]
+        return _fetch(model), [_scheduled_fetch(model, now, policy)]
     return replace(model, status=replace(status, next_try=due)), [ScheduleAt(due)]
 
 
@@ -379,12 +492,15 @@ def _replan(model: PollModel, now: datetime,
     if status.phase is not Phase.OK or model.in_flight or status.snapshot is None \
             or model.unchanged_since is None:
         return model, []
-    delay = policy.success_delay(now - model.unchanged_since, model.window_visible)
-    when = status.snapshot.fetched_at + timedelta(seconds=delay)
+    if status.snapshot.source == FEED_SOURCE:
+        when = _feed_plan(status.snapshot, model.full_due, now, policy)
+    else:
+        delay = policy.success_delay(now - model.unchanged_since, model.window_visible)
+        when = status.snapshot.fetched_at + timedelta(seconds=delay)
     if when == status.next_try:
         return model, []
     if when <= now:
-        return _fetch(model), [_scheduled_fetch(policy)]
+        return _fetch(model), [_scheduled_fetch(model, now, policy)]
     return replace(model, status=replace(status, next_try=when)), [ScheduleAt(when)]
 
 

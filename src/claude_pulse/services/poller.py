@@ -8,6 +8,11 @@ it: a fetch still running at its deadline (`fetch_deadline_for`) counts as faile
 back-off, numbers stale) and its answer, should it come later, is dropped — so nothing, however
 stuck, keeps the poll "in flight" and blocks later polls or Refresh now.
 
+Claude Code's feed: `statusline` pokes the tray after it saved new numbers from the feed
+(`platform.poke`, over the single-instance socket); `feed_updated` reads the shared snapshot on
+the worker and hands it to `core.polling` as `FeedSeen`. No timer watches the file: between
+pokes the app sleeps as before.
+
 Settings are read when used: the poll policy at every event, the alert settings at every
 answer. Each wake-up (a timer, Refresh now, the window opening) first asks the settings to
 notice a hand-edited `config.json`; a changed interval re-plans the timer already armed.
@@ -187,6 +192,7 @@ class Poller:
         self._fetch_deadline_of = fetch_deadline
         self._fetch_id = 0  # the fetch whose answer is awaited; others' answers are dropped
         self._cancel_watchdog: Cancel | None = None
+        self._feed_queued = threading.Event()  # a read of the feed is waiting for the worker
 
     # ---- public API (UI thread) ----
 
@@ -223,6 +229,14 @@ class Poller:
             self._settings.check()
         self._dispatch(polling.WindowVisible(visible))
 
+    def feed_updated(self) -> None:
+        """`statusline` saved new numbers from Claude Code's feed: show them (read off the UI
+        thread, with their history; pokes while a read waits are one read)."""
+        if self._stopped or self._feed_queued.is_set():
+            return
+        self._feed_queued.set()
+        self._worker.submit(self._feed_job)
+
     def login_started(self) -> None:
         self._dispatch(polling.LoginStarted())
 
@@ -246,7 +260,7 @@ class Poller:
         refused = None
         for effect in effects:
             if isinstance(effect, polling.Fetch):
-                self._submit_fetch(effect.share_within_s)
+                self._submit_fetch(effect)
             elif isinstance(effect, polling.ScheduleAt):
                 self._arm(effect.when)
             elif isinstance(effect, polling.CancelTimer):
@@ -257,7 +271,10 @@ class Poller:
                 self._notifier.notify(reauth_alert())
         if isinstance(event, polling.FetchOk):
             self._follow_login_end()
-            self._run_alerts(event.snapshot)
+        shown = self._model.status.snapshot
+        new_feed = isinstance(event, polling.FeedSeen) and shown != before.snapshot
+        if shown is not None and (isinstance(event, polling.FetchOk) or new_feed):
+            self._run_alerts(shown)  # a feed's numbers come with the last full answer's limits
         if self._model.status != before:
             self._on_status(self._model.status)
         return refused
@@ -283,14 +300,14 @@ class Poller:
             log.info("poll interval now %d s", new.poll_interval_seconds)
             self._dispatch(polling.SettingsChanged())
 
-    def _submit_fetch(self, share_within_s: float | None) -> None:
+    def _submit_fetch(self, fetch: polling.Fetch) -> None:
         self._fetch_id += 1
         fetch_id = self._fetch_id
         deadline = self._fetch_deadline_of(self._settings.current())
         self._unwatch()
         self._cancel_watchdog = self._scheduler.call_later(
             deadline, lambda: self._overdue(fetch_id, deadline))
-        self._worker.submit(lambda: self._fetch_job(fetch_id, share_within_s))
+        self._worker.submit(lambda: self._fetch_job(fetch_id, fetch))
 
     def _overdue(self, fetch_id: int, deadline: float) -> None:
         self._cancel_watchdog = None
@@ -307,10 +324,10 @@ class Poller:
             self._cancel_watchdog()
             self._cancel_watchdog = None
 
-    def _fetch_job(self, fetch_id: int, share_within_s: float | None) -> None:
+    def _fetch_job(self, fetch_id: int, fetch: polling.Fetch) -> None:
         event: polling.Event
         try:
-            snapshot = self._fetch_or_share(share_within_s)
+            snapshot = self._fetch_or_share(fetch.share_within_s, fetch.feed_within_s)
             event = polling.FetchOk(snapshot, *self._trends(snapshot), self._rng.random(),
                                     self._not_before())
         except PulseError as exc:
@@ -322,9 +339,15 @@ class Poller:
                                         self._rng.random())
         self._post(lambda: self._deliver(fetch_id, event))
 
-    def _fetch_or_share(self, within_s: float | None) -> Snapshot:
-        """A new answer, or another process's from the last `within_s` seconds (the status line
-        without Claude Code's feed, `status`): then the poll costs no request."""
+    def _fetch_or_share(self, within_s: float | None, feed_within_s: float | None) -> Snapshot:
+        """Claude Code's feed from the last `feed_within_s` seconds, a new answer, or another
+        process's from the last `within_s` seconds (the status line without Claude Code's feed,
+        `status`): all but the new answer cost no request."""
+        if feed_within_s is not None:
+            shared = self._fetcher.last()
+            if shared is not None and shared.source == polling.FEED_SOURCE and \
+                    (self._clock() - shared.fetched_at).total_seconds() < feed_within_s:
+                return shared
         if within_s is not None:
             fresh = self._fetcher.fetch(min_spacing_s=within_s)
             if fresh is not None:
@@ -337,6 +360,23 @@ class Poller:
         snapshot = self._fetcher.fetch()
         assert snapshot is not None  # no spacing asked for
         return snapshot
+
+    def _feed_job(self) -> None:
+        self._feed_queued.clear()  # a poke from now on reads again: it may be newer than this
+        event: polling.FeedSeen | None = None
+        try:
+            shared = self._fetcher.last()
+            if shared is not None and shared.source == polling.FEED_SOURCE:
+                event = polling.FeedSeen(shared, *self._trends(shared))
+        except Exception:  # the poke is a hint: the next poll reads the file again
+            log.warning("could not read Claude Code's numbers", exc_info=True)
+        if event is not None:
+            seen = event
+
+            def deliver() -> None:
+                self._dispatch(seen)
+
+            self._post(deliver)
 
     def _not_before(self) -> datetime | None:
         # Plan the next poll where the shared budget has room, instead of being turned away.
