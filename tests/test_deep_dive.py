@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import tkinter as tk
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -33,7 +33,16 @@ from claude_pulse.ui.deep_dive import (
     place_window,
     usable_area,
 )
-from support.fixtures_display import arc_coverage, click, count_near, grab, near, xdotool
+from support.fixtures_display import (
+    arc_coverage,
+    click,
+    count_near,
+    grab,
+    near,
+    pump_until,
+    settle,
+    xdotool,
+)
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
@@ -133,16 +142,6 @@ class Calls:
 
 
 @pytest.fixture
-def root(display: str) -> Iterator[tk.Tk]:
-    r = tk.Tk()
-    r.withdraw()
-    try:
-        yield r
-    finally:
-        r.destroy()
-
-
-@pytest.fixture
 def calls() -> Calls:
     return Calls()
 
@@ -161,22 +160,6 @@ def window(root: tk.Tk, calls: Calls) -> Iterator[DeepDiveWindow]:
         yield win
     finally:
         win.destroy()
-
-
-def settle(root: tk.Tk, seconds: float = 0.3) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        root.update()
-        time.sleep(0.02)
-
-
-def pump_until(root: tk.Tk, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("the window did not react")
-        root.update()
-        time.sleep(0.02)
 
 
 def capture(display: str, root: tk.Tk, win: DeepDiveWindow, path: Path) -> Image.Image:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 import tkinter as tk
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,7 @@ from claude_pulse.ui.preferences import (
     read_form,
 )
 from support.fakes import RecordingNotifier
-from support.fixtures_display import xdotool
+from support.fixtures_display import pump_until, settle, xdotool
 
 # ---- the form's rules ------------------------------------------------------------------------
 
@@ -123,33 +121,6 @@ def test_every_typed_field_says_what_it_accepts() -> None:
 
 
 # ---- the window on Xvfb ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def root(display: str) -> Iterator[tk.Tk]:
-    r = tk.Tk()
-    r.withdraw()
-    try:
-        yield r
-    finally:
-        r.destroy()
-
-
-def pump_until(root: tk.Tk, predicate: Callable[[], bool], timeout: float = 5.0,
-               what: str = "the window") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        root.update()
-        time.sleep(0.02)
-
-
-def settle(root: tk.Tk, seconds: float = 0.3) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        root.update()
-        time.sleep(0.02)
 
 
 def keys(display: str, root: tk.Tk, *names: str) -> None:

@@ -23,10 +23,9 @@ from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import ExtraUsage, Limit, Usage, Window
 from claude_pulse.ui.deep_dive import CARD_WIDTH, DeepDiveWindow
-from support.fixtures_display import start_display, xdotool
+from support.fixtures_display import pump_until, start_display, xdotool
+from support.fixtures_display import settle as settle_for
 from support.helpers import stop_process
-from test_deep_dive import pump_until
-from test_deep_dive import settle as deep_dive_settle
 
 pytestmark = pytest.mark.gui
 
@@ -95,18 +94,15 @@ def screen(request: pytest.FixtureRequest,
 
 
 @pytest.fixture
-def root(screen: Screen, monkeypatch: pytest.MonkeyPatch) -> Iterator[tk.Tk]:
+def display(screen: Screen, monkeypatch: pytest.MonkeyPatch) -> str:
+    """This module's display is the screen under test (the shared `root` fixture opens there)."""
     monkeypatch.setenv("DISPLAY", screen.display)
-    r = tk.Tk()
-    r.withdraw()
-    try:
-        yield r
-    finally:
-        r.destroy()
+    monkeypatch.setenv("NO_AT_BRIDGE", "1")
+    return screen.display
 
 
 def settle(root: tk.Tk, seconds: float = 0.15) -> None:
-    deep_dive_settle(root, seconds)
+    settle_for(root, seconds)
 
 
 def snapshot(fetched_at: datetime = NOW) -> Snapshot:

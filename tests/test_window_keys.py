@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 import tkinter as tk
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,9 +23,9 @@ from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.viewmodel import Action, deep_dive_view
 from claude_pulse.ui.deep_dive import DeepDiveWindow
 from claude_pulse.ui.render.card import render_card
-from support.fixtures_display import count_near, xdotool
+from support.fixtures_display import count_near, pump_until, xdotool
 from test_app import in_process_services  # noqa: F401 - a fixture
-from test_window_fit import NOW, full, pump_until, settle, snapshot
+from test_window_fit import NOW, full, settle, snapshot
 
 
 @dataclass
@@ -35,16 +34,6 @@ class Calls:
     quit: int = 0
     prefs: int = 0
     actions: list[Action] = field(default_factory=list)
-
-
-@pytest.fixture
-def root(display: str) -> Iterator[tk.Tk]:
-    r = tk.Tk()
-    r.withdraw()
-    try:
-        yield r
-    finally:
-        r.destroy()
 
 
 def window(root: tk.Tk, calls: Calls, **kw: Any) -> DeepDiveWindow:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 import time
 import tkinter as tk
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,8 @@ from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.services.http import UrllibTransport
 from claude_pulse.services.login import LoginSession
 from claude_pulse.ui.deep_dive import DeepDiveWindow
-from test_window_fit import NOW, pump_until, settle
+from support.fixtures_display import pump_until
+from test_window_fit import NOW, settle
 
 
 @pytest.fixture
@@ -94,16 +94,6 @@ def test_cancel_ends_the_wait_at_once(config: Config, pulse_home: Path) -> None:
 
 
 # ---- the window -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def root(display: str) -> Iterator[tk.Tk]:
-    r = tk.Tk()
-    r.withdraw()
-    try:
-        yield r
-    finally:
-        r.destroy()
 
 
 @pytest.mark.gui

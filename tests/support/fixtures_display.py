@@ -15,10 +15,10 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PIL import Image
@@ -26,7 +26,10 @@ from PIL import Image
 from support.helpers import require_program
 from support.xharness import SCREEN, HarnessError, start_trayer, start_xvfb, stop_process
 
-__all__ = ["display", "tray_display", "x_server", "x_tray_host"]
+if TYPE_CHECKING:  # tkinter is imported where a test needs it: --fast runs may have no Tk
+    import tkinter as tk
+
+__all__ = ["display", "root", "tray_display", "x_server", "x_tray_host"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,42 @@ def tray_display(x_tray_host: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("DISPLAY", x_tray_host)
     monkeypatch.setenv("NO_AT_BRIDGE", "1")
     return x_tray_host
+
+
+@pytest.fixture
+def root(display: str) -> Iterator[tk.Tk]:
+    """A withdrawn Tk root on the test's display, destroyed after the test. A module that
+    overrides `display` (another screen size) gets its root there."""
+    import tkinter
+
+    r = tkinter.Tk()
+    r.withdraw()
+    try:
+        yield r
+    finally:
+        r.destroy()
+
+
+# --- pumping a Tk root (tests drive the event loop by hand, no mainloop) ----------------------
+
+
+def settle(root: tk.Tk, seconds: float = 0.3) -> None:
+    """Run Tk's event loop for `seconds` (redraws, timers, X events)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        root.update()
+        time.sleep(0.02)
+
+
+def pump_until(root: tk.Tk, predicate: Callable[[], bool], timeout: float = 5.0,
+               what: str = "the window") -> None:
+    """Run Tk's event loop until `predicate()` holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        root.update()
+        time.sleep(0.02)
 
 
 # --- helpers for the tests (python-xlib, xdotool, ImageMagick) -------------------------------
