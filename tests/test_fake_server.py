@@ -914,6 +914,41 @@ def test_command_line_serves_until_interrupted() -> None:
             proc.communicate()
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="reads the threads' masks from /proc")
+def test_ctrl_c_reaches_the_main_thread_of_the_command_line_server() -> None:
+    """The kernel hands a process's SIGINT to any thread that does not block it. Taken by the
+    server thread it left the main thread in its hour-long sleep, and the server ignored Ctrl-C
+    (seen once under load). Only the main thread may leave SIGINT and SIGTERM unblocked."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "claude_pulse.fake.anthropic", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        while not (line := proc.stdout.readline()).startswith("Ctrl-C"):
+            assert line, "the server exited early"
+        get(first.strip().rsplit(" ", 1)[-1] + "/api/oauth/usage")  # a handler thread too
+        wanted = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+        tasks = Path(f"/proc/{proc.pid}/task")
+        others = [t for t in tasks.iterdir() if int(t.name) != proc.pid]
+        assert others, "the server runs on a thread of its own"
+        for task in others:
+            status = (task / "status").read_text()
+            blocked = int(next(ln for ln in status.splitlines() if ln.startswith("SigBlk:"))
+                          .split()[1], 16)
+            assert blocked & wanted == wanted, f"thread {task.name} can take Ctrl-C"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+        assert proc.returncode == 0
+        assert "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 def test_concurrent_refreshes_of_one_token_yield_exactly_one_winner(fake: FakeAnthropic) -> None:
     token = fake.issue_tokens()["refresh_token"]
     barrier = threading.Barrier(6)

@@ -20,10 +20,12 @@ Run `python -m claude_pulse.fake.anthropic [--port N]` to serve it in the foregr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
 import json
 import logging
 import re
+import signal
 import sys
 import threading
 import time
@@ -153,7 +155,8 @@ class FakeAnthropic:
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"fake-anthropic:{port}", daemon=True)
-        self._thread.start()
+        with _signals_blocked():
+            self._thread.start()
         log.debug("fake Anthropic serving on %s", self.base_url)
         return self
 
@@ -545,6 +548,20 @@ def _maybe_json(body: bytes) -> Any:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return None
+
+
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """Threads started inside inherit a mask without SIGINT and SIGTERM, so the kernel hands
+    those to the main thread: taken by a server thread, Ctrl-C would leave `main` asleep."""
+    if sys.platform == "win32":  # no thread masks; Python's handler runs on the main thread
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _banner(fake: FakeAnthropic) -> Iterator[str]:
