@@ -66,16 +66,6 @@ MENU = "^!menu$"  # Tk names the popup menu's window after its path
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def tk_root(display: str) -> Iterator[tk.Tk]:
-    root = tk.Tk()
-    root.withdraw()
-    try:
-        yield root
-    finally:
-        root.destroy()
-
-
 def run_loop(root: tk.Tk, timeout_s: float = 5.0) -> bool:
     """Run the main loop until something calls root.quit(); False if the guard timer fired."""
     timed_out: list[bool] = []
@@ -93,37 +83,37 @@ WAKE_PATHS = [pytest.param(True, id="posix-socket"), pytest.param(False, id="eve
 
 
 @pytest.mark.gui
-def test_call_later_runs_on_the_main_thread_in_order(tk_root: tk.Tk) -> None:
-    sched = TkScheduler(tk_root)
+def test_call_later_runs_on_the_main_thread_in_order(root: tk.Tk) -> None:
+    sched = TkScheduler(root)
     seen: list[tuple[str, bool]] = []
     main = threading.get_ident()
     sched.call_later(0.2, lambda: seen.append(("late", threading.get_ident() == main)))
     sched.call_later(0.05, lambda: seen.append(("early", threading.get_ident() == main)))
-    sched.call_later(0.3, tk_root.quit)
-    assert run_loop(tk_root)
+    sched.call_later(0.3, root.quit)
+    assert run_loop(root)
     assert seen == [("early", True), ("late", True)]
     sched.close()
 
 
 @pytest.mark.gui
-def test_cancelled_timers_never_run(tk_root: tk.Tk) -> None:
-    sched = TkScheduler(tk_root)
+def test_cancelled_timers_never_run(root: tk.Tk) -> None:
+    sched = TkScheduler(root)
     ran: list[str] = []
     sched.call_later(0.1, lambda: ran.append("main"))()  # cancelled on the main thread
     cancel_from_thread = sched.call_later(0.3, lambda: ran.append("thread"))
     threading.Thread(target=cancel_from_thread).start()
-    sched.call_later(0.5, tk_root.quit)
-    assert run_loop(tk_root)
+    sched.call_later(0.5, root.quit)
+    assert run_loop(root)
     assert ran == []
-    assert pending_timers(tk_root) == ()  # nothing left armed
+    assert pending_timers(root) == ()  # nothing left armed
     sched.close()
 
 
 @pytest.mark.gui
 @pytest.mark.parametrize("wake_socket", WAKE_PATHS)
-def test_a_post_from_another_thread_wakes_the_idle_loop(tk_root: tk.Tk, wake_socket: bool
+def test_a_post_from_another_thread_wakes_the_idle_loop(root: tk.Tk, wake_socket: bool
                                                         ) -> None:
-    sched = TkScheduler(tk_root, wake_socket=wake_socket)
+    sched = TkScheduler(root, wake_socket=wake_socket)
     main = threading.get_ident()
     result: dict[str, float | bool] = {}
     posted_at: list[float] = []
@@ -131,7 +121,7 @@ def test_a_post_from_another_thread_wakes_the_idle_loop(tk_root: tk.Tk, wake_soc
     def on_main() -> None:
         result["latency"] = time.monotonic() - posted_at[0]
         result["main"] = threading.get_ident() == main
-        tk_root.quit()
+        root.quit()
 
     def worker() -> None:
         time.sleep(0.5)  # the loop is idle (asleep) by now
@@ -139,7 +129,7 @@ def test_a_post_from_another_thread_wakes_the_idle_loop(tk_root: tk.Tk, wake_soc
         sched.post(on_main)
 
     threading.Thread(target=worker).start()
-    assert run_loop(tk_root)
+    assert run_loop(root)
     assert result["main"] is True
     assert result["latency"] < 0.5
     sched.close()
@@ -147,52 +137,52 @@ def test_a_post_from_another_thread_wakes_the_idle_loop(tk_root: tk.Tk, wake_soc
 
 @pytest.mark.gui
 @pytest.mark.parametrize("wake_socket", WAKE_PATHS)
-def test_posts_made_before_the_loop_starts_run_once_it_does(tk_root: tk.Tk, wake_socket: bool
+def test_posts_made_before_the_loop_starts_run_once_it_does(root: tk.Tk, wake_socket: bool
                                                             ) -> None:
-    sched = TkScheduler(tk_root, wake_socket=wake_socket)
+    sched = TkScheduler(root, wake_socket=wake_socket)
     ran: list[str] = []
     thread = threading.Thread(target=lambda: sched.post(lambda: ran.append("thread")))
     thread.start()
     thread.join()  # event_generate here would raise "main thread is not in main loop"
     sched.post(lambda: ran.append("main"))
-    sched.post(tk_root.quit)
-    assert run_loop(tk_root)
+    sched.post(root.quit)
+    assert run_loop(root)
     assert ran == ["thread", "main"]
     sched.close()
 
 
 @pytest.mark.gui
-def test_call_later_from_another_thread_is_armed_on_the_main_thread(tk_root: tk.Tk) -> None:
-    sched = TkScheduler(tk_root)
+def test_call_later_from_another_thread_is_armed_on_the_main_thread(root: tk.Tk) -> None:
+    sched = TkScheduler(root)
     ran: list[bool] = []
     main = threading.get_ident()
 
     def arm() -> None:
         sched.call_later(0.05, lambda: (ran.append(threading.get_ident() == main),
-                                        tk_root.quit()))
+                                        root.quit()))
 
     threading.Thread(target=arm).start()
-    assert run_loop(tk_root)
+    assert run_loop(root)
     assert ran == [True]
     sched.close()
 
 
 @pytest.mark.gui
 @pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
-def test_a_signal_reaches_the_sleeping_loop_and_close_restores_handlers(tk_root: tk.Tk) -> None:
+def test_a_signal_reaches_the_sleeping_loop_and_close_restores_handlers(root: tk.Tk) -> None:
     before = signal.getsignal(signal.SIGTERM)
-    sched = TkScheduler(tk_root)
+    sched = TkScheduler(root)
     got: list[tuple[int, bool]] = []
     main = threading.get_ident()
 
     def on_signal(signum: int) -> None:
         got.append((signum, threading.get_ident() == main))
-        tk_root.quit()
+        root.quit()
 
     sched.handle_signals(on_signal)
     threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
     started = time.monotonic()
-    assert run_loop(tk_root)
+    assert run_loop(root)
     assert got == [(signal.SIGTERM, True)]
     assert time.monotonic() - started < 1.5
     sched.close()
@@ -201,21 +191,21 @@ def test_a_signal_reaches_the_sleeping_loop_and_close_restores_handlers(tk_root:
 
 
 @pytest.mark.gui
-def test_nothing_is_scheduled_while_idle(tk_root: tk.Tk) -> None:
+def test_nothing_is_scheduled_while_idle(root: tk.Tk) -> None:
     # design.md §4: no polling loop. With signal handling installed, an idle app has no timer.
-    sched = TkScheduler(tk_root)
+    sched = TkScheduler(root)
     sched.handle_signals(lambda _n: None)
-    sched.call_later(0.3, tk_root.quit)
-    assert run_loop(tk_root)
-    assert pending_timers(tk_root) == ()
+    sched.call_later(0.3, root.quit)
+    assert run_loop(root)
+    assert pending_timers(root) == ()
     sched.close()
 
 
 @pytest.mark.gui
 def test_a_failing_callback_is_logged_and_the_loop_goes_on(
-    tk_root: tk.Tk, caplog: pytest.LogCaptureFixture
+    root: tk.Tk, caplog: pytest.LogCaptureFixture
 ) -> None:
-    sched = TkScheduler(tk_root)
+    sched = TkScheduler(root)
     ran: list[str] = []
 
     def broken() -> None:
@@ -223,22 +213,22 @@ def test_a_failing_callback_is_logged_and_the_loop_goes_on(
 
     sched.post(broken)
     sched.post(lambda: ran.append("after"))
-    sched.post(tk_root.quit)
+    sched.post(root.quit)
     with caplog.at_level(logging.ERROR):
-        assert run_loop(tk_root)
+        assert run_loop(root)
     assert ran == ["after"]
     assert "error in a main-loop callback" in caplog.text
     sched.close()
 
 
 @pytest.mark.gui
-def test_posts_after_close_are_dropped(tk_root: tk.Tk) -> None:
-    sched = TkScheduler(tk_root)
+def test_posts_after_close_are_dropped(root: tk.Tk) -> None:
+    sched = TkScheduler(root)
     sched.close()
     ran: list[str] = []
     sched.post(lambda: ran.append("late"))
-    tk_root.after(100, tk_root.quit)
-    tk_root.mainloop()
+    root.after(100, root.quit)
+    root.mainloop()
     assert ran == []
 
 

@@ -31,9 +31,7 @@ from claude_pulse.platform import console as console_mod
 from claude_pulse.platform.instance import SingleInstance
 from claude_pulse.ui.tk_scheduler import TkScheduler
 from claude_pulse.ui.tray import MenuEntry, Tray
-
-# tk_root is test_app's fixture (imported fixtures count as redefined: F811 below).
-from test_app import pending_timers, run_loop, tk_root  # noqa: F401
+from test_app import pending_timers, run_loop
 from test_no_console import FakeFunction
 
 WM_QUERYENDSESSION = 0x0011
@@ -239,21 +237,21 @@ def test_a_refused_foreground_still_shows_the_window(pulse_home: Path,
 
 @pytest.mark.gui
 def test_without_a_console_nothing_ticks(
-        tk_root: tk.Tk, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        root: tk.Tk, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(console_mod, "has_console", lambda: False)  # pythonw: no console
-    sched = TkScheduler(tk_root, wake_socket=False)
+    sched = TkScheduler(root, wake_socket=False)
     sched.handle_signals(lambda _n: None)
-    sched.call_later(0.3, tk_root.quit)
-    assert run_loop(tk_root, 5)
-    assert pending_timers(tk_root) == ()  # idle means idle
+    sched.call_later(0.3, root.quit)
+    assert run_loop(root, 5)
+    assert pending_timers(root) == ()  # idle means idle
     sched.close()
 
 
 @pytest.mark.gui
 def test_with_a_console_the_heartbeat_recovers_a_lost_wake_up(
-        tk_root: tk.Tk, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        root: tk.Tk, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(console_mod, "has_console", lambda: True)
-    sched = TkScheduler(tk_root, wake_socket=False)
+    sched = TkScheduler(root, wake_socket=False)
     sched.handle_signals(lambda _n: None)
     ran: list[float] = []
 
@@ -263,13 +261,13 @@ def test_with_a_console_the_heartbeat_recovers_a_lost_wake_up(
 
     def worker() -> None:
         time.sleep(0.2)
-        monkeypatch.setattr(tk_root, "event_generate", lose_the_wake_up)
+        monkeypatch.setattr(root, "event_generate", lose_the_wake_up)
         posted = time.monotonic()
-        sched.post(lambda: (ran.append(time.monotonic() - posted), tk_root.quit()))
+        sched.post(lambda: (ran.append(time.monotonic() - posted), root.quit()))
 
     threading.Thread(target=worker).start()
-    assert run_loop(tk_root, 5), "the post was never run"
+    assert run_loop(root, 5), "the post was never run"
     assert ran and ran[0] < 1.5  # within a heartbeat
-    assert len(pending_timers(tk_root)) == 1  # the heartbeat itself, while a console is there
+    assert len(pending_timers(root)) == 1  # the heartbeat itself, while a console is there
     sched.close()
-    assert pending_timers(tk_root) == ()
+    assert pending_timers(root) == ()
