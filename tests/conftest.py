@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from support.fixtures_app import *  # noqa: F403
 from support.fixtures_browser import *  # noqa: F403
 from support.fixtures_dbus import *  # noqa: F403
 from support.fixtures_display import *  # noqa: F403

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import re
 import signal
 import subprocess
@@ -36,6 +35,7 @@ from claude_pulse.core.usage import parse_usage
 from claude_pulse.fake.anthropic import FakeAnthropic, Reply
 from claude_pulse.services.snapshot import SnapshotStore
 from claude_pulse.ui.tk_scheduler import TkScheduler
+from support.fixtures_app import Driver
 from support.fixtures_dbus import NotificationDaemon
 from support.fixtures_display import (
     DockedIcon,
@@ -572,73 +572,14 @@ def test_no_display_is_one_clear_line(pulse_home: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-class Driver:
-    """Runs a DesktopApp on the main thread; a test thread drives it through `on_main`."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.error: BaseException | None = None
-
-    def on_main(self, fn: Callable[[], Any], timeout: float = 5.0) -> Any:
-        answer: queue.Queue[tuple[bool, Any]] = queue.Queue()
-
-        def run() -> None:
-            try:
-                answer.put((True, fn()))
-            except BaseException as exc:  # handed back to the test thread
-                answer.put((False, exc))
-
-        wait_until(lambda: self.app._scheduler is not None, timeout, "the app's main loop")
-        self.app._scheduler.post(run)
-        ok, value = answer.get(timeout=timeout)
-        if not ok:
-            raise value
-        return value
-
-    def run(self, script: Callable[[Driver], None], timeout: float = 30.0) -> int:
-        def drive() -> None:
-            try:
-                script(self)
-            except BaseException as exc:
-                self.error = exc
-            finally:
-                with_scheduler = self.app._scheduler
-                if with_scheduler is not None:
-                    with_scheduler.post(self.app.quit)
-
-        thread = threading.Thread(target=drive, daemon=True)
-        thread.start()
-        code: int = self.app.run()
-        thread.join(timeout)
-        if self.error is not None:
-            raise self.error
-        return code
-
-
-@pytest.fixture
-def in_process_services(pulse_home: Path, fake_config: Path) -> Callable[..., Any]:
-    """Services for an app in this process; the desktop parts are the test's to replace."""
-    from claude_pulse.fake.demo import MemoryAutostart
-    from claude_pulse.ui.notify import LogNotifier
-    from claude_pulse.wiring import Services
-
-    def build(**parts: Any) -> Any:
-        parts = {"autostart": MemoryAutostart(), "notifier": LogNotifier(), **parts}
-        return Services.from_environment(log=False, **parts)
-
-    return build
-
-
 @pytest.mark.gui
 def test_login_timeout_offers_retry_and_retry_logs_in(
-    display: str, in_process_services: Callable[..., Any], fake_server: FakeAnthropic,
-    monkeypatch: pytest.MonkeyPatch,
+    display: str, in_process_app: Callable[..., Any], in_process_services: Callable[..., Any],
+    fake_server: FakeAnthropic,
 ) -> None:
-    from claude_pulse.app import DesktopApp
     from claude_pulse.core.status import Phase
     from claude_pulse.fake.demo import follow_login_redirects
 
-    monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
     opened: list[str] = []
     follow = {"now": False}
 
@@ -646,12 +587,10 @@ def test_login_timeout_offers_retry_and_retry_logs_in(
         opened.append(url)
         return follow_login_redirects(url) if follow["now"] else True
 
-    app = DesktopApp(in_process_services(open_browser=browser), login_timeout_s=1.0,
-                     single_instance=False)
+    app = in_process_app(in_process_services(open_browser=browser), login_timeout_s=1.0)
 
     def script(d: Driver) -> None:
-        phase = lambda: d.on_main(lambda: app._poller.status.phase)  # noqa: E731
-        wait_until(lambda: phase() is Phase.LOGIN_FAILED, 10, "the login to time out")
+        wait_until(lambda: d.phase() is Phase.LOGIN_FAILED, 10, "the login to time out")
         view = d.on_main(lambda: app._window.view)
         assert view.banner is not None and view.banner.action is not None
         assert view.banner.action.value == "Try again"
@@ -661,7 +600,7 @@ def test_login_timeout_offers_retry_and_retry_logs_in(
         top = d.on_main(lambda: (app._window.toplevel.winfo_rootx(),
                                  app._window.toplevel.winfo_rooty()))
         click(display, top[0] + (box[0] + box[2]) // 2, top[1] + (box[1] + box[3]) // 2)
-        wait_until(lambda: phase() is Phase.OK, 10, "the retried login and first poll")
+        wait_until(lambda: d.phase() is Phase.OK, 10, "the retried login and first poll")
 
     assert Driver(app).run(script) == 0
     assert len(opened) == 2
@@ -670,22 +609,20 @@ def test_login_timeout_offers_retry_and_retry_logs_in(
 
 @pytest.mark.gui
 def test_toggles_save_config_and_a_corrupt_config_is_reported_not_overwritten(
-    display: str, in_process_services: Callable[..., Any], pulse_home: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    in_process_app: Callable[..., Any], in_process_services: Callable[..., Any],
+    pulse_home: Path,
 ) -> None:
     import json
 
-    from claude_pulse.app import DesktopApp
     from claude_pulse.fake.demo import MemoryAutostart
 
-    monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
     seed = FakeAnthropic().start()
     try:
         seed_credentials(pulse_home, seed)
     finally:
         seed.stop()
     autostart = MemoryAutostart()
-    app = DesktopApp(in_process_services(autostart=autostart), single_instance=False)
+    app = in_process_app(in_process_services(autostart=autostart))
     alerts_on = lambda: app.services.settings.current().notifications_enabled  # noqa: E731
     config = pulse_home / "config.json"
 
@@ -711,21 +648,18 @@ def test_toggles_save_config_and_a_corrupt_config_is_reported_not_overwritten(
 
 @pytest.mark.gui
 def test_log_out_returns_to_the_signed_out_face(
-    display: str, in_process_services: Callable[..., Any], pulse_home: Path,
-    fake_server: FakeAnthropic, monkeypatch: pytest.MonkeyPatch,
+    in_process_app: Callable[..., Any], in_process_services: Callable[..., Any],
+    pulse_home: Path, fake_server: FakeAnthropic,
 ) -> None:
-    from claude_pulse.app import DesktopApp
     from claude_pulse.core.status import Phase
 
-    monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
     seed_credentials(pulse_home, fake_server)
-    app = DesktopApp(in_process_services(), single_instance=False)
+    app = in_process_app(in_process_services())
 
     def script(d: Driver) -> None:
-        phase = lambda: d.on_main(lambda: app._poller.status.phase)  # noqa: E731
-        wait_until(lambda: phase() is Phase.OK, 10, "the first poll")
+        wait_until(lambda: d.phase() is Phase.OK, 10, "the first poll")
         d.on_main(lambda: app.controller.log_out())
-        assert phase() is Phase.SIGNED_OUT
+        assert d.phase() is Phase.SIGNED_OUT
         assert not (pulse_home / "credentials.json").exists()
         d.on_main(lambda: app.controller.show_window())
         view = d.on_main(lambda: app._window.view)

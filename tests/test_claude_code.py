@@ -587,15 +587,12 @@ def test_a_browser_login_switches_back_to_our_own_login(
 @pytest.mark.gui
 def test_first_run_with_claude_codes_login_offers_it_and_one_click_shows_the_numbers(
         display: str, fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path,
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from claude_pulse.app import DesktopApp
+        in_process_app: Any, in_process_services: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from claude_pulse.core.status import Phase
-    from claude_pulse.fake.demo import MemoryAutostart
-    from claude_pulse.ui.notify import LogNotifier
-    from claude_pulse.wiring import Services
+    from support.fixtures_app import Driver
     from support.fixtures_display import click, grab
     from support.helpers import wait_until
-    from test_app import Driver
 
     minted = fake_server.issue_tokens()
     cc_file = write_cc_home(tmp_path / "cc", cc_credentials(
@@ -603,18 +600,13 @@ def test_first_run_with_claude_codes_login_offers_it_and_one_click_shows_the_num
     before = cc_file.read_bytes()
     fake_server.usage = usage_payload(47.0, 21.0)
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "cc"))
-    monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
     opened: list[str] = []
-    services = Services.from_environment(
-        log=False, autostart=MemoryAutostart(), notifier=LogNotifier(),
-        open_browser=lambda url: bool(opened.append(url)))
-    app = DesktopApp(services, single_instance=False)
+    app = in_process_app(in_process_services(open_browser=lambda url: bool(opened.append(url))))
 
     def script(d: Driver) -> None:
-        phase = lambda: d.on_main(lambda: app._poller.status.phase)  # noqa: E731
         wait_until(lambda: d.on_main(lambda: bool(app._window.login_choice_buttons)), 10,
                    "the first-run choice")
-        assert phase() is Phase.SIGNED_OUT and opened == []  # no browser behind our back
+        assert d.phase() is Phase.SIGNED_OUT and opened == []  # no browser behind our back
         assert d.on_main(lambda: app._window.visible)
         button = d.on_main(lambda: app._window.login_choice_buttons[1])
 
@@ -631,7 +623,7 @@ def test_first_run_with_claude_codes_login_offers_it_and_one_click_shows_the_num
         where = centre()
         assert where[0] == "Use Claude Code's login (read-only)"
         click(display, where[1], where[2])
-        wait_until(lambda: phase() is Phase.OK, 10, "the first poll with Claude Code's token")
+        wait_until(lambda: d.phase() is Phase.OK, 10, "the first poll with Claude Code's token")
         status = d.on_main(lambda: app._poller.status)
         assert status.snapshot.usage.session.utilization == 47.0
         assert status.account == "cc@example.com"

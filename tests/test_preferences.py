@@ -219,18 +219,18 @@ def usage_times(server: FakeAnthropic) -> list[tuple[float, str]]:
 @pytest.mark.gui
 def test_preferences_and_hand_edits_apply_without_restart(
     display: str, pulse_home: Path, fake_server: FakeAnthropic, fake_config: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    in_process_app: Any,
 ) -> None:
     from datetime import datetime, timedelta, timezone
 
-    from claude_pulse.app import DesktopApp
     from claude_pulse.core.polling import PollPolicy
     from claude_pulse.fake.demo import MemoryAutostart
     from claude_pulse.home import Home
     from claude_pulse.wiring import Services
-    from test_app import Driver, seed_credentials, wait_until
+    from support.fixtures_app import Driver
+    from support.fixtures_server import seed_credentials
+    from support.helpers import wait_until
 
-    monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
     seed_credentials(pulse_home, fake_server)
     # The hourly budget counts real time, which the scaled policy runs 60 times faster.
     config_mod.update(fake_config, max_requests_per_hour=config_mod.MAX_REQUESTS_PER_HOUR)
@@ -243,7 +243,7 @@ def test_preferences_and_hand_edits_apply_without_restart(
     services = Services(
         Home.from_env(), autostart=MemoryAutostart(), notifier=notifier,
         poll_policy=lambda c: PollPolicy(base_interval_s=c.poll_interval_seconds / SCALE))
-    app = DesktopApp(services, single_instance=False)
+    app = in_process_app(services)
 
     def gaps(after: int) -> list[float]:
         times = [t for t, _ in usage_times(fake_server)][after:]

@@ -24,7 +24,6 @@ from claude_pulse.core.viewmodel import Action, deep_dive_view
 from claude_pulse.ui.deep_dive import DeepDiveWindow
 from claude_pulse.ui.render.card import render_card
 from support.fixtures_display import count_near, pump_until, xdotool
-from test_app import in_process_services  # noqa: F401 - a fixture
 from test_window_fit import NOW, full, settle, snapshot
 
 
@@ -188,27 +187,23 @@ def test_stale_numbers_dim_the_charts_and_the_pill_too() -> None:
 
 @pytest.mark.gui
 def test_refresh_clicks_in_the_real_app_send_one_request(
-    display: str, in_process_services: Any,  # noqa: F811 - the fixture imported above
-    pulse_home: Any, fake_server: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    display: str, in_process_app: Any, in_process_services: Any, pulse_home: Any,
+    fake_server: Any,
 ) -> None:
     """Counted at the fake server: five clicks and presses of F5 within seconds, one request."""
-    from claude_pulse.app import DesktopApp
+    from support.fixtures_app import Driver
     from support.fixtures_display import click
     from support.fixtures_server import seed_credentials
     from support.helpers import wait_until
-    from test_app import Driver
 
-    monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
     seed_credentials(pulse_home, fake_server)
-    app = DesktopApp(in_process_services(), single_instance=False)
+    app = in_process_app(in_process_services())
 
     def usage_requests() -> int:
         return len(fake_server.requests_to("usage"))
 
     def script(d: Driver) -> None:
-        phase = lambda: d.on_main(lambda: app._poller.status.phase)  # noqa: E731
-        wait_until(lambda: phase() is Phase.OK, 10, "the first poll")
+        wait_until(lambda: d.phase() is Phase.OK, 10, "the first poll")
         d.on_main(lambda: app.controller.show_window())
         before = usage_requests()
         button = d.on_main(lambda: app._window._refresh_button)
