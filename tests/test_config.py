@@ -20,6 +20,7 @@ from claude_pulse.core.tokens import TokenSet
 from claude_pulse.errors import ConfigError
 from claude_pulse.fake.anthropic import FakeAnthropic
 from claude_pulse.services.credentials import CredentialStore
+from support.fixtures_server import seed_credentials
 
 DESIGN_DEFAULTS = {
     # Issue 18: one poll per 180 s ran 96 min without a 429 where ~28-30 requests per trailing
@@ -220,18 +221,10 @@ def status_process(home: Path) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60, env=env)
 
 
-def logged_in_home(server: FakeAnthropic, home: Path) -> None:
-    tok = server.issue_tokens()
-    CredentialStore(home / "credentials.json").save(TokenSet(
-        tok["access_token"], tok["refresh_token"],
-        datetime.now(timezone.utc) + timedelta(seconds=tok["expires_in"]),
-        scope=tok["scope"], email=tok["account"]["email_address"]))
-
-
 def test_control_characters_in_user_agent_are_a_config_message(
         fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path) -> None:
     """Before: every request died with `ValueError: Invalid header value` and a traceback."""
-    logged_in_home(fake_server, pulse_home)
+    seed_credentials(pulse_home, fake_server)
     settings_ = json.loads(fake_config.read_text())
     fake_config.write_text(json.dumps({**settings_, "user_agent": "pulse\r\nX-Injected: 1"}))
     out = status_process(pulse_home)
@@ -246,7 +239,7 @@ def test_control_characters_in_user_agent_are_a_config_message(
 def test_a_utf8_bom_is_accepted(fake_server: FakeAnthropic, fake_config: Path,
                                 pulse_home: Path) -> None:
     """PowerShell 5's `Set-Content -Encoding UTF8` writes a BOM; before, the file was refused."""
-    logged_in_home(fake_server, pulse_home)
+    seed_credentials(pulse_home, fake_server)
     fake_config.write_bytes(b"\xef\xbb\xbf" + fake_config.read_bytes())
     out = status_process(pulse_home)
     assert out.returncode == 0 and out.stderr == "", out.stderr
@@ -259,7 +252,7 @@ def test_a_utf8_bom_is_accepted(fake_server: FakeAnthropic, fake_config: Path,
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
 def test_utf16_gets_a_message_naming_the_encoding(
         fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path, encoding: str) -> None:
-    logged_in_home(fake_server, pulse_home)
+    seed_credentials(pulse_home, fake_server)
     fake_config.write_bytes(fake_config.read_text().encode(encoding))
     out = status_process(pulse_home)
     assert "Traceback" not in out.stderr

@@ -20,13 +20,13 @@ import pytest
 
 from claude_pulse.fake.anthropic import FakeAnthropic
 from support.fakes import usage_payload
-from test_status import log_in
+from support.fixtures_server import seed_credentials
 
 CODE_PAGES = [pytest.param("cp1252", id="cp1252"), pytest.param("cp932", id="cp932")]
 
 
 def log_in_over_budget(server: FakeAnthropic, home: Path) -> None:
-    log_in(server, home)
+    seed_credentials(home, server)
     # 91% of the week used with ~57% of it elapsed: over budget (▲)
     server.usage = usage_payload(42.0, 91.0)
 

@@ -12,25 +12,16 @@ from typing import Any
 
 import pytest
 
-from claude_pulse.core.tokens import TokenSet
 from claude_pulse.core.usage import parse_usage
 from claude_pulse.fake.anthropic import FakeAnthropic, Reply
 from claude_pulse.fake.samples import JULY_2026
-from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.services.history import HistoryStore
+from support.fixtures_server import seed_credentials
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "claude_pulse", *args], capture_output=True,
                           text=True, timeout=60, env=dict(os.environ))
-
-
-def log_in(server: FakeAnthropic, home: Path) -> None:
-    tok = server.issue_tokens()
-    CredentialStore(home / "credentials.json").save(TokenSet(
-        tok["access_token"], tok["refresh_token"],
-        datetime.now(timezone.utc) + timedelta(seconds=tok["expires_in"]),
-        scope=tok["scope"], email=tok["account"]["email_address"]))
 
 
 def served(session: float, weekly: float) -> dict[str, Any]:
@@ -46,7 +37,7 @@ def served(session: float, weekly: float) -> dict[str, Any]:
 
 def test_status_json_prints_exactly_what_the_server_served(
         fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path) -> None:
-    log_in(fake_server, pulse_home)
+    seed_credentials(pulse_home, fake_server)
     fake_server.usage = served(8.0, 68.0)
     out = cli("status", "--json")
     assert out.returncode == 0, out.stderr
@@ -67,7 +58,7 @@ def test_status_json_prints_exactly_what_the_server_served(
 
 def test_status_json_with_the_newest_real_shape(fake_server: FakeAnthropic, fake_config: Path,
                                                 pulse_home: Path) -> None:
-    log_in(fake_server, pulse_home)
+    seed_credentials(pulse_home, fake_server)
     fake_server.usage = JULY_2026
     data = json.loads(cli("status", "--json").stdout)
     assert [lim["id"] for lim in data["limits"]] == ["session", "weekly_all",
@@ -76,7 +67,7 @@ def test_status_json_with_the_newest_real_shape(fake_server: FakeAnthropic, fake
 
 
 def test_status_text(fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path) -> None:
-    log_in(fake_server, pulse_home)
+    seed_credentials(pulse_home, fake_server)
     fake_server.usage = served(42.0, 20.0)
     out = cli("status")
     assert out.returncode == 0
@@ -99,7 +90,7 @@ def test_status_text(fake_server: FakeAnthropic, fake_config: Path, pulse_home: 
 def test_failure_prints_one_line_and_the_last_numbers_marked_stale(
         fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path, reply: Reply,
         fragment: str) -> None:
-    log_in(fake_server, pulse_home)
+    seed_credentials(pulse_home, fake_server)
     fake_server.usage = served(42.0, 20.0)
     assert cli("status").returncode == 0
     fake_server.queue("usage", reply)
@@ -112,7 +103,7 @@ def test_failure_prints_one_line_and_the_last_numbers_marked_stale(
 
 def test_offline_without_cache_is_one_line(fake_config: Path, pulse_home: Path,
                                            fake_server: FakeAnthropic) -> None:
-    log_in(fake_server, pulse_home)
+    seed_credentials(pulse_home, fake_server)
     fake_server.stop()
     out = cli("status")
     assert out.returncode == 1 and out.stdout == ""
@@ -123,7 +114,7 @@ def test_offline_without_cache_is_one_line(fake_config: Path, pulse_home: Path,
 def test_cooldown_without_cache_says_when_next_try_is(fake_server: FakeAnthropic,
                                                       fake_config: Path,
                                                       pulse_home: Path) -> None:
-    log_in(fake_server, pulse_home)
+    seed_credentials(pulse_home, fake_server)
     fake_server.queue("usage", Reply.rate_limited(retry_after=None))
     out = cli("status")
     assert out.returncode == 1 and "next request at" in out.stderr
@@ -134,7 +125,7 @@ def test_cooldown_without_cache_says_when_next_try_is(fake_server: FakeAnthropic
 
 def test_forecast_fields_from_history(fake_server: FakeAnthropic, fake_config: Path,
                                       pulse_home: Path) -> None:
-    log_in(fake_server, pulse_home)
+    seed_credentials(pulse_home, fake_server)
     raw = served(50.0, 20.0)
     fake_server.usage = raw
     history = HistoryStore(pulse_home / "history.sqlite3")
@@ -169,7 +160,7 @@ def test_a_window_that_reset_is_not_counted_down(fake_server: FakeAnthropic, fak
                                                  pulse_home: Path) -> None:
     """Before: the last good numbers during a cooldown said "resets in <1m" for a session that
     had reset 10 minutes ago, next to its old (previous window's) percent."""
-    log_in(fake_server, pulse_home)
+    seed_credentials(pulse_home, fake_server)
     now = datetime.now(timezone.utc)
     raw = {"five_hour": {"utilization": 77.0,
                          "resets_at": (now - timedelta(minutes=10)).isoformat()},

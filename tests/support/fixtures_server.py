@@ -43,11 +43,12 @@ def fake_config(pulse_home: Path, fake_server: FakeAnthropic) -> Path:
 
 
 def seed_credentials(home: Path, fake: FakeAnthropic) -> None:
+    """Tokens the fake issued, saved in `home` as a login would save them (its account's email)."""
     minted = fake.issue_tokens()
     CredentialStore(home / "credentials.json").save(TokenSet(
         access_token=minted["access_token"], refresh_token=minted["refresh_token"],
         expires_at=datetime.now(timezone.utc) + timedelta(seconds=float(minted["expires_in"])),
-        scope=str(minted.get("scope", "")), email="pulse.user@example.com",
+        scope=str(minted.get("scope", "")), email=minted["account"]["email_address"],
     ))
 
 
