@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from support.fixtures_display import (
     icon_pixels,
     processes_with_env,
     spawn_pulse,
+    terminate,
     wait_for_window,
     xdotool,
 )
@@ -173,11 +173,9 @@ def test_the_demo_ends_on_sigterm(tray_display: str, pulse_home: Path, demo_tmp:
         new_icon(tray_display, before)
         wait_for_window(tray_display, WINDOW, timeout=15)
         time.sleep(2)
-        started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        code, err = finish(proc, timeout=5)
+        code, err, took = terminate(proc, timeout=5)
         assert code == 0, err
-        assert time.monotonic() - started < 5
+        assert took < 5
         assert "Traceback" not in err
     finally:
         finish(proc, timeout=1)
@@ -225,8 +223,7 @@ def test_the_demo_closes_its_files_before_deleting_its_home(
                                and (d / "logs" / "claude-pulse.log").exists()
                                for d in demo_dirs(demo_tmp)), 30, "history and log files")
         time.sleep(1.0)
-        proc.send_signal(signal.SIGTERM)
-        code, err = finish(proc, timeout=10)
+        code, err, _ = terminate(proc, timeout=10)
         assert code == 0, err
     finally:
         finish(proc, timeout=1)

@@ -12,6 +12,7 @@ ImageMagick's `import`.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -254,6 +255,15 @@ def finish(proc: subprocess.Popen[str], timeout: float = 5.0) -> tuple[int | Non
         proc.kill()
         _, err = proc.communicate(timeout=5)
         return None, err
+
+
+def terminate(proc: subprocess.Popen[str], timeout: float = 5.0,
+              ) -> tuple[int | None, str, float]:
+    """SIGTERM (a logout, `kill`), then `finish`: (exit code or None, stderr, seconds taken)."""
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    code, err = finish(proc, timeout=timeout)
+    return code, err, time.monotonic() - started
 
 
 def processes_with_env(name: str, value: str) -> list[int]:
