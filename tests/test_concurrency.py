@@ -52,7 +52,7 @@ import pytest
 from claude_pulse import config as config_mod
 from claude_pulse.atomic import read_json
 from claude_pulse.core.statusline import NO_DATA, rate_limited_line
-from claude_pulse.core.tokens import REFRESH_MARGIN, TokenSet
+from claude_pulse.core.tokens import REFRESH_MARGIN
 from claude_pulse.fake.anthropic import FakeAnthropic, RecordedRequest, Reply
 from claude_pulse.home import Home
 from claude_pulse.services.credentials import CredentialStore
@@ -60,6 +60,7 @@ from claude_pulse.services.gate import RequestGate, cooldown_seconds
 from claude_pulse.services.http import UrllibTransport
 from claude_pulse.services.snapshot import SnapshotStore
 from claude_pulse.services.tokens import TokenManager
+from support.fixtures_server import seed_credentials
 
 TRAY = Path(__file__).parent / "support" / "crash_tray.py"
 STATUS_LOOPS = 3
@@ -131,11 +132,7 @@ def _everyone_at_once(home: Home, *, fresh_s: int, budget: int, seconds: float,
                     "poll_interval_seconds": POLL_INTERVAL_S, "max_requests_per_hour": CEILING}
         home.config.write_text(json.dumps(settings), encoding="utf-8")
         config_bytes = home.config.read_bytes()
-        tok = fake.issue_tokens()
-        CredentialStore(home.credentials).save(TokenSet(
-            tok["access_token"], tok["refresh_token"],
-            _now() + timedelta(seconds=tok["expires_in"]), scope=tok["scope"],
-            email=tok["account"]["email_address"]))
+        seed_credentials(home.root, fake, now=_now())
         gate = RequestGate(home.gate, home.gate_lock, lambda: CEILING)
         earlier = _now() - timedelta(minutes=30)
         for _ in range(CEILING - budget):  # the hour already used most of its budget

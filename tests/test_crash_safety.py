@@ -44,6 +44,7 @@ from claude_pulse.home import Home
 from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.services.http import UrllibTransport
 from claude_pulse.services.tokens import TokenManager
+from support.fixtures_server import seed_credentials
 
 pytestmark = pytest.mark.slow  # scripts/test --fast leaves it out
 
@@ -70,13 +71,6 @@ class SlotResult:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _log_in(server: FakeAnthropic, store: CredentialStore) -> None:
-    tok = server.issue_tokens()
-    store.save(TokenSet(tok["access_token"], tok["refresh_token"],
-                        datetime.fromtimestamp(time.time() + tok["expires_in"], timezone.utc),
-                        scope=tok["scope"], email=tok["account"]["email_address"]))
 
 
 def _history_rows(path: Path) -> int:
@@ -144,7 +138,7 @@ def _check_after_kill(home: Home, server: FakeAnthropic, result: SlotResult) -> 
         result.lost_in_flight += 1
         if _recoverable_from_temp_file(home, server, tokens):
             result.recoverable_from_tmp += 1
-        _log_in(server, store)
+        seed_credentials(home.root, server)
     else:
         result.live += 1
         assert server.refresh_count == before + 1
@@ -164,7 +158,7 @@ def _run_slot(base: Path, index: int, seed: int, result: SlotResult) -> None:
     with FakeAnthropic(access_token_ttl=ACCESS_TOKEN_TTL_S) as server:
         home.config.write_text(json.dumps({**server.config_overrides(), "callback_port": 0,
                                            "user_agent": "crash-test"}), encoding="utf-8")
-        _log_in(server, CredentialStore(home.credentials))
+        seed_credentials(home.root, server)
         env = {**os.environ, "CLAUDE_PULSE_HOME": str(home.root)}
         for _ in range(KILLS_PER_SLOT):
             refreshes = server.refresh_count
@@ -197,7 +191,7 @@ def _refresh_window_ms(root: Path, rounds: int = 20) -> float:
     home.ensure()
     with FakeAnthropic(access_token_ttl=ACCESS_TOKEN_TTL_S) as server:
         store = CredentialStore(home.credentials)
-        _log_in(server, store)
+        seed_credentials(home.root, server)
         config = config_mod.parse(server.config_overrides()).config
         manager = TokenManager(store, UrllibTransport(), lambda: config, clock=_now,
                                lock_path=home.credentials_lock)

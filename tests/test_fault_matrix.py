@@ -46,6 +46,7 @@ from claude_pulse.services.http import UrllibTransport
 from claude_pulse.services.settings import Settings
 from claude_pulse.wiring import Services
 from support.fakes import Clock, FakeScheduler, RecordingNotifier, usage_payload
+from support.fixtures_server import seed_credentials
 
 # The slow-response scenarios cut the usage requests' timeout to this (through the transport
 # seam), so they cost a fraction of a second instead of the default deadline.
@@ -106,13 +107,8 @@ class App:
     # -- setting the scene --
 
     def login(self, expires_in: float | None = None, scope: str | None = None) -> TokenSet:
-        tok = self.server.issue_tokens(**({"scope": scope} if scope else {}))
-        tokens = TokenSet(
-            access_token=tok["access_token"], refresh_token=tok["refresh_token"],
-            expires_at=self.clock.now + timedelta(seconds=expires_in or tok["expires_in"]),
-            scope=tok["scope"], email=tok["account"]["email_address"])
-        self.services.credentials.save(tokens)
-        return tokens
+        return seed_credentials(self.home.root, self.server, now=self.clock.now,
+                                expires_in=expires_in, scope=scope)
 
     def stored(self) -> TokenSet:
         tokens = self.services.credentials.load()
@@ -550,13 +546,7 @@ class CliRow:
 
 
 def _cli_login(fake: FakeAnthropic, home: Path, expires_in: float | None = None) -> None:
-    from claude_pulse.services.credentials import CredentialStore
-
-    tok = fake.issue_tokens()
-    CredentialStore(home / "credentials.json").save(TokenSet(
-        tok["access_token"], tok["refresh_token"],
-        datetime.now(timezone.utc) + timedelta(seconds=expires_in or tok["expires_in"]),
-        scope=tok["scope"], email=tok["account"]["email_address"]))
+    seed_credentials(home, fake, expires_in=expires_in)
 
 
 def _cli_edit_config(home: Path, **changes: Any) -> None:

@@ -21,12 +21,12 @@ import pytest
 
 from claude_pulse import config as config_mod
 from claude_pulse.core.status import AppStatus, Phase
-from claude_pulse.core.tokens import TokenSet
 from claude_pulse.errors import ServerError
 from claude_pulse.fake.anthropic import FakeAnthropic, Reply
 from claude_pulse.home import Home
 from claude_pulse.wiring import Services
 from support.fakes import Clock, FakeScheduler, RecordingNotifier
+from support.fixtures_server import seed_credentials
 
 
 class NoJitter(random.Random):
@@ -52,11 +52,7 @@ class Harness:
                                            on_status=self.statuses.append)
 
     def login(self, scope: str | None = None) -> None:
-        tok = self.server.issue_tokens(**({"scope": scope} if scope else {}))
-        self.services.credentials.save(TokenSet(
-            access_token=tok["access_token"], refresh_token=tok["refresh_token"],
-            expires_at=self.clock.now + timedelta(seconds=tok["expires_in"]),
-            scope=tok["scope"], email=tok["account"]["email_address"]))
+        seed_credentials(self.services.home.root, self.server, now=self.clock.now, scope=scope)
 
     def settle(self) -> AppStatus:
         """Wait for the worker's answer and run it on 'the main thread' (this one)."""

@@ -42,14 +42,22 @@ def fake_config(pulse_home: Path, fake_server: FakeAnthropic) -> Path:
     return path
 
 
-def seed_credentials(home: Path, fake: FakeAnthropic) -> None:
-    """Tokens the fake issued, saved in `home` as a login would save them (its account's email)."""
-    minted = fake.issue_tokens()
-    CredentialStore(home / "credentials.json").save(TokenSet(
+def seed_credentials(home: Path, fake: FakeAnthropic, *, now: datetime | None = None,
+                     expires_in: float | None = None, scope: str | None = None) -> TokenSet:
+    """Tokens the fake issued, saved in `home` as a login would save them (its account's email).
+
+    The access token expires `expires_in` seconds (default: the fake's lifetime) after `now`
+    (default: the real time; a test on a fake clock passes its own).
+    """
+    minted = fake.issue_tokens(**({"scope": scope} if scope else {}))
+    tokens = TokenSet(
         access_token=minted["access_token"], refresh_token=minted["refresh_token"],
-        expires_at=datetime.now(timezone.utc) + timedelta(seconds=float(minted["expires_in"])),
+        expires_at=(now or datetime.now(timezone.utc))
+        + timedelta(seconds=float(expires_in or minted["expires_in"])),
         scope=str(minted.get("scope", "")), email=minted["account"]["email_address"],
-    ))
+    )
+    CredentialStore(home / "credentials.json").save(tokens)
+    return tokens
 
 
 @pytest.fixture
