@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 from PIL import Image
@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # tkinter is imported where a test needs it: --fast runs may 
     import tkinter as tk
 
 __all__ = ["display", "root", "tray_display", "x_server", "x_tray_host"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,13 +52,18 @@ class DockedIcon:
 
 
 
+def _started(start: Callable[[], T]) -> T:
+    """What `start()` started; a harness that cannot start fails the test with its reason."""
+    try:
+        return start()
+    except HarnessError as exc:
+        pytest.fail(str(exc))
+
+
 @pytest.fixture(scope="session")
 def x_server() -> Iterator[str]:
     """A private Xvfb for the whole session; yields its display name (":N")."""
-    try:
-        proc, name = start_xvfb(SCREEN, program=require_program("Xvfb"))
-    except HarnessError as exc:
-        pytest.fail(str(exc))
+    proc, name = _started(lambda: start_xvfb(SCREEN, program=require_program("Xvfb")))
     try:
         yield name
     finally:
@@ -66,10 +73,7 @@ def x_server() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def x_tray_host(x_server: str) -> Iterator[str]:
     """trayer docked at the top right of the session's Xvfb, as in feasibility.md §2."""
-    try:
-        proc = start_trayer(x_server, program=require_program("trayer"))
-    except HarnessError as exc:
-        pytest.fail(str(exc))
+    proc = _started(lambda: start_trayer(x_server, program=require_program("trayer")))
     try:
         yield x_server
     finally:
@@ -79,10 +83,7 @@ def x_tray_host(x_server: str) -> Iterator[str]:
 def start_display(width: int, height: int, dpi: int = 96) -> tuple[subprocess.Popen[Any], str]:
     """A private Xvfb of another size or dpi than the session's, for one test module; returns
     the process (the caller stops it) and its display name."""
-    try:
-        return start_xvfb((width, height), dpi=dpi, program=require_program("Xvfb"))
-    except HarnessError as exc:
-        pytest.fail(str(exc))
+    return _started(lambda: start_xvfb((width, height), dpi=dpi, program=require_program("Xvfb")))
 
 
 @pytest.fixture
