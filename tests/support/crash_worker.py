@@ -8,13 +8,15 @@ real refresh that rotates the refresh token and saves it. Each loop also saves t
 again (CredentialStore.save), changes one config key (config.update) and records one history
 sample (HistoryStore.record), so a SIGKILL at a random moment can land in any of those writes.
 
-Prints `ready` once everything is imported and opened, then loops until it is killed. Any error
+Prints `ready` once everything is imported and opened and `looped <seconds>` after its first
+loop (the test kills it at a random moment of a later one), then loops until it is killed. Any error
 is a finding: it prints one line to stderr and exits 3 (the test then fails with that line).
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -32,6 +34,7 @@ def main(home_dir: str) -> int:
     n = 0
     while True:
         n += 1
+        started = time.monotonic()
         tokens.access_token()  # refresh: rotate, save the new refresh token first
         current = store.load()
         assert current is not None
@@ -41,6 +44,8 @@ def main(home_dir: str) -> int:
         usage = Usage(Window(float(n % 100), now + timedelta(hours=2)),
                       Window(float(n % 97), now + timedelta(days=2)))
         history.record(now, usage, "api")
+        if n == 1:
+            print(f"looped {time.monotonic() - started:.4f}", flush=True)
 
 
 if __name__ == "__main__":
