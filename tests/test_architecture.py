@@ -3,12 +3,12 @@
 Layers, inner to outer; a module may import its own layer and the ones inside it, never outward:
 
     core, errors           pure: no I/O, no GUI, no HTTP
-    atomic, config         files and settings every part shares
-    platform, home         the operating system (ACLs, logs, autostart, single instance)
+    atomic, config(_keys)  files and settings every part shares
+    platform, home(_trust) the operating system (ACLs, logs, autostart, single instance)
     oauth                  the login protocol (through core.http's transport seam)
     services, fake         I/O through injected seams; the fake Anthropic server
     ui                     Tk, pystray, Pillow, notifications
-    app, desktop, commands, wiring, cli, __main__   composition and entry points
+    app, desktop, commands, wiring, cli, fastline, __main__   composition and entry points
 
 `if TYPE_CHECKING:` imports count too: a type that lives in an outer layer is a dependency on it.
 """
@@ -29,12 +29,12 @@ FORBIDDEN_IN_CORE = {
 }
 LAYERS: dict[str, int] = {
     "__init__": 0, "core": 0, "errors": 0,
-    "atomic": 1, "config": 1,
-    "platform": 2, "home": 2,
+    "atomic": 1, "config": 1, "config_keys": 1,
+    "platform": 2, "home": 2, "home_trust": 2,
     "oauth": 3,
     "services": 4, "fake": 4,
     "ui": 5,
-    "app": 6, "desktop": 6, "commands": 6, "wiring": 6, "cli": 6, "__main__": 6,
+    "app": 6, "desktop": 6, "commands": 6, "wiring": 6, "cli": 6, "fastline": 6, "__main__": 6,
 }
 
 

@@ -623,32 +623,7 @@ def test_concurrent_runs_share_one_fetch(scene: Scene) -> None:
     assert set(results) <= {new, old}
 
 
-# -- what the fast path loads ---------------------------------------------------------------------
-
-
-HEAVY = ("tkinter", "pystray", "PIL", "urllib.request", "http.client", "sqlite3", "ssl",
-         "truststore", "claude_pulse.services.http", "claude_pulse.services.history")
-
-
-@pytest.mark.parametrize(
-    "stdin",
-    [pytest.param(None, id="fresh-cache"),
-     pytest.param(b'{"model": {"id": "x"}}', id="feed-without-rate-limits")],
-)
-def test_fast_path_imports_nothing_heavy(scene: Scene, stdin: bytes | None) -> None:
-    scene.cache(timedelta(seconds=5))
-    stdin_args: dict[str, Any] = (
-        {"stdin": subprocess.DEVNULL} if stdin is None else {"input": stdin})
-    proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "claude_pulse", "statusline"],
-        capture_output=True, env=scene.env(), timeout=30, check=True, **stdin_args,
-    )
-    assert proc.stdout.decode().startswith("5h 42%")
-    imported = {line.rsplit("|", 1)[-1].strip()
-                for line in proc.stderr.decode().splitlines() if line.startswith("import time:")}
-    assert "claude_pulse.core.statusline" in imported  # the listing works
-    loaded = sorted(m for m in imported if m.startswith(HEAVY))
-    assert loaded == []
+# -- logging (what the fast path loads: tests/test_fastline.py) --------------------------------
 
 
 def test_logging_is_set_up_only_when_something_is_logged(pulse_home: Path) -> None:

@@ -1,7 +1,9 @@
 """The command line: `claude-pulse [--demo] [login|logout|status|statusline|uninstall|...]`.
 
 Parsing only; each command lives in `claude_pulse.commands.<name>` and is imported when used, so
-`statusline` never pays for the GUI or HTTP imports it does not need. Expected failures
+`statusline` never pays for the GUI or HTTP imports it does not need. The bare `statusline`, which
+Claude Code runs many times a minute, first tries `fastline` before anything else is imported
+(this module imports only `sys` up front). Expected failures
 (`PulseError`) print one line to stderr and exit 1; wrong usage exits 2 (argparse). Without a
 console (pythonw, the `claude-pulse-tray` gui-script) they go to the log and a message box
 instead (`platform.console`).
@@ -9,15 +11,14 @@ instead (`platform.console`).
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-from collections.abc import Sequence
 
-from claude_pulse import __version__
-from claude_pulse.errors import PulseError
-from claude_pulse.platform.console import Console, route_tk_errors
-from claude_pulse.platform.console import prepare as prepare_console
+TYPE_CHECKING = False  # typing itself costs ~2 ms per status line; mypy reads this as True
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+
+    from claude_pulse.platform.console import Console
 
 __all__ = ["build_parser", "main"]
 
@@ -25,6 +26,10 @@ DEFAULT_LOGIN_TIMEOUT_S = 300
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    from claude_pulse import __version__
+
     parser = argparse.ArgumentParser(
         prog="claude-pulse",
         description="Shows your Claude Pro/Max session and weekly limits in the system tray.",
@@ -95,15 +100,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _parse(argv: list[str]) -> argparse.Namespace:
+def _parse(argv: list[str], stdin: tuple[bytes | None] | None) -> argparse.Namespace:
+    import argparse
+
     # Claude Code runs the bare `statusline` many times a minute; building the whole parser
     # costs ~4 ms of a ~55 ms run, so that one exact form skips it.
     if argv == ["statusline"]:
-        return argparse.Namespace(command="statusline", demo=False, verbose=False)
+        args = argparse.Namespace(command="statusline", demo=False, verbose=False)
+        if stdin is not None:  # what fastline read before it handed over
+            args.stdin_data = stdin[0]
+        return args
     return build_parser().parse_args(argv)
 
 
 def _positive_seconds(text: str) -> float:
+    import argparse
+
     try:
         value = float(text)
     except ValueError:
@@ -114,12 +126,28 @@ def _positive_seconds(text: str) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # First, before anything can fail: output that survives any code page, and a log (plus a
-    # message box for fatal errors) when there is no console to print to (pythonw).
     args = sys.argv[1:] if argv is None else list(argv)
+    # The status line's steady state first, before any other import (it prints, or hands over
+    # with the stdin it read).
+    stdin: tuple[bytes | None] | None = None
+    if args == ["statusline"]:
+        try:
+            from claude_pulse.fastline import answer
+
+            code, read, data = answer()
+        except KeyboardInterrupt:
+            print("claude-pulse: interrupted", file=sys.stderr)
+            return 130
+        if code is not None:
+            return code
+        stdin = (data,) if read else None
+    # Then, before anything can fail: output that survives any code page, and a log (plus a
+    # message box for fatal errors) when there is no console to print to (pythonw).
+    from claude_pulse.platform.console import prepare as prepare_console
+
     console = prepare_console(log_to_home="--demo" not in args)
     try:
-        return _run(args, console)
+        return _run(args, console, stdin)
     except Exception as exc:
         if console.attached:
             raise  # a bug: the traceback goes to the terminal (and the log, by the hook)
@@ -127,8 +155,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _run(argv: list[str], console: Console) -> int:
-    args = _parse(argv)
+def _run(argv: list[str], console: Console, stdin: tuple[bytes | None] | None) -> int:
+    import importlib
+
+    from claude_pulse.errors import PulseError
+    from claude_pulse.platform.console import route_tk_errors
+
+    args = _parse(argv, stdin)
     command = args.command or "tray"
     if args.demo and command != "tray":
         print("claude-pulse: --demo runs the tray app; it takes no command", file=sys.stderr)

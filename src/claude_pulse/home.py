@@ -18,19 +18,15 @@ from pathlib import Path
 
 from claude_pulse.atomic import file_kind
 from claude_pulse.errors import StorageError
+from claude_pulse.home_trust import CONFIG_NAME, HOME_ENV, SNAPSHOT_NAME, home_folder, untrusted
 
 __all__ = ["HOME_ENV", "Home", "resolve_home"]
 
-HOME_ENV = "CLAUDE_PULSE_HOME"
 
 
 def resolve_home(environ: Mapping[str, str] | None = None) -> Path:
     """The home folder chosen by the environment (not created)."""
-    env = os.environ if environ is None else environ
-    custom = env.get(HOME_ENV, "").strip()
-    if custom:
-        return Path(custom).expanduser()
-    return Path.home() / ".claude-pulse"
+    return Path(home_folder(environ))
 
 
 @dataclass(frozen=True)
@@ -45,7 +41,7 @@ class Home:
 
     @property
     def config(self) -> Path:
-        return self.root / "config.json"
+        return self.root / CONFIG_NAME
 
     @property
     def credentials(self) -> Path:
@@ -58,7 +54,7 @@ class Home:
     @property
     def snapshot(self) -> Path:
         """The last good usage response, shared by every process."""
-        return self.root / "snapshot.json"
+        return self.root / SNAPSHOT_NAME
 
     @property
     def gate(self) -> Path:
@@ -212,7 +208,7 @@ def _check_trusted(root: Path, found: os.stat_result) -> None:
     uid = os.geteuid()
     fix = f"Check what is in it, then run `chmod 700 {root}`" \
         if found.st_uid == uid else f"Set {HOME_ENV} to a folder of your own"
-    problem = _untrusted(found, uid, is_link=False)
+    problem = untrusted(found, uid, is_link=False)
     if problem:
         raise StorageError(
             f"{root} {problem}, so Claude Pulse will not use it: someone else could have "
@@ -229,7 +225,7 @@ def _check_trusted(root: Path, found: os.stat_result) -> None:
             continue  # removed meanwhile
         except OSError as exc:
             raise StorageError(f"Cannot check {entry.path} ({_reason(exc)}).") from None
-        problem = _untrusted(info, uid, is_link=entry.is_symlink())
+        problem = untrusted(info, uid, is_link=entry.is_symlink())
         if problem and info.st_uid == uid and entry.name.endswith(".lock") \
                 and stat.S_ISREG(info.st_mode):
             # Our own lock files carry no data (only the OS lock on them counts), and older
@@ -242,15 +238,6 @@ def _check_trusted(root: Path, found: os.stat_result) -> None:
                 f"{entry.path} {problem}, so Claude Pulse will not use {root}: someone else "
                 "could have planted it. Remove it if you did not put it there."
             )
-
-
-def _untrusted(info: os.stat_result, uid: int, *, is_link: bool) -> str | None:
-    if info.st_uid != uid:
-        return f"belongs to another user (uid {info.st_uid})"
-    # A symlink's own mode means nothing (always 0777 on Linux); its owner does.
-    if not is_link and stat.S_IMODE(info.st_mode) & 0o022:
-        return f"is writable by other users (mode {stat.S_IMODE(info.st_mode):04o})"
-    return None
 
 
 def _reason(exc: OSError) -> str:

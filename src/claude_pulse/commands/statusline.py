@@ -26,13 +26,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
 import sys
-import threading
-import time
 from datetime import datetime, timedelta
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from claude_pulse.core.line import TRAY_TURN, feed_is_known, is_fresh
 from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.statusline import (
     NO_DATA,
@@ -42,7 +40,7 @@ from claude_pulse.core.statusline import (
     problem_line,
     rate_limited_line,
 )
-from claude_pulse.core.usage import Window, parse_usage
+from claude_pulse.core.usage import parse_usage
 from claude_pulse.errors import (
     ApiError,
     AuthError,
@@ -51,6 +49,7 @@ from claude_pulse.errors import (
     NotLoggedIn,
     PulseError,
 )
+from claude_pulse.platform.stdin import STDIN_LIMIT, STDIN_TIMEOUT_S, read_stdin
 
 if TYPE_CHECKING:
     from claude_pulse.wiring import Services
@@ -59,20 +58,9 @@ __all__ = ["STDIN_LIMIT", "STDIN_TIMEOUT_S", "answer_failure", "read_stdin", "ru
 
 log = logging.getLogger(__name__)
 
-STDIN_LIMIT = 256 * 1024  # Claude Code's JSON is a few kB
-STDIN_TIMEOUT_S = 0.3
-# Once some input has arrived, a pause this long ends the read if what we have is complete JSON
-# (in case a caller forgets to close the pipe).
-_STDIN_IDLE_S = 0.05
-# The tray polls every interval ±10 %: the status line waits this much longer before it asks
-# itself, so with the tray running it shares the tray's requests instead of adding its own.
-_TRAY_TURN = 1.2
 # A snapshot another process is about to refresh is shown unmarked until it is this many poll
 # intervals old; after that the other fetch evidently failed and the line says so.
 _STALE_AFTER_INTERVALS = 2
-# The same numbers from the feed are saved again once the snapshot is this share of a poll
-# interval old, so a live feed keeps it younger than the interval (see `_remember_feed`).
-_FEED_RESAVE = 0.5
 
 
 def answer_failure(exc: PulseError) -> None:
@@ -83,8 +71,10 @@ def answer_failure(exc: PulseError) -> None:
 
 
 def run(args: argparse.Namespace, services: Services) -> int:
+    # `fastline` may have read stdin already before it handed over to this full path.
+    stdin_data = args.stdin_data if "stdin_data" in vars(args) else read_stdin(sys.stdin)
     try:
-        line, code = statusline(services, read_stdin(sys.stdin))
+        line, code = statusline(services, stdin_data)
     except Exception:  # the status line must print a line, never a traceback
         log.warning("statusline failed", exc_info=True)
         line, code = problem_line("error (see logs/cli.log)"), 1
@@ -106,9 +96,9 @@ def statusline(services: Services, stdin_data: bytes | None) -> tuple[str, int]:
             return format_line(feed.usage, now), 0
 
     interval = timedelta(seconds=services.settings.current().poll_interval_seconds)
-    fresh_for = interval * _TRAY_TURN
+    fresh_for = interval * TRAY_TURN
     cached = services.snapshots.load()
-    if cached is not None and now - cached.fetched_at < fresh_for:
+    if cached is not None and is_fresh(cached.fetched_at, now, interval):
         return format_line(cached.usage, now), 0
 
     try:
@@ -170,9 +160,9 @@ def _remember_feed(services: Services, feed: Snapshot) -> None:
     try:
         cached = services.snapshots.load()
         interval = timedelta(seconds=services.settings.current().poll_interval_seconds)
-        if (cached is not None and now - cached.fetched_at < interval * _FEED_RESAVE
-                and _same(cached.usage.session, usage.session)
-                and _same(cached.usage.weekly, usage.weekly)):
+        if cached is not None and feed_is_known(
+                (usage.session, usage.weekly), cached.fetched_at,
+                (cached.usage.session, cached.usage.weekly), now, interval):
             return
         loses_a_window = cached is not None and (
             (usage.session is None and cached.usage.session is not None)
@@ -187,96 +177,3 @@ def _remember_feed(services: Services, feed: Snapshot) -> None:
     from claude_pulse.platform.poke import FEED, poke_tray
 
     poke_tray(str(services.home.instance_port), FEED)
-
-
-def _same(a: Window | None, b: Window | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    if a.utilization != b.utilization:
-        return False
-    if a.resets_at is None or b.resets_at is None:
-        return a.resets_at is b.resets_at
-    # The API's reset times carry microseconds, Claude Code's whole seconds.
-    return abs((a.resets_at - b.resets_at).total_seconds()) < 60
-
-
-def read_stdin(stream: IO[Any] | None, *, timeout: float = STDIN_TIMEOUT_S,
-               limit: int = STDIN_LIMIT, use_thread: bool | None = None) -> bytes | None:
-    """What a non-interactive stdin holds, or None (a terminal, no stdin, nothing in time).
-
-    Reads the file descriptor directly: a thread blocked in Python's buffered stdin would hold
-    its lock at interpreter exit. POSIX waits with `select`; Windows cannot select on a pipe, so
-    a daemon thread reads there (`use_thread` forces either way, for tests).
-    """
-    try:
-        if stream is None or stream.isatty():
-            return None
-        fd = stream.fileno()
-    except (AttributeError, OSError, ValueError):  # closed, or replaced by something odd
-        return None
-    if use_thread is None:
-        use_thread = os.name != "posix"
-    data = _read_in_thread(fd, timeout, limit) if use_thread else _read_select(fd, timeout, limit)
-    return data or None
-
-
-def _read_select(fd: int, timeout: float, limit: int) -> bytes:
-    import select
-
-    deadline = time.monotonic() + timeout
-    buf = bytearray()
-    while len(buf) < limit:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        wait = min(remaining, _STDIN_IDLE_S) if buf else remaining
-        try:
-            ready, _, _ = select.select([fd], [], [], wait)
-        except (OSError, ValueError):
-            break
-        if not ready:
-            if buf and _complete_json(buf):
-                break
-            continue
-        try:
-            chunk = os.read(fd, min(65536, limit - len(buf)))
-        except OSError:
-            break
-        if not chunk:
-            break
-        buf += chunk
-    return bytes(buf)
-
-
-def _read_in_thread(fd: int, timeout: float, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    lock = threading.Lock()
-
-    def pump() -> None:
-        size = 0
-        while size < limit:
-            try:
-                chunk = os.read(fd, min(65536, limit - size))
-            except OSError:
-                return
-            if not chunk:
-                return
-            with lock:
-                chunks.append(chunk)
-            size += len(chunk)
-
-    reader = threading.Thread(target=pump, name="statusline-stdin", daemon=True)
-    reader.start()
-    reader.join(timeout)
-    with lock:
-        return b"".join(chunks)
-
-
-def _complete_json(buf: bytearray) -> bool:
-    import json
-
-    try:
-        json.loads(bytes(buf))
-    except ValueError:
-        return False
-    return True

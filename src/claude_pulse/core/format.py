@@ -17,11 +17,20 @@ Pure: `now` and the time zone are parameters.
 
 from __future__ import annotations
 
-import enum
-import math
 from datetime import datetime, timedelta, tzinfo
 
-from claude_pulse.core.usage import Window
+# The pieces the status line uses too live in core.line (standard library only, for its fast
+# path): one definition, re-exported here for every other surface.
+from claude_pulse.core.line import (
+    DASH,
+    WindowState,
+    age,
+    clock_time,
+    duration,
+    percent,
+    resets_phrase,
+    window_state,
+)
 
 __all__ = [
     "DASH",
@@ -43,66 +52,10 @@ __all__ = [
     "window_state",
 ]
 
-DASH = "–"
 OVER_BUDGET = "Over budget"
 ON_TRACK = "On track"
 TOOLTIP_MAX = 127  # Windows cuts tray tooltips at 128 characters including the NUL
 _CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
-
-
-class WindowState(enum.Enum):
-    LIVE = "live"  # a current number (its reset time may be unknown)
-    RESET_PASSED = "reset passed"  # the number belongs to the window before this one
-    UNKNOWN = "unknown"  # no window, or no number for it
-
-
-def window_state(window: Window | None, now: datetime) -> WindowState:
-    if window is None or window.utilization is None:
-        return WindowState.UNKNOWN
-    if window.resets_at is not None and window.resets_at <= now:
-        return WindowState.RESET_PASSED
-    return WindowState.LIVE
-
-
-def duration(span: timedelta, *, compact: bool = False) -> str:
-    """A length of time, coarsest two units, rounded down; negative counts as zero.
-
-    long: "<1m", "45m", "2h 13m", "2h", "3d 4h"; compact: "<1m", "45m", "2h13m", "2h", "3d4h".
-    """
-    minutes = int(max(0.0, span.total_seconds()) // 60)
-    if minutes < 1:
-        return "<1m"
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        big, small = f"{days}d", f"{hours}h" if hours else ""
-    elif hours:
-        big, small = f"{hours}h", (f"{minutes:02d}m" if compact else f"{minutes}m") \
-            if minutes else ""
-    else:
-        return f"{minutes}m"
-    if not small:
-        return big
-    return f"{big}{small}" if compact else f"{big} {small}"
-
-
-def age(span: timedelta, *, compact: bool = False) -> str:
-    """How old something is. long: "just now", "12 min ago", "2h 5m ago"; compact: "12m"."""
-    if compact:
-        return duration(span, compact=True)
-    seconds = span.total_seconds()
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    return f"{duration(span)} ago"
-
-
-def percent(value: float | None) -> str:
-    """Whole percent, rounded down; "–" when unknown."""
-    if value is None or not math.isfinite(value):
-        return DASH
-    return f"{max(0, math.floor(value))}%"
 
 
 def money(minor: float, currency: str, decimal_places: int = 2) -> str:
@@ -116,35 +69,6 @@ def money(minor: float, currency: str, decimal_places: int = 2) -> str:
 def locked_phrase(reason: str) -> str:
     """"locked (spend limit reached)"; just "locked" when that is all the server said."""
     return "locked" if reason == "locked" else f"locked ({reason})"
-
-
-def clock_time(moment: datetime, now: datetime | None = None, tz: tzinfo | None = None, *,
-               hour24: bool = True) -> str:
-    """"14:05" (or "2:05 PM"); "Fri 14:05" when `now` is given and it is another day.
-
-    `tz` None: the machine's local zone.
-    """
-    local = moment.astimezone(tz)
-    if hour24:
-        text = f"{local:%H:%M}"
-    else:  # not %p: it is empty in some locales
-        text = f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
-    if now is not None and local.date() != now.astimezone(tz).date():
-        text = f"{local:%a} {text}"
-    return text
-
-
-def resets_phrase(window: Window, now: datetime, tz: tzinfo | None = None, *,
-                  hour24: bool = True, compact: bool = False) -> str:
-    """"resets in 2h 13m", "reset at 14:05" (already passed), "reset time unknown"; compact:
-    "resets 2h13m", "reset"."""
-    if window.resets_at is None:
-        return "reset time unknown"
-    if window.resets_at <= now:
-        return "reset" if compact else \
-            f"reset at {clock_time(window.resets_at, now, tz, hour24=hour24)}"
-    left = duration(window.resets_at - now, compact=compact)
-    return f"resets {left}" if compact else f"resets in {left}"
 
 
 # Month names without the locale (%b differs by locale and may not be ASCII).

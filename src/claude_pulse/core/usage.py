@@ -20,9 +20,10 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from claude_pulse.core.line import EARLIEST, LATEST, MAX_PERCENT, read_time
 from claude_pulse.errors import BadResponse
 
 __all__ = [
@@ -41,12 +42,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# The sane range for any time the server sends: wide enough for every real reset, narrow enough
-# that date arithmetic on it never overflows (and `timestamp()` works on Windows too).
-EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
-# A percentage beyond this, or an amount in minor units beyond that, is not a server's number.
-MAX_PERCENT = 1e6
+# EARLIEST..LATEST (the sane range for any time) and MAX_PERCENT live in core.line, with the
+# time parser, so the status line's fast path reads times exactly as this module does. An amount
+# in minor units beyond this is not a server's number.
 MAX_AMOUNT = 1e15
 
 # Legacy per-model weekly windows and the label each maps to (protocol.md §3.2-3.3).
@@ -178,32 +176,17 @@ def parse_timestamp(value: Any, where: str = "resets_at",
         return None
     if not isinstance(value, str):
         raise BadResponse(f"{where} is a {_kind(value)}, expected a time string")
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text)
     try:
-        parsed = datetime.fromisoformat(text)
+        utc = read_time(value)
     except ValueError as exc:
         raise BadResponse(f"{where} is not an ISO 8601 time: {value[:40]!r}") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    try:
-        # Normalised to UTC here, once: a time at the edge of the calendar ("0001-01-01T00:00
-        # +14:00") has no UTC value and must be caught now, not later in the window's countdown.
-        utc = parsed.astimezone(timezone.utc)
-    except OverflowError:
-        utc = None
-    if utc is not None and EARLIEST <= utc < LATEST:
+    if utc is not None:
         return utc
     problem = f"{where} is out of range ({value[:40]!r})"
     log.warning("usage: %s; treated as unknown", problem)
     if problems is not None:
         problems.append(problem)
     return None
-
-
-_FRACTION = re.compile(r"\.(\d+)(?=[+-]\d\d:?\d\d$|$)")
 
 
 def _window(payload: dict[str, Any], key: str, problems: list[str]) -> Window | None:

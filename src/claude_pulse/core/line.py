@@ -1,0 +1,473 @@
+"""The status line's text, Claude Code's feed, and the plain shapes the fast path can read.
+
+Standard library only (datetime, enum, json, math: what `json` loads anyway): `fastline` imports
+this on every `claude-pulse statusline`, so nothing here may pull in `core.usage` (dataclasses,
+logging, typing) — `tests/test_fastline.py` checks the import list. Everything the line shows is
+decided here once, for the fast path and the full one (`core.statusline`, `core.format`
+re-export it):
+
+The line, e.g. ``5h 42% · resets 1h12m · 7d 68% ▲``:
+
+* ``5h N%`` — the session window, rounded down as every surface does (`percent`); then
+  ``resets XhYm`` (time left in the compact form, rounded down; ``<1m`` in the last minute). A
+  window whose reset time has passed shows ``5h reset``: its number belongs to the previous
+  window.
+* ``7d N%`` — the weekly window, followed by ``▲`` when it is over budget (used % above elapsed
+  % of the week, as in the tray) and by nothing when on track: the line stays short in the
+  normal case and the arrow stands out when it matters.
+* ``locked`` after a window's number when the server says it is locked (``locked_reason``).
+* ``Fable 100%`` when a per-model weekly limit is above the weekly window: it binds first.
+* A window the server did not send, or sent with a null value, is left out.
+* ``(stale 12m)`` at the end when the numbers are cached ones we could not refresh; the age is
+  how old the numbers are. During a 429 cooldown or with the hourly request budget spent it
+  also says when the next request may go: ``(stale 12m, next 14:05)``.
+
+Claude Code's feed (design.md §3): a JSON object on stdin which, for subscribers and after the
+session's first API response, carries ``rate_limits.five_hour``/``seven_day`` with
+``used_percentage`` (number) and ``resets_at`` (Unix epoch seconds). It is converted to the usage
+endpoint's own shape so the snapshot file and the parser stay the same for every source.
+
+The feed is sanity-checked (issue #18 item 6): an entry whose ``used_percentage`` is not a number
+in 0-1000, or whose ``resets_at`` is not a time within the window's length (+1 day) of now, is
+ignored — a real Claude Code release once put the epoch time into ``used_percentage``
+(claude-code #52326).
+
+`plain_usage` reads the usage answers whose meaning needs none of `core.usage`'s leniency: the
+two windows with plain numbers and ISO times, nothing per-model, nothing locked, no extras. For
+anything else it answers None and the caller takes the full path, which parses everything.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+import re
+from datetime import datetime, timedelta, timezone, tzinfo
+
+from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW, elapsed_percent, is_over_budget
+
+TYPE_CHECKING = False  # typing itself costs ~2 ms per status line; mypy reads this as True
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+
+    class WindowLike(Protocol):
+        """What the line reads of a window: `core.usage.Window`, or a `Span`."""
+
+        @property
+        def utilization(self) -> float | None: ...
+
+        @property
+        def resets_at(self) -> datetime | None: ...
+
+        @property
+        def locked_reason(self) -> str | None: ...
+
+__all__ = [
+    "DASH",
+    "EARLIEST",
+    "FEED_RESAVE",
+    "LATEST",
+    "MAX_FEED_PERCENT",
+    "MAX_PERCENT",
+    "NO_DATA",
+    "OFFLINE",
+    "OVER_BUDGET_MARK",
+    "PREFIX",
+    "TRAY_TURN",
+    "Span",
+    "WindowState",
+    "age",
+    "clock_time",
+    "duration",
+    "fast_line",
+    "feed_is_known",
+    "format_windows",
+    "from_claude_code",
+    "is_fresh",
+    "percent",
+    "plain_snapshot",
+    "plain_usage",
+    "read_time",
+    "resets_phrase",
+    "same_window",
+    "window_state",
+]
+
+PREFIX = "Claude Pulse"
+OFFLINE = f"{PREFIX}: offline"
+NO_DATA = f"{PREFIX}: no usage data yet"
+DASH = "–"
+OVER_BUDGET_MARK = "▲"
+_SEP = " · "
+
+# The tray polls every interval ±10 %: the status line waits this much longer before it asks
+# itself, so with the tray running it shares the tray's requests instead of adding its own.
+TRAY_TURN = 1.2
+# The same numbers from the feed are saved again once the snapshot is this share of a poll
+# interval old: the tray takes a feed snapshot younger than the interval as live and asks
+# Anthropic itself once it is older (`core.polling`), so a live feed re-saves before that.
+FEED_RESAVE = 0.5
+
+# The sane range for any time the server sends: wide enough for every real reset, narrow enough
+# that date arithmetic on it never overflows (and `timestamp()` works on Windows too).
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+# A percentage beyond this is not a server's number (core.usage refuses the answer).
+MAX_PERCENT = 1e6
+
+# The two windows Claude Code reports: the usage endpoint's name for each, and its length.
+_FEED_KEYS = {"five_hour": ("five_hour", SESSION_WINDOW), "seven_day": ("seven_day", WEEK_WINDOW)}
+# The highest used_percentage taken as real (overage goes past 100, never this far).
+MAX_FEED_PERCENT = 1000.0
+_SLACK = timedelta(days=1)
+# Epoch values above this are taken as milliseconds (year 5138 in seconds), in case a version
+# of Claude Code ever sends JavaScript's Date.now() style.
+_MS_THRESHOLD = 1e11
+
+
+# ---- the building blocks every surface formats with (re-exported by core.format) ----------
+
+
+class WindowState(enum.Enum):
+    LIVE = "live"  # a current number (its reset time may be unknown)
+    RESET_PASSED = "reset passed"  # the number belongs to the window before this one
+    UNKNOWN = "unknown"  # no window, or no number for it
+
+
+def window_state(window: WindowLike | None, now: datetime) -> WindowState:
+    if window is None or window.utilization is None:
+        return WindowState.UNKNOWN
+    if window.resets_at is not None and window.resets_at <= now:
+        return WindowState.RESET_PASSED
+    return WindowState.LIVE
+
+
+def duration(span: timedelta, *, compact: bool = False) -> str:
+    """A length of time, coarsest two units, rounded down; negative counts as zero.
+
+    long: "<1m", "45m", "2h 13m", "2h", "3d 4h"; compact: "<1m", "45m", "2h13m", "2h", "3d4h".
+    """
+    minutes = int(max(0.0, span.total_seconds()) // 60)
+    if minutes < 1:
+        return "<1m"
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        big, small = f"{days}d", f"{hours}h" if hours else ""
+    elif hours:
+        big, small = f"{hours}h", (f"{minutes:02d}m" if compact else f"{minutes}m") \
+            if minutes else ""
+    else:
+        return f"{minutes}m"
+    if not small:
+        return big
+    return f"{big}{small}" if compact else f"{big} {small}"
+
+
+def age(span: timedelta, *, compact: bool = False) -> str:
+    """How old something is. long: "just now", "12 min ago", "2h 5m ago"; compact: "12m"."""
+    if compact:
+        return duration(span, compact=True)
+    seconds = span.total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    return f"{duration(span)} ago"
+
+
+def percent(value: float | None) -> str:
+    """Whole percent, rounded down; "–" when unknown."""
+    if value is None or not math.isfinite(value):
+        return DASH
+    return f"{max(0, math.floor(value))}%"
+
+
+def clock_time(moment: datetime, now: datetime | None = None, tz: tzinfo | None = None, *,
+               hour24: bool = True) -> str:
+    """"14:05" (or "2:05 PM"); "Fri 14:05" when `now` is given and it is another day.
+
+    `tz` None: the machine's local zone.
+    """
+    local = moment.astimezone(tz)
+    if hour24:
+        text = f"{local:%H:%M}"
+    else:  # not %p: it is empty in some locales
+        text = f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+    if now is not None and local.date() != now.astimezone(tz).date():
+        text = f"{local:%a} {text}"
+    return text
+
+
+def resets_phrase(window: WindowLike, now: datetime, tz: tzinfo | None = None, *,
+                  hour24: bool = True, compact: bool = False) -> str:
+    """"resets in 2h 13m", "reset at 14:05" (already passed), "reset time unknown"; compact:
+    "resets 2h13m", "reset"."""
+    if window.resets_at is None:
+        return "reset time unknown"
+    if window.resets_at <= now:
+        return "reset" if compact else \
+            f"reset at {clock_time(window.resets_at, now, tz, hour24=hour24)}"
+    left = duration(window.resets_at - now, compact=compact)
+    return f"resets {left}" if compact else f"resets in {left}"
+
+
+# ---- the line ------------------------------------------------------------------------------
+
+
+def format_windows(session: WindowLike | None, weekly: WindowLike | None,
+                   binding: tuple[str, float | None] | None, now: datetime, *,
+                   stale_age: timedelta | None = None, next_request: datetime | None = None,
+                   tz: tzinfo | None = None, hour24: bool = True) -> str:
+    """The status line for two windows and the binding per-model limit (its name and percent)
+    at `now`; `stale_age` adds ``(stale …)``, and `next_request` (with it) ``, next 14:05``."""
+    parts: list[str] = []
+    for name, window in (("5h", session), ("7d", weekly)):
+        state = window_state(window, now)
+        if window is None or state is WindowState.UNKNOWN:
+            continue
+        if state is WindowState.RESET_PASSED:
+            parts.append(f"{name} {resets_phrase(window, now, compact=True)}")
+            continue
+        text = f"{name} {percent(window.utilization)}"
+        if window.locked_reason is not None:
+            text += " locked"
+        if name == "7d":
+            elapsed = elapsed_percent(window.resets_at, WEEK_WINDOW, now)
+            if is_over_budget(window.utilization, elapsed):
+                text += f" {OVER_BUDGET_MARK}"
+            parts.append(text)
+            continue
+        parts.append(text)
+        if window.resets_at is not None:
+            parts.append(resets_phrase(window, now, compact=True))
+    if binding is not None:  # a per-model cap above the week binds first
+        parts.append(f"{binding[0]} {percent(binding[1])}")
+    if not parts:
+        return NO_DATA
+    line = _SEP.join(parts)
+    if stale_age is not None:
+        nxt = "" if next_request is None else \
+            f", next {clock_time(next_request, now, tz=tz, hour24=hour24)}"
+        line += f" (stale {age(stale_age, compact=True)}{nxt})"
+    return line
+
+
+def same_window(a: WindowLike | None, b: WindowLike | None) -> bool:
+    """Whether two windows say the same: the feed's numbers need no saving when they do."""
+    if a is None or b is None:
+        return a is b
+    if a.utilization != b.utilization:
+        return False
+    if a.resets_at is None or b.resets_at is None:
+        return a.resets_at is b.resets_at
+    # The API's reset times carry microseconds, Claude Code's whole seconds.
+    return abs((a.resets_at - b.resets_at).total_seconds()) < 60
+
+
+# ---- Claude Code's feed --------------------------------------------------------------------
+
+
+def from_claude_code(text: str | bytes, now: datetime | None = None) -> dict[str, Any] | None:
+    """The usage-endpoint-shaped dict from Claude Code's stdin JSON, or None.
+
+    None when the input is not a JSON object, has no ``rate_limits``, or neither window passes
+    the sanity checks (with `now`, also the reset time's). Never raises: bad input just means
+    "use the cache".
+    """
+    try:
+        payload = json.loads(text)
+    except (ValueError, TypeError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    limits = payload.get("rate_limits") if isinstance(payload, dict) else None
+    if not isinstance(limits, dict):
+        return None
+    out: dict[str, Any] = {}
+    for feed_key, (server_key, length) in _FEED_KEYS.items():
+        window = limits.get(feed_key)
+        if not isinstance(window, dict):
+            continue
+        used = window.get("used_percentage")
+        if isinstance(used, bool) or not isinstance(used, (int, float)) or \
+                not 0 <= used <= MAX_FEED_PERCENT:  # also false for NaN
+            continue
+        raw_reset = window.get("resets_at")
+        resets = _epoch_to_iso(raw_reset)
+        if raw_reset is not None and (resets is None or not _plausible(resets, length, now)):
+            continue
+        out[server_key] = {"utilization": float(used), "resets_at": resets}
+    return out or None
+
+
+def _plausible(resets: str, length: timedelta, now: datetime | None) -> bool:
+    if now is None:
+        return True
+    when = datetime.fromisoformat(resets)
+    return abs(when - now) <= length + _SLACK
+
+
+def _epoch_to_iso(value: Any) -> str | None:
+    if isinstance(value, str):  # not what Claude Code sends today, but cheap to accept
+        try:
+            parsed = read_time(value)
+        except ValueError:
+            return None
+        return parsed.isoformat() if parsed else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    seconds = value / 1000.0 if value > _MS_THRESHOLD else float(value)
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+# ---- the plain shapes ----------------------------------------------------------------------
+
+
+class Span:
+    """A window as `plain_usage` read it: what `core.usage.Window` holds, without dataclasses."""
+
+    __slots__ = ("locked_reason", "resets_at", "utilization")
+
+    def __init__(self, utilization: float | None, resets_at: datetime | None) -> None:
+        self.utilization = utilization
+        self.resets_at = resets_at
+        self.locked_reason: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Span({self.utilization!r}, {self.resets_at!r})"
+
+
+def read_time(text: str) -> datetime | None:
+    """An ISO 8601 time (`Z` or an offset, with or without a fraction; a naive one is UTC) in
+    UTC; None when it is outside EARLIEST..LATEST. ValueError when it is not ISO 8601.
+
+    `core.usage.parse_timestamp` wraps this with its messages; `plain_usage` uses it directly.
+    """
+    text = text.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # Fractions other than 3 or 6 digits, cut to microseconds: Python 3.10's `fromisoformat`
+    # took no others (kept so old snapshots and odd servers read the same everywhere).
+    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text)
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    try:
+        # Normalised to UTC here, once: a time at the edge of the calendar ("0001-01-01T00:00
+        # +14:00") has no UTC value and must be caught now, not later in the window's countdown.
+        utc = parsed.astimezone(timezone.utc)
+    except OverflowError:
+        return None
+    return utc if EARLIEST <= utc < LATEST else None
+
+
+_FRACTION = re.compile(r"\.(\d+)(?=[+-]\d\d:?\d\d$|$)")
+
+
+class _NotPlain(Exception):
+    pass
+
+
+# Keys `core.usage.parse_usage` may turn into a limit, a window or an extra when not null: in a
+# plain answer they are null or absent. Any other key must hold a plain value (an unknown
+# window is an object).
+_NULL_OR_ABSENT = ("limits", "extra_usage", "spend", "seven_day_opus", "seven_day_sonnet",
+                   "seven_day_oauth_apps", "seven_day_cowork")
+
+
+def plain_usage(raw: object) -> tuple[Span | None, Span | None] | None:
+    """(session, weekly) when `raw` is a usage answer `core.usage.parse_usage` reads as those
+    two windows and nothing else (no limits, no lock, no extras, no repairs); else None."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        for key, value in raw.items():
+            if key in ("five_hour", "seven_day") or value is None:
+                continue
+            if key in _NULL_OR_ABSENT or isinstance(value, (dict, list)):
+                return None
+        return _plain_window(raw.get("five_hour")), _plain_window(raw.get("seven_day"))
+    except _NotPlain:
+        return None
+
+
+def _plain_window(raw: Any) -> Span | None:
+    if raw is None:
+        return None
+    locked = raw.get("locked_reason") if isinstance(raw, dict) else True
+    if locked is not None and locked is not False:  # not `in (None, False)`: 0 == False
+        raise _NotPlain
+    used = raw.get("utilization")
+    if used is not None and (type(used) not in (int, float) or not math.isfinite(used)
+                             or abs(used) > MAX_PERCENT):
+        raise _NotPlain
+    resets = raw.get("resets_at")
+    when = None if resets is None else _plain_time(resets)
+    return Span(None if used is None else float(used), when)
+
+
+def _plain_time(value: object) -> datetime:
+    # A time the full parser would refuse, or repair (out of range: logged), is not plain.
+    if not isinstance(value, str):
+        raise _NotPlain
+    try:
+        when = read_time(value)
+    except ValueError:
+        raise _NotPlain from None
+    if when is None:
+        raise _NotPlain
+    return when
+
+
+def plain_snapshot(data: object) -> tuple[datetime, Span | None, Span | None] | None:
+    """(fetched_at, session, weekly) of `snapshot.json`'s content when it is plain (see
+    `plain_usage`); else None."""
+    if not isinstance(data, dict):
+        return None
+    usage = plain_usage(data.get("usage"))
+    if usage is None:
+        return None
+    try:
+        fetched_at = _plain_time(data.get("fetched_at"))
+    except _NotPlain:
+        return None
+    return fetched_at, usage[0], usage[1]
+
+
+def is_fresh(fetched_at: datetime, now: datetime, interval: timedelta) -> bool:
+    """Whether a snapshot is printed as it is, without asking the server: younger than the poll
+    interval plus the tray's turn (`TRAY_TURN`)."""
+    return now - fetched_at < interval * TRAY_TURN
+
+
+def feed_is_known(fed: tuple[WindowLike | None, WindowLike | None], fetched_at: datetime,
+                  known: tuple[WindowLike | None, WindowLike | None], now: datetime,
+                  interval: timedelta) -> bool:
+    """Whether the snapshot (`known` windows, saved at `fetched_at`) already says what the feed
+    says: then nothing is saved. Claude Code calls many times a minute with the same numbers;
+    a snapshot `FEED_RESAVE` of a poll interval old is written again, so the others see the
+    feed is live."""
+    return now - fetched_at < interval * FEED_RESAVE and same_window(known[0], fed[0]) and \
+        same_window(known[1], fed[1])
+
+
+def fast_line(now: datetime, interval: timedelta, feed: dict[str, Any] | None,
+              cached: tuple[datetime, Span | None, Span | None]) -> str | None:
+    """The line `commands.statusline` prints when it has nothing to do but print, else None
+    (the full path decides, and saves what is new).
+
+    `feed` is `from_claude_code`'s answer, `cached` the plain snapshot: with a feed the snapshot
+    must already know it (`feed_is_known`); without one it must be fresh (`is_fresh`).
+    """
+    fetched_at, session, weekly = cached
+    if feed is not None:
+        fed = plain_usage(feed)
+        if fed is None or not feed_is_known(fed, fetched_at, (session, weekly), now, interval):
+            return None
+        return format_windows(fed[0], fed[1], None, now)
+    if not is_fresh(fetched_at, now, interval):
+        return None
+    return format_windows(session, weekly, None, now)

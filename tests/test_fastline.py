@@ -1,0 +1,494 @@
+"""The status line's fast path (`claude_pulse.fastline`, issue #19 item 1).
+
+Three promises, each checked from outside where it can be: the fast path prints byte for byte
+what the full path prints (both run as real processes over a table of snapshots, feeds and
+configs); it imports none of the heavy modules (`-X importtime` of the installed console
+script); and every case it must not answer reaches the full path, which then saves, logs,
+tightens or refuses as before. The pure part (`core.line`) gets fast tables, and a property
+test that `plain_usage` never reads an answer differently from `core.usage.parse_usage`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import pty
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from claude_pulse.core import line
+from claude_pulse.core.usage import parse_usage
+from claude_pulse.errors import BadResponse
+from claude_pulse.fake import samples
+from claude_pulse.fake.anthropic import FakeAnthropic
+
+UTC = timezone.utc
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+# Never loaded when the fast path answers: what made the status line 5-8x the interpreter.
+NOT_LOADED = ("claude_pulse.wiring", "claude_pulse.config", "claude_pulse.home",
+              "claude_pulse.core.usage", "claude_pulse.commands", "logging", "dataclasses",
+              "pathlib", "argparse", "typing", "inspect", "sqlite3", "ssl", "http", "urllib",
+              "threading", "tkinter", "pystray", "PIL")
+
+
+# -- the pure part ------------------------------------------------------------------------------
+
+
+def window(util: Any, resets: Any = "absent", **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"utilization": util, **extra}
+    if resets != "absent":
+        out["resets_at"] = resets
+    return out
+
+
+IN_2H = (NOW + timedelta(hours=2)).isoformat()
+IN_3D = (NOW + timedelta(days=3)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("raw", "plain"),
+    [
+        pytest.param({"five_hour": window(42.0, IN_2H), "seven_day": window(20, IN_3D)}, True,
+                     id="two-windows"),
+        pytest.param({"five_hour": window(42.0, "2026-11-28T14:00:00Z"),
+                      "seven_day": window(20, "2026-12-01T12:00:00.1234567+00:00")}, True,
+                     id="z-and-seven-digit-fraction"),
+        pytest.param({"five_hour": window(None, None), "seven_day": None}, True,
+                     id="nulls"),
+        pytest.param({}, True, id="empty"),
+        pytest.param({"five_hour": window(5, IN_2H, limit_dollars=None), "tangelo": None,
+                      "member_dashboard_available": False, "seven_day_opus": None}, True,
+                     id="codename-nulls-and-scalars"),
+        pytest.param(samples.SEVEN_DAY_NULL, False, id="scoped-window-sonnet"),
+        pytest.param(samples.JULY_2026, False, id="july-2026-limits"),
+        pytest.param(samples.MARCH_2026, False, id="march-2026-extra-usage"),
+        pytest.param(samples.SEPT_2026, False, id="sept-2026"),
+        pytest.param(samples.BINDING_FABLE, False, id="binding-fable"),
+        pytest.param({"five_hour": window(5, IN_2H, locked_reason="spend_limit_reached")},
+                     False, id="locked"),
+        pytest.param({"five_hour": window(5, IN_2H, locked_reason=0)}, False,
+                     id="locked-zero-is-not-false"),
+        pytest.param({"five_hour": window(5, "1999-12-31T23:00:00+00:00")}, False,
+                     id="time-out-of-range-is-repaired"),
+        pytest.param({"five_hour": window(5, "soon")}, False, id="bad-time"),
+        pytest.param({"five_hour": window(True, IN_2H)}, False, id="bool-utilization"),
+        pytest.param({"five_hour": window(float("nan"), IN_2H)}, False, id="nan"),
+        pytest.param({"five_hour": window(10**7, IN_2H)}, False, id="beyond-max-percent"),
+        pytest.param({"nimbus_quill": window(0.0, None)}, False, id="unknown-window"),
+        pytest.param({"seven_day_breakdown": {"rows": []}}, False, id="any-object"),
+        pytest.param([1, 2], False, id="not-an-object"),
+    ],
+)
+def test_plain_usage(raw: Any, plain: bool) -> None:
+    got = line.plain_usage(raw)
+    assert (got is not None) is plain
+    if got is not None:
+        assert_reads_the_same(raw, got)
+
+
+def assert_reads_the_same(raw: Any, got: tuple[line.Span | None, line.Span | None]) -> None:
+    usage = parse_usage(raw)
+    assert usage.limits == () and usage.extra is None and usage.problems == ()
+    for span, full in zip(got, (usage.session, usage.weekly), strict=True):
+        if full is None:
+            assert span is None
+            continue
+        assert span is not None
+        assert (span.utilization, span.resets_at, span.locked_reason) == \
+            (full.utilization, full.resets_at, full.locked_reason)
+
+
+_values = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**8, 10**8), st.floats(allow_nan=True),
+    st.sampled_from(["", "x", IN_2H, "2026-11-28T14:00:00Z", "2026-11-28T14:00:00",
+                     "1999-01-01T00:00:00+00:00", "2026-11-28T14:00:00.1234567-02:00",
+                     " 2026-11-28T14:00:00+00:00 ", "spend_limit_reached"]),
+    st.just({}), st.just([]), st.just({"utilization": 5}),
+)
+_windows = st.one_of(st.none(), _values, st.fixed_dictionaries(
+    {}, optional={"utilization": _values, "resets_at": _values, "locked_reason": _values,
+                  "limit_dollars": _values}))
+_keys = st.sampled_from(["five_hour", "seven_day", "seven_day_opus", "seven_day_sonnet",
+                         "limits", "extra_usage", "spend", "tangelo", "seven_day_breakdown",
+                         "member_dashboard_available"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_keys, _windows, max_size=5))
+def test_plain_usage_never_reads_an_answer_differently(raw: dict[str, Any]) -> None:
+    got = line.plain_usage(raw)
+    if got is None:
+        return  # the full path reads it (or refuses it); nothing to compare
+    try:
+        parse_usage(copy.deepcopy(raw))
+    except BadResponse as exc:
+        pytest.fail(f"plain_usage read an answer the parser refuses: {exc}")
+    assert_reads_the_same(raw, got)
+
+
+def spans(session: float | None, weekly: float | None) -> tuple[line.Span, line.Span]:
+    return (line.Span(session, NOW + timedelta(hours=2)),
+            line.Span(weekly, NOW + timedelta(days=3)))
+
+
+INTERVAL = timedelta(seconds=180)
+
+
+def feed(session: float, weekly: float, *, shift_s: float = 0.0) -> dict[str, Any]:
+    reset = NOW + timedelta(hours=2, seconds=shift_s)
+    return {"five_hour": {"utilization": session, "resets_at": reset.isoformat()},
+            "seven_day": {"utilization": weekly,
+                          "resets_at": (NOW + timedelta(days=3)).isoformat()}}
+
+
+@pytest.mark.parametrize(
+    ("age_s", "fed", "expected"),
+    [
+        pytest.param(5, None, "5h 42% · resets 2h · 7d 20%", id="fresh"),
+        pytest.param(215, None, "5h 42% · resets 2h · 7d 20%", id="within-the-trays-turn"),
+        pytest.param(216, None, None, id="past-the-trays-turn"),
+        pytest.param(-30, None, "5h 42% · resets 2h · 7d 20%", id="clock-skew-ahead"),
+        pytest.param(5, feed(42.0, 20.0, shift_s=40), "5h 42% · resets 2h · 7d 20%",
+                     id="feed-the-snapshot-knows"),
+        pytest.param(5, feed(43.0, 20.0), None, id="feed-with-new-numbers"),
+        pytest.param(5, feed(42.0, 20.0, shift_s=90), None, id="feed-with-a-new-reset"),
+        pytest.param(89, feed(42.0, 20.0), "5h 42% · resets 2h · 7d 20%",
+                     id="feed-within-half-the-interval"),
+        pytest.param(90, feed(42.0, 20.0), None, id="feed-half-an-interval-old: saved again"),
+        pytest.param(5, {"five_hour": feed(42.0, 20.0)["five_hour"]}, None,
+                     id="feed-missing-a-window"),
+    ],
+)
+def test_fast_line(age_s: float, fed: dict[str, Any] | None, expected: str | None) -> None:
+    session, weekly = spans(42.0, 20.0)
+    cached = (NOW - timedelta(seconds=age_s), session, weekly)
+    assert line.fast_line(NOW, INTERVAL, fed, cached) == expected
+
+
+# -- the two paths as processes -----------------------------------------------------------------
+
+
+def console_script() -> list[str]:
+    """The installed `claude-pulse` wrapper, as a user (and Claude Code) runs it."""
+    script = Path(sys.executable).with_name("claude-pulse")
+    if script.exists():
+        return [sys.executable, "-X", "importtime", str(script)]
+    wrapper = "import sys; from claude_pulse.cli import main; sys.exit(main())"
+    return [sys.executable, "-X", "importtime", "-c", wrapper]
+
+
+# The full path, forced: the same `cli.main`, with the fast path answering "not mine".
+FULL = ("import sys; import claude_pulse.fastline as f; f.answer = lambda: (None, False, None); "
+        "from claude_pulse.cli import main; sys.exit(main(['statusline']))")
+
+
+class Run:
+    def __init__(self, proc: subprocess.CompletedProcess[bytes]) -> None:
+        self.code = proc.returncode
+        self.out = proc.stdout
+        err = proc.stderr.decode("utf-8", "replace")
+        self.imported = {ln.rsplit("|", 1)[-1].strip() for ln in err.splitlines()
+                         if ln.startswith("import time:")}
+        self.err = "\n".join(ln for ln in err.splitlines() if not ln.startswith("import time:"))
+        assert "Traceback" not in self.err, self.err
+
+    @property
+    def line(self) -> str:
+        return self.out.decode("utf-8").strip()
+
+    @property
+    def fast(self) -> bool:
+        return "claude_pulse.fastline" in self.imported and \
+            "claude_pulse.wiring" not in self.imported
+
+
+class Home:
+    def __init__(self, root: Path, fake: FakeAnthropic) -> None:
+        self.root = root
+        self.fake = fake
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.config(None)
+
+    def config(self, values: dict[str, Any] | None, *, urls: bool = True) -> None:
+        # The fake server's URLs: a full path that fetches must never reach Anthropic. (Without
+        # them, no login is saved either, so no request can go anywhere.)
+        fake = self.fake.config_overrides() if urls else {}
+        (self.root / "config.json").write_text(json.dumps({**fake, **(values or {})}))
+
+    def snapshot(self, usage: dict[str, Any], age: timedelta, source: str = "api") -> None:
+        now = datetime.now(UTC)
+        data = {"fetched_at": (now - age).isoformat(), "source": source, "usage": usage}
+        path = self.root / "snapshot.json"
+        path.write_text(json.dumps(data))
+        path.chmod(0o600)
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONWARNINGS",)}
+        env["CLAUDE_PULSE_HOME"] = str(self.root)
+        return env
+
+    def run(self, stdin: bytes | None, *, full: bool = False) -> Run:
+        cmd = [sys.executable, "-c", FULL] if full else [*console_script(), "statusline"]
+        proc = subprocess.run(
+            cmd, input=stdin, stdin=subprocess.DEVNULL if stdin is None else None,
+            capture_output=True, env=self.env(), timeout=60, check=False)
+        return Run(proc)
+
+    def snapshot_source(self) -> str | None:
+        path = self.root / "snapshot.json"
+        return json.loads(path.read_text())["source"] if path.exists() else None
+
+    def history_rows(self) -> int:
+        path = self.root / "history.sqlite3"
+        if not path.exists():
+            return 0
+        conn = sqlite3.connect(path)
+        try:
+            return int(conn.execute("SELECT COUNT(*) FROM samples").fetchone()[0])
+        finally:
+            conn.close()
+
+    def cli_log(self) -> str:
+        path = self.root / "logs" / "cli.log"
+        return path.read_text() if path.exists() else ""
+
+
+@pytest.fixture
+def home(pulse_home: Path, fake_server: FakeAnthropic) -> Home:
+    return Home(pulse_home, fake_server)
+
+
+def iso(delta: timedelta) -> str:
+    return (datetime.now(UTC) + delta).isoformat()
+
+
+# Reset times 30 s past a whole minute, so both runs (a second or two apart) show the same one.
+H1 = timedelta(hours=1, minutes=12, seconds=30)
+D3 = timedelta(days=3, seconds=30)
+
+
+def two(session: Any = 42.0, weekly: Any = 20.0, s_in: timedelta = H1,
+        w_in: timedelta = D3) -> dict[str, Any]:
+    return {"five_hour": {"utilization": session, "resets_at": iso(s_in)},
+            "seven_day": {"utilization": weekly, "resets_at": iso(w_in)}}
+
+
+def claude_code(session: float = 42.0, weekly: float = 20.0, s_in: timedelta = H1,
+                w_in: timedelta = D3) -> bytes:
+    now = time.time()
+    return json.dumps({
+        "hook_event_name": "Status", "session_id": "s1", "model": {"display_name": "Opus"},
+        "cost": {"total_cost_usd": 0.01},
+        "rate_limits": {
+            "five_hour": {"used_percentage": session,
+                          "resets_at": int(now + s_in.total_seconds())},
+            "seven_day": {"used_percentage": weekly, "resets_at": int(now + w_in.total_seconds())},
+        },
+    }).encode()
+
+
+Case = tuple[dict[str, Any] | None, Callable[[], dict[str, Any]], timedelta,
+             Callable[[], bytes | None]]
+
+CASES: dict[str, Case] = {
+    "fresh-no-stdin": (None, two, timedelta(seconds=5), lambda: None),
+    "fresh-garbage-stdin": (None, two, timedelta(seconds=5), lambda: b"not json at all"),
+    "fresh-feed-without-rate-limits": (None, two, timedelta(seconds=200),
+                                       lambda: b'{"model": {"id": "x"}}'),
+    "feed-the-snapshot-knows": (None, two, timedelta(seconds=20), claude_code),
+    "feed-over-budget": (None, lambda: two(10.0, 90.0, w_in=timedelta(days=1, seconds=30)),
+                         timedelta(seconds=20),
+                         lambda: claude_code(10.0, 90.0, w_in=timedelta(days=1, seconds=30))),
+    "every-setting-valid": (
+        {"clock_format": "12h", "poll_interval_seconds": 600, "notification_thresholds": [50, 90],
+         "weekly_notification_thresholds": None, "login_source": "claude-code",
+         "max_requests_per_hour": 10, "show_charts": False, "callback_port": 0,
+         "user_agent": "pulse-test"},
+        two, timedelta(seconds=700), lambda: None),
+    "session-reset-passed": (None, lambda: two(s_in=-timedelta(minutes=3)),
+                             timedelta(seconds=5), lambda: None),
+    "weekly-over-budget": (None, lambda: two(10.0, 90.0, w_in=timedelta(days=1, seconds=30)),
+                           timedelta(seconds=5), lambda: None),
+    "over-100-last-minute": (None, lambda: two(104.5, 97.0, s_in=timedelta(seconds=45)),
+                             timedelta(seconds=5), lambda: None),
+    "nulls": (None, lambda: {"five_hour": {"utilization": None, "resets_at": None},
+                             "seven_day": None, "seven_day_opus": None, "tangelo": None,
+                             "member_dashboard_available": False},
+              timedelta(seconds=5), lambda: None),
+    "session-without-reset": (None, lambda: {"five_hour": {"utilization": 7, "resets_at": None}},
+                              timedelta(seconds=5), lambda: None),
+    "z-times": (None, lambda: {k: {**v, "resets_at": v["resets_at"].replace("+00:00", "Z")}
+                               for k, v in two().items()}, timedelta(seconds=5), lambda: None),
+    "no-windows": (None, dict, timedelta(seconds=5), lambda: None),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_fast_path_prints_what_the_full_path_prints(home: Home, name: str) -> None:
+    config, usage, age, stdin = CASES[name]
+    home.config(config)
+    home.snapshot(usage(), age)
+    before = (home.root / "snapshot.json").read_bytes()
+    feed_bytes = stdin()
+    fast = home.run(feed_bytes)
+    full = home.run(feed_bytes, full=True)
+    assert fast.fast, f"the fast path did not answer: {sorted(fast.imported)[:5]}…"
+    assert not full.fast
+    assert (fast.code, fast.out) == (full.code, full.out)
+    assert fast.out.endswith(b"\n") and fast.out.count(b"\n") == 1
+    assert fast.err == "" and full.err == ""
+    # Neither had anything to save: the snapshot is as it was, no history, no log.
+    assert (home.root / "snapshot.json").read_bytes() == before
+    assert home.history_rows() == 0 and home.cli_log() == ""
+
+
+def test_the_fast_path_imports_only_what_it_needs(home: Home) -> None:
+    """The behavioural contract of issue #19: the answer without the full machinery. (A config
+    that sets a URL also loads urllib.parse, to check it.)"""
+    home.config({"clock_format": "12h"}, urls=False)
+    home.snapshot(two(), timedelta(seconds=5))
+    for stdin in (None, claude_code()):
+        run = home.run(stdin)
+        assert run.fast and run.line == "5h 42% · resets 1h12m · 7d 20%"
+        loaded = sorted(m for m in run.imported
+                        if any(m == n or m.startswith(n + ".") for n in NOT_LOADED))
+        assert loaded == []
+        ours = sorted(m for m in run.imported if m.startswith("claude_pulse"))
+        assert ours == ["claude_pulse", "claude_pulse.cli", "claude_pulse.config_keys",
+                        "claude_pulse.core", "claude_pulse.core.line", "claude_pulse.core.pace",
+                        "claude_pulse.fastline", "claude_pulse.home_trust",
+                        "claude_pulse.platform", "claude_pulse.platform.stdin"]
+
+
+# -- what the fast path hands over ------------------------------------------------------------
+
+
+def test_new_numbers_are_saved_by_the_full_path(home: Home) -> None:
+    home.snapshot(two(), timedelta(seconds=20))
+    run = home.run(claude_code(55.0, 20.0))
+    assert not run.fast and (run.code, run.line) == (0, "5h 55% · resets 1h12m · 7d 20%")
+    assert home.snapshot_source() == "claude-code" and home.history_rows() == 1
+    # Now the snapshot knows them: the next call is the fast path's, and writes nothing.
+    again = home.run(claude_code(55.0, 20.0))
+    assert again.fast and again.line == run.line and home.history_rows() == 1
+
+
+def test_a_feed_half_an_interval_after_the_snapshot_is_saved_again(home: Home) -> None:
+    home.snapshot(two(), timedelta(seconds=100))
+    run = home.run(claude_code())
+    assert not run.fast and run.line == "5h 42% · resets 1h12m · 7d 20%"
+    assert home.snapshot_source() == "claude-code" and home.history_rows() == 1
+
+
+@pytest.mark.parametrize(
+    ("config", "logged"),
+    [
+        pytest.param({"poll_interval_seconds": 5}, "poll_interval_seconds must be",
+                     id="invalid-value"),
+        pytest.param({"pol_interval": 60}, "unknown key 'pol_interval'", id="unknown-key"),
+    ],
+)
+def test_a_config_with_a_problem_goes_to_the_full_path(home: Home, config: dict[str, Any],
+                                                       logged: str) -> None:
+    home.config(config)
+    home.snapshot(two(), timedelta(seconds=5))
+    run = home.run(None)
+    assert not run.fast and (run.code, run.line) == (0, "5h 42% · resets 1h12m · 7d 20%")
+    assert logged in home.cli_log()
+
+
+def test_a_config_that_is_not_json_goes_to_the_full_path(home: Home) -> None:
+    (home.root / "config.json").write_text("{not json")
+    home.snapshot(two(), timedelta(seconds=5))
+    run = home.run(None)
+    assert not run.fast and run.code == 0
+    assert "cannot be read" in home.cli_log()
+
+
+def test_a_home_others_can_read_is_tightened_by_the_full_path(home: Home) -> None:
+    home.snapshot(two(), timedelta(seconds=5))
+    home.root.chmod(0o755)
+    run = home.run(None)
+    assert not run.fast and run.code == 0
+    assert home.root.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize("name", ["snapshot.json", "planted.json"])
+def test_a_file_others_can_write_is_refused_by_the_full_path(home: Home, name: str) -> None:
+    home.snapshot(two(), timedelta(seconds=5))
+    (home.root / name).touch()
+    (home.root / name).chmod(0o666)
+    run = home.run(None)
+    assert not run.fast
+    assert (run.code, run.line) == (1, "Claude Pulse: cannot start (run `claude-pulse status`)")
+
+
+@pytest.mark.parametrize(
+    ("usage", "shows"),
+    [
+        pytest.param({**two(), "limits": copy.deepcopy(samples.BINDING_FABLE["limits"])},
+                     "Fable 100%", id="per-model-limit"),
+        pytest.param({"five_hour": {**two()["five_hour"], "locked_reason": "spend_limit_reached"}},
+                     "5h 42% locked", id="locked"),
+        pytest.param({**two(), "extra_usage": {"is_enabled": True, "used_credits": 5.0}},
+                     "5h 42% · resets 1h12m · 7d 20%", id="extra-usage"),
+    ],
+)
+def test_a_snapshot_that_is_not_plain_goes_to_the_full_path(home: Home, usage: dict[str, Any],
+                                                            shows: str) -> None:
+    home.snapshot(usage, timedelta(seconds=5))
+    run = home.run(None)
+    assert not run.fast and run.code == 0 and shows in run.line
+
+
+def test_without_a_snapshot_the_full_path_answers(home: Home) -> None:
+    run = home.run(None)
+    assert not run.fast and (run.code, run.line) == (1, "Claude Pulse: not logged in")
+
+
+def test_a_stale_snapshot_goes_to_the_full_path(home: Home) -> None:
+    home.snapshot(two(), timedelta(minutes=30))
+    run = home.run(None)  # not logged in: the full path says the numbers are old
+    assert not run.fast
+    assert (run.code, run.line) == (0, "5h 42% · resets 1h12m · 7d 20% (stale 30m)")
+    assert len(home.fake.requests_to("usage")) == 0
+
+
+def test_a_terminal_goes_to_the_full_path(home: Home) -> None:
+    """A person at a terminal gets the console's own encoding (platform.console), not ours."""
+    home.snapshot(two(), timedelta(seconds=5))
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([*console_script(), "statusline"], stdin=subprocess.DEVNULL,
+                              stdout=follower, stderr=subprocess.PIPE, env=home.env(),
+                              timeout=60, check=False)
+        os.close(follower)
+        follower = -1
+        out = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the terminal's other side is closed
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    run = Run(subprocess.CompletedProcess(proc.args, proc.returncode, out, proc.stderr))
+    assert not run.fast and run.code == 0
+    assert run.out.replace(b"\r\n", b"\n").decode() == "5h 42% · resets 1h12m · 7d 20%\n"
