@@ -16,6 +16,7 @@ from claude_pulse.services.gate import (
     RequestGate,
     cooldown_seconds,
 )
+from support.helpers import held_lock
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
@@ -163,6 +164,15 @@ def test_corrupt_record_is_replaced_not_fatal(tmp_path: Path) -> None:
     (tmp_path / "gate.json").write_text("{{{")
     assert gate(tmp_path).acquire(NOW)
     assert len(json.loads((tmp_path / "gate.json").read_text())["requests"]) == 1
+
+
+def test_a_bounded_wait_for_a_held_lock_is_a_shared_fetch(tmp_path: Path) -> None:
+    """The status line gives up on a lock another process keeps (GATE_WAIT_S) and reads the
+    shared snapshot, as when that process fetched: no request reserved, nothing raised."""
+    with held_lock(tmp_path / "gate.lock"):
+        assert gate(tmp_path).acquire(NOW, min_spacing_s=60, wait_s=0.2) is False
+    assert not (tmp_path / "gate.json").exists()  # nothing was reserved
+    assert gate(tmp_path).acquire(NOW, min_spacing_s=60, wait_s=0.2) is True
 
 
 _WORKER = """

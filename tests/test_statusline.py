@@ -34,7 +34,7 @@ from claude_pulse.platform.instance import FEED, SHOW, SingleInstance
 from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.services.gate import RequestGate
 from claude_pulse.services.snapshot import SnapshotStore
-from support.helpers import wait_until
+from support.helpers import held_lock, wait_until
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -601,6 +601,18 @@ def test_a_429_starts_the_shared_cooldown(scene: Scene) -> None:
                                      gate.peek().cooldown_until}))  # spacing no longer applies
     scene.run()
     assert scene.usage_requests() == 1  # the cooldown holds
+
+
+def test_a_held_gate_lock_does_not_hold_up_the_line(scene: Scene) -> None:
+    """Another process keeping gate.lock (stuck, suspended) used to cost the lock's full 10 s
+    and a "(stale 4m)" line; now the line waits GATE_WAIT_S and treats it as that process's
+    fetch: the snapshot as it is (not two poll intervals old), and no request."""
+    scene.login()
+    scene.cache(timedelta(minutes=4))  # past the tray's turn: the line would fetch
+    with held_lock(scene.home.gate_lock):
+        code, line, _ = scene.run()
+    assert (code, line) == (0, "5h 42% · resets 1h12m · 7d 20%")
+    assert scene.usage_requests() == 0
 
 
 @pytest.mark.slow

@@ -11,14 +11,16 @@ never hammer the usage endpoint. Where the numbers come from, in order:
 2. **A fresh snapshot** (younger than `poll_interval_seconds` + 20 %: the tray polls at the
    interval ±10 %, so it keeps its turn), from any process: print it.
 3. **One fetch**, only if no process fetched within that time (the shared gate). If
-   another did, print the snapshot as it is; during a 429 cooldown, or when the fetch fails,
-   print the snapshot marked "(stale 12m)" — "(stale 12m, next 14:05)" when the gate (429
-   cooldown, hourly request budget) says when the next request may go; with no snapshot print
-   a short hint and exit 1.
+   another did, or holds the gate's lock for more than `GATE_WAIT_S`, print the snapshot as it
+   is (marked stale once it is two poll intervals old); during a 429 cooldown, or when the
+   fetch fails, print the snapshot marked "(stale 12m)" — "(stale 12m, next 14:05)" when the
+   gate (429 cooldown, hourly request budget) says when the next request may go; with no
+   snapshot print a short hint and exit 1.
 
 The usage line never comes with a traceback: an unexpected error is logged (`logs/cli.log`) and
 reported in a few words. Paths 1 and 2 import nothing heavy: no GUI, no HTTP stack and, unless
-there is something new to record, no sqlite3 (see `tests/test_statusline.py`).
+there is something new to record, no sqlite3 (see `tests/test_statusline.py`); in the steady
+state (nothing new to record) `fastline` answers them before this module is even imported.
 """
 
 from __future__ import annotations
@@ -54,13 +56,17 @@ from claude_pulse.platform.stdin import STDIN_LIMIT, STDIN_TIMEOUT_S, read_stdin
 if TYPE_CHECKING:
     from claude_pulse.wiring import Services
 
-__all__ = ["STDIN_LIMIT", "STDIN_TIMEOUT_S", "answer_failure", "read_stdin", "run", "statusline"]
+__all__ = ["GATE_WAIT_S", "STDIN_LIMIT", "STDIN_TIMEOUT_S", "answer_failure", "read_stdin", "run",
+           "statusline"]
 
 log = logging.getLogger(__name__)
 
 # A snapshot another process is about to refresh is shown unmarked until it is this many poll
 # intervals old; after that the other fetch evidently failed and the line says so.
 _STALE_AFTER_INTERVALS = 2
+# Claude Code waits for the line: another process holding the request gate's lock longer than
+# this (it is held for a file read and write, normally) counts as "another process is fetching".
+GATE_WAIT_S = 0.5
 
 
 def answer_failure(exc: PulseError) -> None:
@@ -103,7 +109,8 @@ def statusline(services: Services, stdin_data: bytes | None) -> tuple[str, int]:
 
     try:
         services.login.check()
-        fresh = services.fetcher.fetch(min_spacing_s=fresh_for.total_seconds())
+        fresh = services.fetcher.fetch(min_spacing_s=fresh_for.total_seconds(),
+                                       lock_wait_s=GATE_WAIT_S)
     except CooldownActive as exc:  # a 429 cooldown or the spent hourly budget: send nothing
         hour24 = services.settings.current().hour24
         if cached is None:
@@ -117,7 +124,8 @@ def statusline(services: Services, stdin_data: bytes | None) -> tuple[str, int]:
 
     if fresh is not None:
         return format_line(fresh.usage, services.clock()), 0
-    # Another process fetched within the interval; its snapshot may land any moment.
+    # Another process fetched within the interval (or holds the gate); its snapshot may land
+    # any moment.
     cached = services.snapshots.load() or cached
     if cached is None:
         return NO_DATA, 1

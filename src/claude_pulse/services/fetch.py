@@ -61,14 +61,16 @@ class UsageFetcher:
         """The shared last good snapshot (any process's)."""
         return self._snapshots.load()
 
-    def fetch(self, *, min_spacing_s: float | None = None) -> Snapshot | None:
+    def fetch(self, *, min_spacing_s: float | None = None,
+              lock_wait_s: float | None = None) -> Snapshot | None:
         """Fetch, save and return a snapshot.
 
-        Returns None only when `min_spacing_s` is given and another process fetched within it
-        (read the shared snapshot instead). Raises CooldownActive (BudgetExhausted when the
-        hour's budget is spent), or what the client raises.
+        Returns None only when `min_spacing_s` is given and another process fetched within it,
+        or when `lock_wait_s` is given and another process held the gate's lock longer (read
+        the shared snapshot instead). Raises CooldownActive (BudgetExhausted when the hour's
+        budget is spent), or what the client raises.
         """
-        if not self._gate.acquire(self._clock(), min_spacing_s):
+        if not self._gate.acquire(self._clock(), min_spacing_s, wait_s=lock_wait_s):
             return None
         try:
             raw, usage = self._client.fetch_usage()

@@ -45,6 +45,7 @@ __all__ = [
     "DEFAULT_BUDGET",
     "PROBATION_S",
     "PROBATION_SPACING_S",
+    "GateBusy",
     "GateState",
     "RequestGate",
     "cooldown_seconds",
@@ -99,6 +100,10 @@ class GateState:
                 "probation_until": self.probation_until, "strikes": self.strikes}
 
 
+class GateBusy(StorageError):
+    """Another process held the gate's lock for longer than the caller would wait."""
+
+
 class RequestGate:
     def __init__(self, path: Path, lock_path: Path,
                  budget: Callable[[], int] = lambda: DEFAULT_BUDGET) -> None:
@@ -127,15 +132,28 @@ class RequestGate:
         refused = self.refusal(now)
         return max(now, refused.until) if refused is not None else now
 
-    def acquire(self, now: datetime, min_spacing_s: float | None = None) -> bool:
+    def acquire(self, now: datetime, min_spacing_s: float | None = None, *,
+                wait_s: float | None = None) -> bool:
         """Reserve one usage request now.
 
         Returns False when `min_spacing_s` is given and another request happened within it (the
-        caller should use the shared snapshot instead). Raises CooldownActive during a 429
-        cooldown, BudgetExhausted when the hour's budget is spent.
+        caller should use the shared snapshot instead); with `wait_s`, also when another process
+        holds the lock for longer than that (the status line must not hang for the lock's 10 s).
+        Raises CooldownActive during a 429 cooldown, BudgetExhausted when the hour's budget is
+        spent.
         """
+        try:
+            return self._acquire(now, min_spacing_s, wait_s)
+        except GateBusy as exc:
+            if wait_s is None:
+                raise
+            log.info("%s", exc)
+            return False
+
+    def _acquire(self, now: datetime, min_spacing_s: float | None,
+                 wait_s: float | None) -> bool:
         t = now.timestamp()
-        with self._locked():
+        with self._locked(wait_s):
             state = self._read()
             refused = self._refusal(state, t)
             if refused is not None:
@@ -194,13 +212,14 @@ class RequestGate:
             return _dt(t + cooldown_seconds(retry_after))
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self, wait_s: float | None = None) -> Iterator[None]:
+        waited = self._lock.timeout if wait_s is None else wait_s
         try:
-            self._lock.acquire()
+            self._lock.acquire(timeout=waited)
         except Timeout:
-            raise StorageError(
+            raise GateBusy(
                 f"Another Claude Pulse process has held {self._lock.lock_file} for "
-                f"{self._lock.timeout:g} s; try again shortly (or end that process)."
+                f"{waited:g} s; try again shortly (or end that process)."
             ) from None
         except OSError as exc:  # the lock file cannot be created (read-only home, …)
             raise StorageError(
