@@ -14,6 +14,7 @@ Scripts need only Python (the project's venv), Xvfb and trayer; nothing here nee
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -25,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -546,6 +547,78 @@ def run_main(main: Any) -> int:
     except TimeLimit as exc:
         print(f"bench: {exc}; every process it started has been stopped", file=sys.stderr)
         return 1
+
+
+# ---- commands timed side by side -----------------------------------------------------------
+
+
+@dataclass
+class Timed:
+    """A command to time: its argv and environment, its stdin (None: /dev/null), and what to do
+    before each run, untimed (reset a file so every run does the same work)."""
+
+    cmd: list[str]
+    env: dict[str, str]
+    stdin: bytes | None = None
+    before: Callable[[], None] | None = None
+
+
+def add_interleave_args(parser: argparse.ArgumentParser, *, runs: int, warmup: int) -> None:
+    parser.add_argument("--runs", type=int, default=runs, help=f"timed rounds (default {runs})")
+    parser.add_argument("--warmup", type=int, default=warmup,
+                        help=f"untimed rounds first, for warm caches (default {warmup})")
+
+
+def time_one(t: Timed, timeout: float = 60.0) -> tuple[float, int, str]:
+    """(wall ms from spawn to exit, exit code, the last line of its output)."""
+    if t.before is not None:
+        t.before()
+    started = time.perf_counter()
+    try:
+        proc = subprocess.run(t.cmd, env=t.env, input=t.stdin,
+                              stdin=subprocess.DEVNULL if t.stdin is None else None,
+                              capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return timeout * 1000, -1, f"(timed out after {timeout:g} s)"
+    elapsed = (time.perf_counter() - started) * 1000
+    out = proc.stdout.decode(errors="replace").strip().splitlines()
+    err = proc.stderr.decode(errors="replace").strip().splitlines()
+    return elapsed, proc.returncode, (out or err or [""])[-1][:100]
+
+
+def interleave(commands: dict[str, Timed], runs: int, warmup: int
+               ) -> tuple[dict[str, list[float]], dict[str, tuple[int, str]]]:
+    """Each round runs every command once, in an order that rotates each round, so machine load
+    falls on all of them alike. Returns each command's times (ms) and its last (exit, line)."""
+    names = list(commands)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    last: dict[str, tuple[int, str]] = {}
+    for i in range(warmup + runs):
+        shift = i % len(names)
+        for name in names[shift:] + names[:shift]:
+            elapsed, code, line = time_one(commands[name])
+            last[name] = (code, line)
+            if i >= warmup:
+                times[name].append(elapsed)
+    return times, last
+
+
+def ratio_table(times: dict[str, list[float]], last: dict[str, tuple[int, str]],
+                base: str) -> dict[str, dict[str, Any]]:
+    """Print (and return) each command's median, its ratio to `base`'s median, min, exit code
+    and last line."""
+    base_ms = statistics.median(times[base])
+    rows: dict[str, dict[str, Any]] = {}
+    width = max(len(n) for n in times) + 2
+    print(f"{'command':{width}} {'median ms':>10} {'x ' + base:>17}  exit  last line")
+    for name, values in times.items():
+        med = statistics.median(values)
+        code, line = last[name]
+        rows[name] = {"median_ms": round(med, 1), "ratio": round(med / base_ms, 2),
+                      "min_ms": round(min(values), 1), "runs": len(values), "exit": code,
+                      "line": line}
+        print(f"{name:{width}} {med:10.1f} {med / base_ms:17.2f}  {code:4}  {line!r}")
+    return rows
 
 
 def history_points(days: float, now: datetime, every_s: float = 60.0

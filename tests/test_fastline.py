@@ -40,7 +40,7 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 NOT_LOADED = ("claude_pulse.wiring", "claude_pulse.config", "claude_pulse.home",
               "claude_pulse.core.usage", "claude_pulse.commands", "logging", "dataclasses",
               "pathlib", "argparse", "typing", "inspect", "sqlite3", "ssl", "http", "urllib",
-              "threading", "tkinter", "pystray", "PIL")
+              "threading", "tkinter", "pystray", "PIL", "json", "re", "enum")
 
 
 # -- the pure part ------------------------------------------------------------------------------
@@ -136,6 +136,41 @@ def test_plain_usage_never_reads_an_answer_differently(raw: dict[str, Any]) -> N
     except BadResponse as exc:
         pytest.fail(f"plain_usage read an answer the parser refuses: {exc}")
     assert_reads_the_same(raw, got)
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12)
+
+
+def same_json(a: Any, b: Any) -> bool:
+    # NaN is not equal to itself; compare the texts json would write instead.
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values, st.sampled_from(["", " ", "\n\t ", "\r\n"]), st.booleans())
+def test_read_json_reads_what_json_loads_reads(value: Any, space: str, as_bytes: bool) -> None:
+    text = space + json.dumps(value) + space
+    data: str | bytes = text.encode("utf-8") if as_bytes else text
+    assert same_json(line.read_json(data), json.loads(data))
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["", "   ", "{", '{"a": 1} x', '{"a": 1}{}', "[1,]", "NaN", "-Infinity", '"\\ud800"',
+     '"\x01"', "\ufeff{}", b"\xef\xbb\xbf{}", '{"a": 1}'.encode("utf-16"), b"\xff\xfe",
+     b'{"a": "\xff"}', b"\x00{}", "1e400", "[" * 100000 + "]" * 100000, "{\"a\": 1}\x0c"],
+)
+def test_read_json_fails_and_succeeds_where_json_loads_does(data: str | bytes) -> None:
+    try:
+        expected: Any = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        with pytest.raises(type(exc) if isinstance(exc, RecursionError) else ValueError):
+            line.read_json(data)
+    else:
+        assert same_json(line.read_json(data), expected)
 
 
 def spans(session: float | None, weekly: float | None) -> tuple[line.Span, line.Span]:

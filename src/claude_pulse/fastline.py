@@ -2,10 +2,11 @@
 
 Claude Code runs the status line on every update, mostly with numbers the shared snapshot
 already has. Then there is nothing to save, fetch or log, and this module prints the line having
-imported only os, sys, datetime, json (with the `re` and `enum` it loads) and the standard-library
-modules `core.line`, `config_keys`, `home_trust` and `platform.stdin` — none of `wiring`,
-`config`, `logging`, `dataclasses`, `pathlib`, `argparse` or `typing` (`tests/test_fastline.py`
-holds it to that). It answers when:
+imported only os, sys, datetime, select and the standard-library-only modules `core.line` (JSON
+through the `_json` scanner: `json` would bring `re` and `enum`), `config_keys`, `home_trust`
+and `platform.stdin` — none of `wiring`, `config`, `logging`, `dataclasses`, `pathlib`,
+`argparse`, `typing`, `json`, `re` or `enum` (`tests/test_fastline.py` holds it to that). It
+answers when:
 
 * Claude Code's feed is on stdin and the snapshot already says the same (`core.line.fast_line`);
 * or there is no usable feed and the snapshot is fresh.
@@ -20,14 +21,13 @@ snapshot (to fetch), and any exception. No request is ever made here (issue #18'
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import sys
 from datetime import datetime, timedelta, timezone
 
 from claude_pulse.config_keys import DEFAULT_POLL_INTERVAL_S, RULES
-from claude_pulse.core.line import fast_line, from_claude_code, plain_snapshot
+from claude_pulse.core.line import fast_line, from_claude_code, plain_snapshot, read_json
 from claude_pulse.home_trust import CONFIG_NAME, SNAPSHOT_NAME, home_folder, untrusted
 from claude_pulse.platform.stdin import read_stdin
 
@@ -147,4 +147,4 @@ def _read_json(path: str) -> object:
         os.close(fd)
     if len(raw) > _READ_LIMIT:
         raise ValueError(f"{path} is larger than the fast path reads")
-    return json.loads(raw.decode("utf-8-sig"))
+    return read_json(raw.decode("utf-8-sig"))

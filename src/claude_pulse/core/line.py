@@ -1,8 +1,9 @@
 """The status line's text, Claude Code's feed, and the plain shapes the fast path can read.
 
-Standard library only (datetime, enum, json, math: what `json` loads anyway): `fastline` imports
+Standard library only, and little of it (datetime, math, the `_json` scanner): `fastline` imports
 this on every `claude-pulse statusline`, so nothing here may pull in `core.usage` (dataclasses,
-logging, typing) — `tests/test_fastline.py` checks the import list. Everything the line shows is
+logging, typing), nor `json` (whose `re` and `enum` were most of the status line's imports) —
+`tests/test_fastline.py` checks the import list. Everything the line shows is
 decided here once, for the fast path and the full one (`core.statusline`, `core.format`
 re-export it):
 
@@ -39,10 +40,7 @@ anything else it answers None and the caller takes the full path, which parses e
 
 from __future__ import annotations
 
-import enum
-import json
 import math
-import re
 from datetime import datetime, timedelta, timezone, tzinfo
 
 from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW, elapsed_percent, is_over_budget
@@ -88,6 +86,7 @@ __all__ = [
     "percent",
     "plain_snapshot",
     "plain_usage",
+    "read_json",
     "read_time",
     "resets_phrase",
     "same_window",
@@ -129,10 +128,25 @@ _MS_THRESHOLD = 1e11
 # ---- the building blocks every surface formats with (re-exported by core.format) ----------
 
 
-class WindowState(enum.Enum):
-    LIVE = "live"  # a current number (its reset time may be unknown)
-    RESET_PASSED = "reset passed"  # the number belongs to the window before this one
-    UNKNOWN = "unknown"  # no window, or no number for it
+class WindowState:
+    """Is a window's number current? Three values, compared with `is` (a plain class, not an
+    Enum: `enum` alone costs the status line ~40 % of an interpreter start)."""
+
+    __slots__ = ("value",)
+    LIVE: WindowState  # a current number (its reset time may be unknown)
+    RESET_PASSED: WindowState  # the number belongs to the window before this one
+    UNKNOWN: WindowState  # no window, or no number for it
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"WindowState.{self.value.upper().replace(' ', '_')}"
+
+
+WindowState.LIVE = WindowState("live")
+WindowState.RESET_PASSED = WindowState("reset passed")
+WindowState.UNKNOWN = WindowState("unknown")
 
 
 def window_state(window: WindowLike | None, now: datetime) -> WindowState:
@@ -277,7 +291,7 @@ def from_claude_code(text: str | bytes, now: datetime | None = None) -> dict[str
     "use the cache".
     """
     try:
-        payload = json.loads(text)
+        payload = read_json(text)
     except (ValueError, TypeError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     limits = payload.get("rate_limits") if isinstance(payload, dict) else None
@@ -323,6 +337,63 @@ def _epoch_to_iso(value: Any) -> str | None:
         return None
 
 
+# ---- JSON without the json package ---------------------------------------------------------
+
+
+class _Decoding:
+    # What `json.JSONDecoder` hands the C scanner: json.loads' own defaults.
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"),
+                      "NaN": float("nan")}.__getitem__
+
+
+_scan: Any = None  # the scanner, once made; False on a Python without `_json`
+_JSON_SPACE = " \t\n\r"
+
+
+def _scanner() -> Any:
+    try:
+        from _json import make_scanner
+    except ImportError:  # another Python: json.loads is what it has
+        return False
+    context: Any = _Decoding()  # what the scanner reads of a JSONDecoder, and nothing else
+    return make_scanner(context)
+
+
+def read_json(data: str | bytes) -> Any:
+    """`json.loads(data)`, answered by the same C scanner json.loads uses, without importing
+    `json` (with its `re` and `enum`, most of what the status line would import). Input that
+    is not plain UTF-8 text (a BOM, UTF-16), or a Python without `_json`, goes to json.loads
+    itself. Raises ValueError (json.JSONDecodeError or UnicodeDecodeError) or RecursionError,
+    as json.loads does."""
+    global _scan
+    if isinstance(data, (bytes, bytearray)):
+        # json.loads guesses UTF-16/32 from a BOM or NUL bytes at the start; leave those to it.
+        # (a BOM starts with a byte beyond ASCII, and so does nothing else that is JSON).
+        text = None if not data[:1].isascii() or 0 in data[:4] else \
+            bytes(data).decode("utf-8", "surrogatepass")
+    else:
+        text = None if data.startswith("\ufeff") else data
+    if _scan is None:
+        _scan = _scanner()
+    if text is None or _scan is False:
+        import json
+
+        return json.loads(data)
+    start = len(text) - len(text.lstrip(_JSON_SPACE))
+    try:
+        value, end = _scan(text, start)
+    except StopIteration:
+        raise ValueError(f"not JSON (expecting a value at {start})") from None
+    if text[end:].lstrip(_JSON_SPACE):
+        raise ValueError(f"not JSON (extra data at {end})")
+    return value
+
+
 # ---- the plain shapes ----------------------------------------------------------------------
 
 
@@ -349,9 +420,8 @@ def read_time(text: str) -> datetime | None:
     text = text.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
-    # Fractions other than 3 or 6 digits, cut to microseconds: Python 3.10's `fromisoformat`
-    # took no others (kept so old snapshots and odd servers read the same everywhere).
-    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text)
+    # Since Python 3.11 this takes any fraction (cut to microseconds) and a "Z"; 3.10 needed a
+    # regular expression to pad or cut fractions to 3 or 6 digits first.
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
@@ -362,9 +432,6 @@ def read_time(text: str) -> datetime | None:
     except OverflowError:
         return None
     return utc if EARLIEST <= utc < LATEST else None
-
-
-_FRACTION = re.compile(r"\.(\d+)(?=[+-]\d\d:?\d\d$|$)")
 
 
 class _NotPlain(Exception):
