@@ -340,7 +340,7 @@ Case = tuple[dict[str, Any] | None, Callable[[], dict[str, Any]], timedelta,
 CASES: dict[str, Case] = {
     "fresh-no-stdin": (None, two, timedelta(seconds=5), lambda: None),
     "fresh-garbage-stdin": (None, two, timedelta(seconds=5), lambda: b"not json at all"),
-    "fresh-feed-without-rate-limits": (None, two, timedelta(seconds=200),
+    "fresh-feed-without-rate-limits": (None, two, timedelta(seconds=185),
                                        lambda: b'{"model": {"id": "x"}}'),
     "feed-the-snapshot-knows": (None, two, timedelta(seconds=20), claude_code),
     "feed-over-budget": (None, lambda: two(10.0, 90.0, w_in=timedelta(days=1, seconds=30)),
@@ -351,7 +351,7 @@ CASES: dict[str, Case] = {
          "weekly_notification_thresholds": None, "login_source": "claude-code",
          "max_requests_per_hour": 10, "show_charts": False, "callback_port": 0,
          "user_agent": "pulse-test"},
-        two, timedelta(seconds=700), lambda: None),
+        two, timedelta(seconds=650), lambda: None),
     "session-reset-passed": (None, lambda: two(s_in=-timedelta(minutes=3)),
                              timedelta(seconds=5), lambda: None),
     "weekly-over-budget": (None, lambda: two(10.0, 90.0, w_in=timedelta(days=1, seconds=30)),
@@ -473,17 +473,18 @@ def test_a_file_others_can_write_is_refused_by_the_full_path(home: Home, name: s
 @pytest.mark.parametrize(
     ("usage", "shows"),
     [
-        pytest.param({**two(), "limits": copy.deepcopy(samples.BINDING_FABLE["limits"])},
+        pytest.param(lambda: {**two(), "limits": copy.deepcopy(samples.BINDING_FABLE["limits"])},
                      "Fable 100%", id="per-model-limit"),
-        pytest.param({"five_hour": {**two()["five_hour"], "locked_reason": "spend_limit_reached"}},
+        pytest.param(lambda: {"five_hour": {**two()["five_hour"],
+                                            "locked_reason": "spend_limit_reached"}},
                      "5h 42% locked", id="locked"),
-        pytest.param({**two(), "extra_usage": {"is_enabled": True, "used_credits": 5.0}},
+        pytest.param(lambda: {**two(), "extra_usage": {"is_enabled": True, "used_credits": 5.0}},
                      "5h 42% · resets 1h12m · 7d 20%", id="extra-usage"),
     ],
 )
-def test_a_snapshot_that_is_not_plain_goes_to_the_full_path(home: Home, usage: dict[str, Any],
-                                                            shows: str) -> None:
-    home.snapshot(usage, timedelta(seconds=5))
+def test_a_snapshot_that_is_not_plain_goes_to_the_full_path(
+        home: Home, usage: Callable[[], dict[str, Any]], shows: str) -> None:
+    home.snapshot(usage(), timedelta(seconds=5))  # built now: its reset times follow the clock
     run = home.run(None)
     assert not run.fast and run.code == 0 and shows in run.line
 
