@@ -9,6 +9,10 @@ thread in `/proc/PID/task/*/status`, CPU = utime+stime from `/proc/PID/stat`, `V
 `Cleanup`, which ends every process a script started (its whole process group) on exit, Ctrl-C,
 SIGTERM or the script's own time limit.
 
+Also the interleaved timing of commands (`Timed`, `interleave`, `ratio_table`: each round runs
+every command once in a rotating order, and the figures are medians and ratios to a baseline)
+and `ensure_bytecode`.
+
 Scripts need only Python (the project's venv), Xvfb and trayer; nothing here needs root.
 """
 
@@ -561,6 +565,20 @@ class Timed:
     env: dict[str, str]
     stdin: bytes | None = None
     before: Callable[[], None] | None = None
+
+
+def ensure_bytecode() -> None:
+    """Compile the package's modules to `__pycache__`, as pip does when it installs them.
+
+    With PYTHONDONTWRITEBYTECODE set (as on this machine) an editable install would compile
+    every module of ours from source at every start, which a user's installed copy never does:
+    a benchmark of start-up cost must not measure that.
+    """
+    import compileall
+
+    import claude_pulse
+
+    compileall.compile_dir(str(Path(claude_pulse.__file__).parent), quiet=1)
 
 
 def add_interleave_args(parser: argparse.ArgumentParser, *, runs: int, warmup: int) -> None:

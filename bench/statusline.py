@@ -37,6 +37,7 @@ from _harness import (
     add_interleave_args,
     app_env,
     cli_command,
+    ensure_bytecode,
     interleave,
     make_home,
     ratio_table,
@@ -110,6 +111,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_interleave_args(parser, runs=30, warmup=3)
     args = parser.parse_args()
+    ensure_bytecode()
 
     with Cleanup(limit_s=900) as cleanup:
         fake = start_fake(cleanup)
