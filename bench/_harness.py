@@ -623,8 +623,8 @@ def interleave(commands: dict[str, Timed], runs: int, warmup: int
 
 def ratio_table(times: dict[str, list[float]], last: dict[str, tuple[int, str]],
                 base: str) -> dict[str, dict[str, Any]]:
-    """Print (and return) each command's median, its ratio to `base`'s median, min, exit code
-    and last line."""
+    """Print (and return) each command's median, its ratio to `base`'s median, min and max, exit
+    code and last line."""
     base_ms = statistics.median(times[base])
     rows: dict[str, dict[str, Any]] = {}
     width = max(len(n) for n in times) + 2
@@ -633,7 +633,8 @@ def ratio_table(times: dict[str, list[float]], last: dict[str, tuple[int, str]],
         med = statistics.median(values)
         code, line = last[name]
         rows[name] = {"median_ms": round(med, 1), "ratio": round(med / base_ms, 2),
-                      "min_ms": round(min(values), 1), "runs": len(values), "exit": code,
+                      "min_ms": round(min(values), 1), "max_ms": round(max(values), 1),
+                      "runs": len(values), "exit": code,
                       "line": line}
         print(f"{name:{width}} {med:10.1f} {med / base_ms:17.2f}  {code:4}  {line!r}")
     return rows

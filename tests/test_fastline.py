@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import pty
 import sqlite3
 import subprocess
 import sys
@@ -214,6 +213,9 @@ def test_fast_line(age_s: float, fed: dict[str, Any] | None, expected: str | Non
 
 # -- the two paths as processes -----------------------------------------------------------------
 
+# The fast path runs on POSIX; on Windows (owner SIDs and ACLs need ctypes) the full path answers.
+posix_only = pytest.mark.skipif(os.name != "posix", reason="the fast path is POSIX only")
+
 
 def console_script() -> list[str]:
     """The installed `claude-pulse` wrapper, as a user (and Claude Code) runs it."""
@@ -370,6 +372,7 @@ CASES: dict[str, Case] = {
 }
 
 
+@posix_only
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_fast_path_prints_what_the_full_path_prints(home: Home, name: str) -> None:
     config, usage, age, stdin = CASES[name]
@@ -389,6 +392,7 @@ def test_the_fast_path_prints_what_the_full_path_prints(home: Home, name: str) -
     assert home.history_rows() == 0 and home.cli_log() == ""
 
 
+@posix_only
 def test_the_fast_path_imports_only_what_it_needs(home: Home) -> None:
     """The behavioural contract of issue #19: the answer without the full machinery. (A config
     that sets a URL also loads urllib.parse, to check it.)"""
@@ -410,6 +414,7 @@ def test_the_fast_path_imports_only_what_it_needs(home: Home) -> None:
 # -- what the fast path hands over ------------------------------------------------------------
 
 
+@posix_only
 def test_new_numbers_are_saved_by_the_full_path(home: Home) -> None:
     home.snapshot(two(), timedelta(seconds=20))
     run = home.run(claude_code(55.0, 20.0))
@@ -420,6 +425,7 @@ def test_new_numbers_are_saved_by_the_full_path(home: Home) -> None:
     assert again.fast and again.line == run.line and home.history_rows() == 1
 
 
+@posix_only
 def test_a_feed_half_an_interval_after_the_snapshot_is_saved_again(home: Home) -> None:
     home.snapshot(two(), timedelta(seconds=100))
     run = home.run(claude_code())
@@ -427,6 +433,7 @@ def test_a_feed_half_an_interval_after_the_snapshot_is_saved_again(home: Home) -
     assert home.snapshot_source() == "claude-code" and home.history_rows() == 1
 
 
+@posix_only
 @pytest.mark.parametrize(
     ("config", "logged"),
     [
@@ -444,6 +451,7 @@ def test_a_config_with_a_problem_goes_to_the_full_path(home: Home, config: dict[
     assert logged in home.cli_log()
 
 
+@posix_only
 def test_a_config_that_is_not_json_goes_to_the_full_path(home: Home) -> None:
     (home.root / "config.json").write_text("{not json")
     home.snapshot(two(), timedelta(seconds=5))
@@ -452,6 +460,7 @@ def test_a_config_that_is_not_json_goes_to_the_full_path(home: Home) -> None:
     assert "cannot be read" in home.cli_log()
 
 
+@posix_only
 def test_a_home_others_can_read_is_tightened_by_the_full_path(home: Home) -> None:
     home.snapshot(two(), timedelta(seconds=5))
     home.root.chmod(0o755)
@@ -460,6 +469,7 @@ def test_a_home_others_can_read_is_tightened_by_the_full_path(home: Home) -> Non
     assert home.root.stat().st_mode & 0o777 == 0o700
 
 
+@posix_only
 @pytest.mark.parametrize("name", ["snapshot.json", "planted.json"])
 def test_a_file_others_can_write_is_refused_by_the_full_path(home: Home, name: str) -> None:
     home.snapshot(two(), timedelta(seconds=5))
@@ -470,6 +480,7 @@ def test_a_file_others_can_write_is_refused_by_the_full_path(home: Home, name: s
     assert (run.code, run.line) == (1, "Claude Pulse: cannot start (run `claude-pulse status`)")
 
 
+@posix_only
 @pytest.mark.parametrize(
     ("usage", "shows"),
     [
@@ -489,11 +500,13 @@ def test_a_snapshot_that_is_not_plain_goes_to_the_full_path(
     assert not run.fast and run.code == 0 and shows in run.line
 
 
+@posix_only
 def test_without_a_snapshot_the_full_path_answers(home: Home) -> None:
     run = home.run(None)
     assert not run.fast and (run.code, run.line) == (1, "Claude Pulse: not logged in")
 
 
+@posix_only
 def test_a_stale_snapshot_goes_to_the_full_path(home: Home) -> None:
     home.snapshot(two(), timedelta(minutes=30))
     run = home.run(None)  # not logged in: the full path says the numbers are old
@@ -502,8 +515,11 @@ def test_a_stale_snapshot_goes_to_the_full_path(home: Home) -> None:
     assert len(home.fake.requests_to("usage")) == 0
 
 
+@posix_only
 def test_a_terminal_goes_to_the_full_path(home: Home) -> None:
     """A person at a terminal gets the console's own encoding (platform.console), not ours."""
+    import pty
+
     home.snapshot(two(), timedelta(seconds=5))
     leader, follower = pty.openpty()
     try:
@@ -528,3 +544,10 @@ def test_a_terminal_goes_to_the_full_path(home: Home) -> None:
     run = Run(subprocess.CompletedProcess(proc.args, proc.returncode, out, proc.stderr))
     assert not run.fast and run.code == 0
     assert run.out.replace(b"\r\n", b"\n").decode() == "5h 42% · resets 1h12m · 7d 20%\n"
+
+
+@pytest.mark.skipif(os.name == "posix", reason="Windows: the full path answers")
+def test_on_windows_the_full_path_answers(home: Home) -> None:
+    home.snapshot(two(), timedelta(seconds=5))
+    run = home.run(claude_code())
+    assert not run.fast and (run.code, run.line) == (0, "5h 42% · resets 1h12m · 7d 20%")
