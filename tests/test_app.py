@@ -498,6 +498,79 @@ def test_a_dripping_usage_answer_goes_stale_at_the_deadline_and_refresh_now_work
         finish(proc, timeout=1)
 
 
+def claude_code_stdin(session: float, weekly: float) -> bytes:
+    """What Claude Code pipes to its `statusLine` command (the parts we read, and some)."""
+    now = time.time()
+    return json.dumps({
+        "hook_event_name": "Status", "session_id": "s1", "model": {"display_name": "Opus"},
+        "workspace": {"current_dir": "/tmp"}, "cost": {"total_cost_usd": 0.01},
+        "rate_limits": {
+            "five_hour": {"used_percentage": session, "resets_at": int(now + 2 * 3600)},
+            "seven_day": {"used_percentage": weekly, "resets_at": int(now + 3.5 * 86400)},
+        },
+    }).encode()
+
+
+@pytest.mark.gui
+@pytest.mark.tray
+@pytest.mark.slow
+def test_the_tray_follows_claude_codes_feed_and_asks_anthropic_once(
+    tray_display: str, logged_in_home: Path, fake_server: FakeAnthropic,
+    app_env: dict[str, str], tmp_path: Path, no_leftovers: None,
+) -> None:
+    """Issue 14, with real processes: the tray, and `claude-pulse statusline` run every 3 s for a
+    minute with Claude Code's JSON on stdin. The statusline pokes the tray over its socket; the
+    icon shows each fed number before the next feed, and the only usage request is the tray's
+    first, full one (the 10-minute and 30-minute rules run in tests/test_feed.py, simulated)."""
+    fake_server.usage = usage_answer(11.0, 30.0)  # Anthropic's numbers: never fed
+    env = {**os.environ, **app_env}
+    before = docked_icons(tray_display)
+    proc = spawn_pulse(tray_display, "-v", env=app_env)
+    try:
+        icon = new_icon(tray_display, before)
+        wait_until(lambda: len(fake_server.requests_to("usage")) >= 1, 15, "the first poll")
+        wait_until((logged_in_home / "tray.port").exists, 10, "the tray's socket record")
+        time.sleep(0.7)  # the status reaches the icon through the main loop
+        shown = icon_pixels(tray_display, icon, tmp_path / "start.png")
+        seen: dict[float, Any] = {}  # fed session % -> the icon showing it
+        values = [40.0, 75.0, 40.0, 93.0, 75.0, 52.0]
+        started = time.monotonic()
+        for n in range(20):
+            value = values[n % len(values)]
+            out = subprocess.run([sys.executable, "-m", "claude_pulse", "statusline"],
+                                 input=claude_code_stdin(value, 50.0), capture_output=True,
+                                 env=env, timeout=30, check=False)
+            assert out.returncode == 0 and out.stdout.decode().startswith(
+                f"5h {int(value)}%"), out
+            fed = time.monotonic()
+            path = tmp_path / f"{n}.png"
+            if value in seen:  # the same number again: exactly the icon it had then
+                wait_until(lambda v=value, p=path: icon_pixels(tray_display, icon, p) == seen[v],
+                           3, f"the icon to show {value} again")
+            else:
+                wait_until(lambda p=path, old=shown: icon_pixels(tray_display, icon, p) != old,
+                           3, f"the icon to change for {value}")
+                time.sleep(0.3)
+                seen[value] = icon_pixels(tray_display, icon, path)
+            shown = seen[value]
+            # Within one feed update: before the next one, 3 s after this one.
+            assert time.monotonic() - fed < 3.0
+            time.sleep(max(0.0, started + 3.0 * (n + 1) - time.monotonic()))
+        assert len(fake_server.requests_to("usage")) == 1  # the tray's first, full fetch
+        assert len(fake_server.requests_to("token")) == 0
+
+        click(tray_display, *where(tray_display, icon).centre)  # the Deep Dive
+        wait_for_window(tray_display, WINDOW)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        code, err = finish(proc, timeout=5)
+        assert code == 0, err
+        assert re.search(r"window: From Claude Code · just now$", err, re.MULTILINE), err
+        assert len(fake_server.requests_to("usage")) == 1
+    finally:
+        print(finish(proc, timeout=1)[1])
+
+
 @pytest.mark.gui
 @pytest.mark.tray
 def test_a_second_launch_opens_the_first_ones_window(

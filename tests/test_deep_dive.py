@@ -326,7 +326,7 @@ def test_footer_toggle_and_refresh_button(
               widget.winfo_rooty() + widget.winfo_height() // 2)
         settle(root, 0.2)
     pump_until(root, lambda: calls.refresh == 1 and calls.alerts == [False])
-    assert window._last_refresh.cget("text") == "Last refresh just now"
+    assert window._last_refresh.cget("text") == "From Anthropic · just now"
 
 
 @pytest.mark.gui

@@ -232,7 +232,7 @@ def test_twelve_hour_clock_on_every_surface_that_shows_a_time() -> None:
     status = AppStatus(Phase.OK, snap)
     view = deep_dive_view(status, at, alerts_enabled=True, show_model_limits=False, tz=UTC,
                           hour24=False)
-    assert view.last_refresh_text == "Last refresh 2:05 PM"
+    assert view.last_refresh_text == "From Anthropic · 2:05 PM"
     assert view.session.resets_text == "Reset at 1:00 PM"
     assert "Session reset at 1:00 PM" in tray_view(status, at, tz=UTC, hour24=False).tooltip
     assert "Updated 2:05 PM" in status_text(snap.usage, snap.fetched_at, at, tz=UTC,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -67,7 +68,7 @@ def test_ok_view_shows_every_number() -> None:
     assert not view.stale
     assert view.account == "ada@example.com"
     assert view.alerts_enabled is False
-    assert view.last_refresh_text == "Last refresh just now"
+    assert view.last_refresh_text == "From Anthropic · just now"
     s = view.session
     assert (s.percent_text, s.resets_text, s.level, s.has_data) == (
         "42%",
@@ -163,20 +164,35 @@ def test_missing_windows(snapshot: Snapshot | None, session_text: str, weekly_te
     assert view.weekly.used_text == weekly_text
     assert view.weekly.pill_text is None
     if snapshot is None:
-        assert view.last_refresh_text == "Last refresh –"
+        assert view.last_refresh_text == "No numbers yet"
 
 
 @pytest.mark.parametrize(("ago", "text"), [
-    (timedelta(seconds=5), "Last refresh just now"),
-    (timedelta(seconds=59), "Last refresh just now"),
-    (timedelta(seconds=61), "Last refresh 1 min ago"),
-    (timedelta(minutes=59, seconds=59), "Last refresh 59 min ago"),
-    (timedelta(hours=2), "Last refresh 10:00"),
-    (timedelta(seconds=-3), "Last refresh just now"),  # a clock a little behind the server's
+    (timedelta(seconds=5), "From Anthropic · just now"),
+    (timedelta(seconds=59), "From Anthropic · just now"),
+    (timedelta(seconds=61), "From Anthropic · 1 min ago"),
+    (timedelta(minutes=59, seconds=59), "From Anthropic · 59 min ago"),
+    (timedelta(hours=2), "From Anthropic · 10:00"),
+    # A clock a little behind the server's:
+    (timedelta(seconds=-3), "From Anthropic · just now"),
 ])
-def test_last_refresh_says_how_long_ago(ago: timedelta, text: str) -> None:
+def test_the_footer_says_where_the_numbers_came_from_and_how_long_ago(ago: timedelta,
+                                                                      text: str) -> None:
     view = make_view(AppStatus(Phase.OK, make_snapshot(age=ago)))
     assert view.last_refresh_text == text
+
+
+@pytest.mark.parametrize(("source", "ago", "text"), [
+    ("claude-code", timedelta(seconds=12), "From Claude Code · just now"),
+    ("claude-code", timedelta(minutes=2), "From Claude Code · 2 min ago"),
+    ("api", timedelta(minutes=2), "From Anthropic · 2 min ago"),
+    # A source a newer version may write is named as it is, never passed off as Anthropic.
+    ("ccusage", timedelta(0), "From ccusage · just now"),
+])
+def test_numbers_from_claude_codes_feed_say_so(source: str, ago: timedelta, text: str) -> None:
+    snap = dataclasses.replace(make_snapshot(age=ago), source=source)
+    for phase in (Phase.OK, Phase.REAUTH):  # a login to renew keeps showing the feed
+        assert make_view(AppStatus(phase, snap)).last_refresh_text == text
 
 
 def test_times_are_local() -> None:
@@ -185,7 +201,7 @@ def test_times_are_local() -> None:
         Phase.OFFLINE, make_snapshot(age=timedelta(minutes=12)), next_try=NOW + timedelta(minutes=5)
     )
     view = make_view(status, tz=plus_two)
-    assert view.last_refresh_text == "Last refresh 12 min ago"
+    assert view.last_refresh_text == "From Anthropic · 12 min ago"
     assert view.banner is not None
     assert view.banner.detail == "Showing numbers from 12 min ago. Trying again at 14:05."
 

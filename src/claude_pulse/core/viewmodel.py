@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from claude_pulse.core.format import (
     DASH,
@@ -43,6 +44,9 @@ from claude_pulse.core.gauge import (
 from claude_pulse.core.pace import SESSION_WINDOW, WEEK_WINDOW, elapsed_percent, is_over_budget
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import ExtraUsage, Window
+
+if TYPE_CHECKING:
+    from claude_pulse.core.snapshot import Snapshot
 
 __all__ = [
     "LOGIN_CHOICE",
@@ -152,7 +156,9 @@ class DeepDiveView:
     banner: Banner | None  # None only when all is well
     stale: bool
     account: str | None
-    last_refresh_text: str  # "Last refresh just now", "… 12 min ago"; from an hour "… 14:05"
+    # Where the numbers came from and how old they are: "From Claude Code · just now",
+    # "From Anthropic · 12 min ago"; from an hour "… · 14:05"; "No numbers yet".
+    last_refresh_text: str
     limits: tuple[LimitRow, ...]  # empty unless model limits are switched on
     extra_usage_text: str | None  # "Extra usage $408.43 of $10.00"
     alerts_enabled: bool
@@ -220,7 +226,6 @@ def deep_dive_view(
             for lim in usage.limits
             if lim.kind not in _MAIN_KINDS and (show_model_limits or lim is binding)
         )
-    refreshed = _refreshed(snap.fetched_at, now, tz, hour24) if snap else DASH
     return DeepDiveView(
         phase=status.phase,
         session=session,
@@ -228,7 +233,7 @@ def deep_dive_view(
         banner=banner(status, now, tz=tz, hour24=hour24),
         stale=status.is_stale,
         account=status.account,
-        last_refresh_text=f"Last refresh {refreshed}",
+        last_refresh_text=_numbers_from(snap, now, tz, hour24),
         limits=limits,
         extra_usage_text=_extra_text(usage.extra if usage else None),
         alerts_enabled=alerts_enabled,
@@ -237,6 +242,20 @@ def deep_dive_view(
         login_text=None if status.login_expires_at is None
         else login_expiry(status.login_expires_at, now, tz),
     )
+
+
+# `Snapshot.source` in the window's words. The feed's numbers are Claude Code's even where the
+# per-model limits under them came from the last full answer (core.polling).
+_SOURCE_NAMES = {"claude-code": "Claude Code", "api": "Anthropic"}
+
+
+def _numbers_from(snap: Snapshot | None, now: datetime, tz: tzinfo | None = None,
+                 hour24: bool = True) -> str:
+    """"From Claude Code · just now": where the numbers on screen came from, and when."""
+    if snap is None:
+        return "No numbers yet"
+    name = _SOURCE_NAMES.get(snap.source, snap.source)
+    return f"From {name} · {_refreshed(snap.fetched_at, now, tz, hour24)}"
 
 
 def _refreshed(at: datetime, now: datetime, tz: tzinfo | None, hour24: bool) -> str:

@@ -3,8 +3,8 @@
 The header, banner, gauge and pace bar are one Pillow image (`ui.render.card.render_card_layout`)
 shown in a `Label`. The banner's button (Log in / Retry) is drawn in that image; the layout says
 where, and a click there runs the action. The footer is real Tk widgets: the Limit Alerts toggle,
-"Last refresh HH:MM", the gear that opens the Preferences and the "Refresh Claude" button
-(spec §8.4).
+where the numbers came from and how old they are ("From Claude Code · just now"), the
+gear that opens the Preferences and the "Refresh Claude" button (spec §8.4).
 
 Behaviour (issue 5): opens near the tray (X11: under the click, else top right; Windows: bottom
 right above the taskbar; macOS: top right under the menu bar), inside the work area (the screen
@@ -206,7 +206,7 @@ class DeepDiveWindow:
         self._canvas.configure(yscrollcommand=self._scrollbar.set)
         # Two rows, so the footer items fit the 360 px card at any font size:
         #   [switch] Limit Alerts      ⚙  [Refresh Claude]
-        #   Last refresh 12 min ago          Hide charts
+        #   From Claude Code · 59 min ago       Hide charts
         footer = self._footer = tk.Frame(top, bg=BG, padx=self._px(16), pady=self._px(8))
         footer.pack(side="bottom", fill="x")
         footer.columnconfigure(0, weight=1)
@@ -223,10 +223,11 @@ class DeepDiveWindow:
             **self._focus_ring(),
         )
         self._toggle.grid(row=0, column=0, sticky="w")
-        self._last_refresh = tk.Label(footer, text="Last refresh –", bg=BG, fg=FG_DIM,
+        self._last_refresh = tk.Label(footer, text="No numbers yet", bg=BG, fg=FG_DIM,
                                       font=ui_font(9), padx=0, pady=0)
-        # Under the switch and ⚙ ("Last refresh 12 min ago" is wider than the switch).
-        self._last_refresh.grid(row=1, column=0, columnspan=2, sticky="w", pady=(self._px(4), 0))
+        # Under the switch, ⚙ and the button, left (where the numbers came from is wider than the
+        # switch and ⚙); "Hide charts" sits at the right of the same row, over the third column.
+        self._last_refresh.grid(row=1, column=0, columnspan=3, sticky="w", pady=(self._px(4), 0))
         # "Login renews until 29 Dec" under it, when the server told us (issue #18 item 4).
         self._login = tk.Label(footer, text="", bg=BG, fg=FG_DIM, font=ui_font(9), padx=0,
                                pady=0)
@@ -468,7 +469,9 @@ class DeepDiveWindow:
             self._canvas.configure(scrollregion=(0, 0, body.width, body.height))
             self._body_height = body.height
             self.renders += 1
-        self._last_refresh.configure(text=view.last_refresh_text)
+        if self._last_refresh.cget("text") != view.last_refresh_text:
+            log.debug("window: %s", view.last_refresh_text)
+            self._last_refresh.configure(text=view.last_refresh_text)
         if view.login_text:
             self._login.configure(text=view.login_text)
             self._login.grid(row=2, column=0, columnspan=3, sticky="w", pady=(self._px(2), 0))
@@ -558,7 +561,7 @@ class DeepDiveWindow:
         wait_s = 60.0 - time.time() % 60.0
         snap = self._status.snapshot
         if snap is not None:
-            # "Last refresh 2 min ago" turns over on the age's own minute.
+            # "From … · 2 min ago" turns over on the age's own minute.
             ago = (self._clock() - snap.fetched_at).total_seconds()
             if 0 <= ago < 3600:
                 wait_s = min(wait_s, 60.0 - ago % 60.0)
