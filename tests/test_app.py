@@ -35,6 +35,7 @@ from claude_pulse.core.usage import parse_usage
 from claude_pulse.fake.anthropic import FakeAnthropic, Reply
 from claude_pulse.services.snapshot import SnapshotStore
 from claude_pulse.ui.tk_scheduler import TkScheduler
+from support.fakes import claude_code_stdin
 from support.fixtures_app import Driver
 from support.fixtures_dbus import NotificationDaemon
 from support.fixtures_display import (
@@ -496,19 +497,6 @@ def test_a_dripping_usage_answer_goes_stale_at_the_deadline_and_refresh_now_work
         assert code == 0, err
     finally:
         finish(proc, timeout=1)
-
-
-def claude_code_stdin(session: float, weekly: float) -> bytes:
-    """What Claude Code pipes to its `statusLine` command (the parts we read, and some)."""
-    now = time.time()
-    return json.dumps({
-        "hook_event_name": "Status", "session_id": "s1", "model": {"display_name": "Opus"},
-        "workspace": {"current_dir": "/tmp"}, "cost": {"total_cost_usd": 0.01},
-        "rate_limits": {
-            "five_hour": {"used_percentage": session, "resets_at": int(now + 2 * 3600)},
-            "seven_day": {"used_percentage": weekly, "resets_at": int(now + 3.5 * 86400)},
-        },
-    }).encode()
 
 
 @pytest.mark.gui

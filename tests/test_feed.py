@@ -11,7 +11,6 @@ ones, so every number shown says where it came from.
 from __future__ import annotations
 
 import itertools
-import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from claude_pulse.core.status import Phase
+from support.fakes import claude_code_stdin
 from support.request_sim import Sim, start_sim
 
 START = datetime(2026, 12, 3, 9, 0, tzinfo=timezone.utc)
@@ -42,15 +42,9 @@ class Feed:
         if not self.on:
             return None
         now = self.sim.loop.now
-        return json.dumps({
-            "session_id": "s", "model": {"display_name": "Opus"},
-            "rate_limits": {
-                "five_hour": {"used_percentage": self.session(now),
-                              "resets_at": int((START + timedelta(hours=4)).timestamp())},
-                "seven_day": {"used_percentage": 40.0,
-                              "resets_at": int((START + timedelta(days=3)).timestamp())},
-            },
-        }).encode()
+        return claude_code_stdin(self.session(now), 40.0, START,
+                                 session_resets_in=timedelta(hours=4),
+                                 weekly_resets_in=timedelta(days=3))
 
 
 @pytest.fixture

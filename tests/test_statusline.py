@@ -34,6 +34,7 @@ from claude_pulse.platform.instance import FEED, SHOW, SingleInstance
 from claude_pulse.services.credentials import CredentialStore
 from claude_pulse.services.gate import RequestGate
 from claude_pulse.services.snapshot import SnapshotStore
+from support.fakes import claude_code_stdin
 from support.helpers import held_lock, wait_until
 
 UTC = timezone.utc
@@ -345,15 +346,7 @@ def scene(pulse_home: Path, fake_server: FakeAnthropic, fake_config: Path) -> Sc
 
 
 def claude_code_feed(session: float = 23.5, weekly: float = 68.0) -> bytes:
-    now = time.time()
-    return json.dumps({
-        "hook_event_name": "Status", "session_id": "s1", "model": {"display_name": "Opus"},
-        "workspace": {"current_dir": "/tmp"}, "cost": {"total_cost_usd": 0.01},
-        "rate_limits": {
-            "five_hour": {"used_percentage": session, "resets_at": int(now + 3 * 3600 + 90)},
-            "seven_day": {"used_percentage": weekly, "resets_at": int(now + 2 * 86400)},
-        },
-    }).encode("utf-8")
+    return claude_code_stdin(session, weekly)
 
 
 def test_a_broken_feed_falls_back_to_the_snapshot(scene: Scene) -> None:

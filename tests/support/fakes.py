@@ -6,13 +6,15 @@ Time only moves when a test moves it (or fires a timer), so schedules can be ass
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from claude_pulse.core.alerts import Alert
 
-__all__ = ["Clock", "FakeRegistry", "FakeScheduler", "RecordingNotifier", "usage_payload"]
+__all__ = ["Clock", "FakeRegistry", "FakeScheduler", "RecordingNotifier", "claude_code_stdin",
+           "usage_payload"]
 
 
 class Clock:
@@ -66,6 +68,24 @@ def usage_payload(session: float = 42.0, weekly: float = 20.0, now: datetime | N
         "five_hour": {"utilization": session, "resets_at": (now + session_resets_in).isoformat()},
         "seven_day": {"utilization": weekly, "resets_at": (now + weekly_resets_in).isoformat()},
     }
+
+
+def claude_code_stdin(session: float = 23.5, weekly: float = 68.0, now: datetime | None = None,
+                      *, session_resets_in: timedelta = timedelta(hours=3, seconds=90),
+                      weekly_resets_in: timedelta = timedelta(days=2)) -> bytes:
+    """What Claude Code pipes to its `statusLine` command: `rate_limits` (percent, epoch
+    seconds) among the other keys it sends."""
+    now = now or datetime.now(timezone.utc)
+    return json.dumps({
+        "hook_event_name": "Status", "session_id": "s1", "model": {"display_name": "Opus"},
+        "workspace": {"current_dir": "/tmp"}, "cost": {"total_cost_usd": 0.01},
+        "rate_limits": {
+            "five_hour": {"used_percentage": session,
+                          "resets_at": int((now + session_resets_in).timestamp())},
+            "seven_day": {"used_percentage": weekly,
+                          "resets_at": int((now + weekly_resets_in).timestamp())},
+        },
+    }).encode("utf-8")
 
 
 # --- the Windows registry -------------------------------------------------------------------
