@@ -4,14 +4,20 @@ The whole app on a simulated clock (tests/support/request_sim.py: the real gate,
 manager, usage client, history and `statusline()`, over real HTTP to the fake server on
 127.0.0.1), with Claude Code running `statusline` every 5 s with its JSON on stdin. A run that
 saved new numbers tells the tray (the real `platform.poke` does that over a socket; the real
-processes are in tests/test_feed_tray.py). The fake server's own numbers differ from the fed
-ones, so every number shown says where it came from.
+processes are in tests/test_app.py, test_statusline.py and test_poke.py). The fake server's own
+numbers differ from the fed ones, so every number shown says where it came from. Last, `status
+--json` as a real process: its `source` is the truth about its numbers.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import os
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,7 +25,9 @@ from pathlib import Path
 import pytest
 
 from claude_pulse.core.status import Phase
-from support.fakes import claude_code_stdin
+from claude_pulse.fake.anthropic import FakeAnthropic
+from support.fakes import claude_code_stdin, usage_payload
+from support.fixtures_server import seed_credentials
 from support.request_sim import Sim, start_sim
 
 START = datetime(2026, 12, 3, 9, 0, tzinfo=timezone.utc)
@@ -137,6 +145,15 @@ def test_when_the_feed_goes_quiet_polling_resumes_at_the_interval(sim: Sim) -> N
     assert sim.poller.status.snapshot.source == "api"
 
 
+def test_the_feeds_numbers_bring_the_alerts(sim: Sim) -> None:
+    # From 75 % at 1 % a minute: the 80 % alert comes from the feed, between full requests.
+    sim.statusline_every(5.0, Feed(sim, start=75.0), poke=True)
+    sim.run_for(10 * MINUTE)
+    assert len(sim.usage_times()) == 1
+    keys = [alert.key for alert in sim.tray.notifier.sent]  # type: ignore[attr-defined]
+    assert keys.count("session:80") == 1, keys
+
+
 def test_charts_and_forecasts_work_from_the_feed_alone(tmp_path: Path) -> None:
     # Signed out, so the tray never asks: every sample is the feed's.
     sim = start_sim(tmp_path / "home", START)
@@ -162,3 +179,35 @@ def test_charts_and_forecasts_work_from_the_feed_alone(tmp_path: Path) -> None:
         assert sources == {"claude-code"}
     finally:
         sim.close()
+
+
+# -- `status --json` says truthfully where its numbers came from (real processes) -------------
+
+
+def test_status_json_source_is_the_truth_about_the_numbers(
+    fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path,
+) -> None:
+    seed_credentials(pulse_home, fake_server)
+    fake_server.usage = usage_payload(37.0, 12.0)
+    env = {**os.environ, "CLAUDE_PULSE_HOME": str(pulse_home)}
+
+    def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, "-m", "claude_pulse", *args], input=stdin,
+                              stdin=None if stdin is not None else subprocess.DEVNULL,
+                              capture_output=True, env=env, timeout=60, check=False)
+
+    assert run("statusline", stdin=claude_code_stdin(55.0, 44.0)).returncode == 0
+    # During a cooldown `status` shows the shared snapshot: the feed's, and says so.
+    (pulse_home / "gate.json").write_text(json.dumps(
+        {"requests": [], "cooldown_until": time.time() + 300}), "utf-8")
+    cooled = run("status", "--json")
+    assert cooled.returncode == 0, cooled.stderr
+    data = json.loads(cooled.stdout)
+    assert data["source"] == "claude-code" and data["session"]["utilization"] == 55.0
+    assert fake_server.requests_to("usage") == []
+    # A fetch of its own: Anthropic's numbers, source "api".
+    (pulse_home / "gate.json").unlink()
+    fetched = run("status", "--json")
+    assert fetched.returncode == 0, fetched.stderr
+    data = json.loads(fetched.stdout)
+    assert data["source"] == "api" and data["session"]["utilization"] == 37.0
