@@ -248,15 +248,25 @@ def test_status_under_a_five_second_drip_with_the_default_deadlines(tmp_path: Pa
 
 # ---- the tray's poller ----
 
-def test_the_tray_marks_a_dripping_poll_stale_at_the_deadline_and_polls_again(
-        fake_server: FakeAnthropic, pulse_home: Path) -> None:
-    write_config(pulse_home, fake_server, usage_timeout_seconds=2)
-    seed_credentials(pulse_home, fake_server)
+MainQueue = queue.Queue[Callable[[], None]]
+
+
+def tray_services(fake: FakeAnthropic, pulse_home: Path, **config: object,
+                  ) -> tuple[Services, Clock, FakeScheduler, MainQueue]:
+    """A logged-in tray's services on a fake clock and scheduler; `main` is its UI thread's
+    queue (the test runs what the worker posts)."""
+    write_config(pulse_home, fake, **config)
+    seed_credentials(pulse_home, fake)
     home = Home(pulse_home)
     clock = Clock()
-    scheduler = FakeScheduler(clock)
-    main: queue.Queue[Callable[[], None]] = queue.Queue()
     services = Services(home, Settings(home.config), clock=clock, notifier=RecordingNotifier())
+    return services, clock, FakeScheduler(clock), queue.Queue()
+
+
+def test_the_tray_marks_a_dripping_poll_stale_at_the_deadline_and_polls_again(
+        fake_server: FakeAnthropic, pulse_home: Path) -> None:
+    services, _, scheduler, main = tray_services(fake_server, pulse_home,
+                                                 usage_timeout_seconds=2)
     poller = services.poller(scheduler=scheduler, post=main.put, on_status=lambda s: None)
 
     def settle(within: float) -> float:
@@ -305,13 +315,7 @@ class HeldFetcher:
 
 def test_a_fetch_stuck_past_its_deadline_fails_and_never_blocks_later_polls(
         fake_server: FakeAnthropic, pulse_home: Path) -> None:
-    write_config(pulse_home, fake_server)
-    seed_credentials(pulse_home, fake_server)
-    home = Home(pulse_home)
-    clock = Clock()
-    scheduler = FakeScheduler(clock)
-    main: queue.Queue[Callable[[], None]] = queue.Queue()
-    services = Services(home, Settings(home.config), clock=clock, notifier=RecordingNotifier())
+    services, clock, scheduler, main = tray_services(fake_server, pulse_home)
     fetcher = HeldFetcher(services.fetcher)
     poller = Poller(fetcher=fetcher, account=services.login, settings=services.settings,
                     trends=services.trends, clock=clock, scheduler=scheduler, post=main.put,
