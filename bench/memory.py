@@ -112,7 +112,8 @@ def compare(args: argparse.Namespace) -> int:
     """xorg idle RSS of this tree and of `args.compare_src`, runs alternating."""
     other = os.path.abspath(args.compare_src)
     figures: dict[str, list[dict[str, Any]]] = {"this tree": [], other: []}
-    with Cleanup(limit_s=360) as cleanup:
+    # A run is ~25 s on an idle machine and more than twice that under load.
+    with Cleanup(limit_s=120 + 2 * args.runs * 90) as cleanup:
         display = start_xvfb(cleanup)
         start_trayer(cleanup, display)
         fake = start_fake(cleanup, usage_payload(42.0, 70.0, weekly_resets_in=LATE_IN_WEEK))

@@ -332,7 +332,8 @@ def test_icon_follows_the_server_and_menu_and_window_work(
         time.sleep(0.7)  # the status reaches the icon through the main loop
         first = icon_pixels(tray_display, icon, tmp_path / "a.png")
 
-        # Right click → Tk menu → "Refresh now": a new poll, and the icon changes.
+        # Right click → Tk menu (the first Tk of this run: built now, the main loop moves over to
+        # Tk's with the poller's timers) → "Refresh now": a new poll, and the icon changes.
         fake_server.usage = usage_answer(93.0, 61.0)
         menu_click(tray_display, icon, "refresh")
         wait_until(lambda: len(fake_server.requests_to("usage")) >= 2, 10, "Refresh now")
@@ -436,17 +437,20 @@ def test_a_click_on_a_notification_opens_the_window(
 
 @pytest.mark.gui
 @pytest.mark.tray
+@pytest.mark.parametrize("window", [pytest.param(True, id="tk-loop"),
+                                    pytest.param(False, id="before-tk")])
 def test_sigterm_ends_the_app_cleanly(
     tray_display: str, logged_in_home: Path, fake_server: FakeAnthropic,
-    app_env: dict[str, str], no_leftovers: None,
+    app_env: dict[str, str], no_leftovers: None, window: bool,
 ) -> None:
     before = docked_icons(tray_display)
     proc = spawn_pulse(tray_display, env=app_env)
     try:
         icon = new_icon(tray_display, before)
-        click(tray_display, *icon.centre)
-        wait_for_window(tray_display, WINDOW)
-        time.sleep(1.0)  # idle: the main loop is asleep in Tcl when the signal comes
+        if window:  # the window builds Tk: the main loop is Tk's from then on
+            click(tray_display, *icon.centre)
+            wait_for_window(tray_display, WINDOW)
+        time.sleep(1.0)  # idle: the main loop is asleep (in Tcl, or in select()) at the signal
         code, err, took = terminate(proc, timeout=5)
         assert code == 0, err
         assert took < 5

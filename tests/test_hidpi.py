@@ -271,6 +271,9 @@ def test_not_windows_does_nothing() -> None:
 
 
 def test_the_app_declares_dpi_awareness_before_tk_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tkinter
+    import types
+
     import claude_pulse.app as app_mod
     import claude_pulse.platform.screen as screen_mod
 
@@ -284,10 +287,10 @@ def test_the_app_declares_dpi_awareness_before_tk_starts(monkeypatch: pytest.Mon
         raise Stop
 
     monkeypatch.setattr(screen_mod, "enable_dpi_awareness", lambda: order.append("dpi"))
-    monkeypatch.setattr(app_mod.tk, "Tk", fake_tk)
-    desktop = app_mod.DesktopApp.__new__(app_mod.DesktopApp)
-    desktop._single_instance = False
-    desktop._instance = None
+    monkeypatch.setattr(tkinter, "Tk", fake_tk)
+    # Tk is built on first need (the window, the menu): here, straight away.
+    monkeypatch.setattr(app_mod.DesktopApp, "_build", lambda self, _loop: self.tk_root())
+    desktop = app_mod.DesktopApp(types.SimpleNamespace(notifier=None), single_instance=False)
     with pytest.raises(Stop):
         desktop.run()
     assert order == ["dpi", "tk"]

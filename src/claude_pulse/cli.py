@@ -159,7 +159,6 @@ def _run(argv: list[str], console: Console, stdin: tuple[bytes | None] | None) -
     import importlib
 
     from claude_pulse.errors import PulseError
-    from claude_pulse.platform.console import route_tk_errors
 
     args = _parse(argv, stdin)
     command = args.command or "tray"
@@ -169,8 +168,6 @@ def _run(argv: list[str], console: Console, stdin: tuple[bytes | None] | None) -
     # Imported here so `--help`/`--version` stay instant and each command loads only its needs.
     from claude_pulse.wiring import Services
 
-    if command == "tray":
-        route_tk_errors()
     module = importlib.import_module(f"claude_pulse.commands.{command.replace('-', '_')}")
     try:
         if args.demo:

@@ -36,6 +36,8 @@ import tkinter as tk
 from collections.abc import Callable, Iterable
 from types import FrameType
 
+from claude_pulse.ui.main_loop import run_callback
+
 __all__ = ["TkScheduler"]
 
 log = logging.getLogger(__name__)
@@ -242,8 +244,4 @@ class TkScheduler:
             self._run(fn)
 
     def _run(self, fn: Callable[[], None]) -> None:
-        try:
-            fn()
-        except Exception:
-            # One broken callback must not stop the app; it is a bug, so log it loudly.
-            log.exception("error in a main-loop callback")
+        run_callback(fn)
