@@ -177,3 +177,33 @@ def test_a_window_that_reset_is_not_counted_down(fake_server: FakeAnthropic, fak
     assert session.split() == ["Session", "(5h)", "–", "reset", "at", f"{reset_at:%H:%M}"]
     assert "77%" not in out.stdout and "<1m" not in out.stdout
     assert fake_server.requests_to("usage") == []
+
+
+def test_a_fetching_status_loads_only_what_it_uses(
+        fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path) -> None:
+    # Issue 19 item 2: no desktop toolkit, no log handlers (set up on the first record: a good
+    # run logs nothing), no TLS trust store for a loopback server.
+    log_in(fake_server, pulse_home)
+    fake_server.usage = served(8.0, 68.0)
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "claude_pulse", "status",
+                           "--json"], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ), check=True)
+    assert json.loads(proc.stdout)["session"]["utilization"] == 8.0
+    imported = {line.rsplit("|", 1)[-1].strip()
+                for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "claude_pulse.services.usage_client" in imported  # the listing works
+    unwanted = ("tkinter", "PIL", "pystray", "asyncio", "logging.handlers", "truststore",
+                "claude_pulse.ui", "claude_pulse.platform.logs")
+    assert sorted(m for m in imported if m.startswith(unwanted)) == []
+
+
+def test_a_warning_from_status_still_reaches_the_log(
+        fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path) -> None:
+    # The handlers are set up on the first record, and that record is in the file.
+    log_in(fake_server, pulse_home)
+    (pulse_home / "snapshot.json").write_text("not json", encoding="utf-8")
+    fake_server.queue("usage", Reply.server_error(500))
+    out = cli("status")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    log_text = (pulse_home / "logs" / "cli.log").read_text(encoding="utf-8")
+    assert "ignoring unreadable usage cache" in log_text

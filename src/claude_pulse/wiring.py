@@ -93,8 +93,8 @@ class Services:
         autostart: Autostart | None = None,
         notifier: Notifier | None = None,
     ) -> Services:
-        """The real thing, for `command` (its log file; lazy logging for statusline). Tests of
-        the desktop app replace the parts that would reach the user's desktop."""
+        """The real thing, for `command` (its log file; lazy logging, `_LAZY_LOGGING`). Tests
+        of the desktop app replace the parts that would reach the user's desktop."""
         home = Home.from_env()
         home.ensure()
         if log:
@@ -103,7 +103,7 @@ class Services:
 
                 configure(home.logs, verbose=verbose, filename=_log_name(command))
 
-            if command == "statusline" and not verbose:
+            if command in _LAZY_LOGGING and not verbose:
                 _LogOnFirstRecord.install(configure_logging)
             else:
                 configure_logging()
@@ -393,11 +393,17 @@ def demo_services(folder: Path, *, speed: float) -> Iterator[Services]:
         fake.stop()
 
 
+# Commands that run often and log nothing when all is well (issue 19): the log handlers are set
+# up on the first record, not at start.
+_LAZY_LOGGING = frozenset({"statusline", "status"})
+
+
 class _LogOnFirstRecord(logging.Handler):
     """Stands in for the real handlers until something is logged.
 
     `statusline` runs many times a minute and almost never logs; setting up the rotating file
-    and the redaction filter up front cost ~7 ms of its ~60 ms (docs/performance.md).
+    and the redaction filter up front cost ~7 ms of its ~60 ms (docs/performance.md). `status`
+    (scripts, prompts) logs nothing on success either.
     """
 
     def __init__(self, configure: Callable[[], None]) -> None:
