@@ -396,6 +396,27 @@ def test_redraws_only_on_change_and_ticks_only_while_visible(
 
 
 @pytest.mark.gui
+def test_a_hidden_window_keeps_no_card_images_and_draws_again_when_shown(
+    root: tk.Tk, window: DeepDiveWindow
+) -> None:
+    # Issue 19: the card's photo images are its biggest allocation; hidden, it holds none.
+    def images() -> set[str]:
+        return set(root.tk.splitlist(root.tk.call("image", "names")))
+
+    before = images()  # the switch and icon images, made once
+    window.set_status(ok(40, 30))
+    window.show()
+    settle(root)
+    assert len(images() - before) == 2  # the pinned header and the scrolling sections
+    window.hide()
+    assert images() == before
+    window.show()
+    settle(root)
+    assert window.renders == 2 and len(images() - before) == 2
+    assert window.view is not None and window.view.session.percent_text == "40%"
+
+
+@pytest.mark.gui
 def test_notes_and_problems_are_shown_and_notes_clear_on_the_next_status(
     root: tk.Tk, window: DeepDiveWindow
 ) -> None:

@@ -437,7 +437,16 @@ class DeepDiveWindow:
         self._visible = False
         self._cancel_tick()
         self._top.withdraw()
+        self._drop_card()
         self._on_visibility(False)
+
+    def _drop_card(self) -> None:
+        # The card's two photo images are the window's biggest allocation (~1 MB at 1x, ~4 MB
+        # at 2x, and Tk keeps its own copy): a hidden window keeps none; show() draws again.
+        self._card.configure(image="")
+        self._canvas.itemconfigure(self._canvas_image, image="")
+        self._head_photo = self._body_photo = None
+        self._view = None
 
     def destroy(self) -> None:
         self._cancel_tick()
