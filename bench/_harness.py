@@ -135,15 +135,18 @@ class Cleanup:
 
         # SIGINT too: a shell starts background jobs with SIGINT ignored, and Python then
         # never installs its KeyboardInterrupt handler.
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            self._old[sig] = signal.signal(sig, on_term)
+        for name in ("SIGTERM", "SIGINT", "SIGHUP"):  # no SIGHUP on Windows
+            if hasattr(signal, name):
+                sig = getattr(signal, name)
+                self._old[sig] = signal.signal(sig, on_term)
         if self._limit_s:
             self._old[signal.SIGALRM] = signal.signal(signal.SIGALRM, on_alarm)
             signal.alarm(int(self._limit_s) + 1)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        signal.alarm(0)
+        if self._limit_s:
+            signal.alarm(0)
         for callback in reversed(self._callbacks):
             with contextlib.suppress(Exception):
                 callback()
@@ -155,7 +158,7 @@ class Cleanup:
             signal.signal(sig, old)
 
     def popen(self, args: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
-        kwargs.setdefault("start_new_session", True)
+        kwargs.setdefault("start_new_session", sys.platform != "win32")
         proc: subprocess.Popen[Any] = subprocess.Popen(list(args), **kwargs)
         self._procs.append(proc)
         return proc
@@ -171,6 +174,11 @@ class Cleanup:
 
 def stop_process(proc: subprocess.Popen[Any], timeout: float = 5.0) -> int | None:
     """SIGTERM the child's process group, then SIGKILL it; returns the exit code."""
+    if sys.platform == "win32":  # no process groups to signal: TerminateProcess
+        if proc.poll() is None:
+            proc.terminate()
+        proc.wait(timeout=timeout)
+        return proc.returncode
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGTERM)
