@@ -222,6 +222,9 @@ class FakeWindow:
     def show_note(self, text: str) -> None:
         self.calls.append(("note", text))
 
+    def show_refresh(self, text: str | None) -> None:
+        self.calls.append(("refresh", text))
+
     def offer_login_choice(self, options: Sequence[LoginOption]) -> None:
         self.calls.append(("choice", tuple(options)))
 
@@ -270,15 +273,28 @@ def test_the_window_is_built_on_show_with_what_it_was_told() -> None:
     assert len(made) == 1
 
 
-def test_a_note_and_a_login_choice_wait_for_the_window() -> None:
+def test_a_note_refreshs_words_and_a_login_choice_wait_for_the_window() -> None:
     window, made = lazy()
     window.set_status(AppStatus(Phase.SIGNED_OUT))
     window.offer_login_choice(LOGIN_CHOICE)
     window.show_note("could not save")
+    window.show_refresh("Updating…")
     assert made == []
     window.show()
     assert made[0].calls == [("status", Phase.SIGNED_OUT), ("choice", LOGIN_CHOICE),
-                             ("note", "could not save"), ("show", None)]
+                             ("note", "could not save"), ("refresh", "Updating…"),
+                             ("show", None)]
+
+
+def test_every_window_control_member_is_lazywindows_own() -> None:
+    # LazyWindow's __getattr__ would hide a missing member from mypy (the window would then be
+    # built for it): each one the controller uses must be defined on LazyWindow itself.
+    from claude_pulse.desktop import WindowControl
+
+    members = {n for n in vars(WindowControl) if not n.startswith("_")}
+    members |= set(getattr(WindowControl, "__annotations__", {}))
+    assert members >= {"show", "hide", "set_status", "show_refresh", "keep_open", "visible"}
+    assert sorted(m for m in members if not hasattr(LazyWindow, m)) == []
 
 
 def test_the_login_panel_and_the_switch_question_build_the_window() -> None:

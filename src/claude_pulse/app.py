@@ -333,11 +333,12 @@ class DesktopApp:
 # Most tray sessions never open the window, and building it costs Tk itself (a root, fonts,
 # images: ~13 MB with the library, docs/performance.md). `LazyWindow` is what the controller
 # talks to (`desktop.WindowControl`): until the window exists it only remembers what the window
-# would show — the last status, the problem line, a note, the login choice, `keep_open` — and
-# hands all of it to the window when `build()` makes it (on `show()`, a login panel or a
-# "Switch?" question).
+# would show — the last status, the problem line, a note, Refresh's words, the login choice,
+# `keep_open` — and hands all of it to the window when `build()` makes it (on `show()`, a login
+# panel or a "Switch?" question).
 
-_OWN = frozenset({"_build", "_window", "_keep_open", "_status", "_problem", "_note", "_choice"})
+_OWN = frozenset({"_build", "_window", "_keep_open", "_status", "_problem", "_note", "_refresh",
+                  "_choice"})
 
 
 class LazyWindow:
@@ -350,6 +351,7 @@ class LazyWindow:
         self._status: AppStatus | None = None
         self._problem: str | None = None
         self._note: str | None = None
+        self._refresh: str | None = None
         self._choice: tuple[LoginOption, ...] = ()
 
     @property
@@ -370,6 +372,8 @@ class LazyWindow:
                 window.offer_login_choice(self._choice)
             if self._note is not None:
                 window.show_note(self._note)
+            if self._refresh is not None:
+                window.show_refresh(self._refresh)
             self._window = window
         return self._window
 
@@ -418,6 +422,12 @@ class LazyWindow:
             self._window.show_note(text)
         else:
             self._note = text
+
+    def show_refresh(self, text: str | None) -> None:
+        if self._window is not None:
+            self._window.show_refresh(text)
+        else:
+            self._refresh = text
 
     def offer_login_choice(self, options: Sequence[LoginOption]) -> None:
         if self._window is not None:
