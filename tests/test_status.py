@@ -207,3 +207,25 @@ def test_a_warning_from_status_still_reaches_the_log(
     assert out.returncode == 1 and "Traceback" not in out.stderr
     log_text = (pulse_home / "logs" / "cli.log").read_text(encoding="utf-8")
     assert "ignoring unreadable usage cache" in log_text
+
+
+def test_a_status_that_sends_nothing_loads_no_http_stack(
+        fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path) -> None:
+    # Issue 19 item 2: urllib.request, http.client and ssl only on the request path. A budget
+    # of one request an hour: the second status answers from the snapshot without a request.
+    config = json.loads(fake_config.read_text(encoding="utf-8"))
+    fake_config.write_text(json.dumps({**config, "max_requests_per_hour": 1}), encoding="utf-8")
+    log_in(fake_server, pulse_home)
+    fake_server.usage = served(8.0, 68.0)
+    assert cli("status", "--json").returncode == 0
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "claude_pulse", "status",
+                           "--json"], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ), check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["session"]["utilization"] == 8.0
+    assert len(fake_server.requests_to("usage")) == 1
+    imported = {line.rsplit("|", 1)[-1].strip()
+                for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "claude_pulse.services.fetch" in imported  # the listing works
+    assert sorted(imported & {"urllib.request", "http.client", "ssl",
+                              "claude_pulse.services.http"}) == []

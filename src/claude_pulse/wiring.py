@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
@@ -30,7 +30,7 @@ from claude_pulse.services.snapshot import SnapshotStore
 if TYPE_CHECKING:
     from claude_pulse.config import Config
     from claude_pulse.core.forecast import Trend
-    from claude_pulse.core.http import HttpTransport
+    from claude_pulse.core.http import HttpResponse, HttpTransport
     from claude_pulse.core.polling import PollPolicy
     from claude_pulse.core.snapshot import Snapshot
     from claude_pulse.core.status import AppStatus
@@ -123,9 +123,7 @@ class Services:
     def transport(self) -> HttpTransport:
         if self._transport is not None:
             return self._transport
-        from claude_pulse.services.http import UrllibTransport
-
-        return UrllibTransport()
+        return _TransportOnFirstRequest()
 
     @cached_property
     def gate(self) -> RequestGate:
@@ -423,6 +421,30 @@ class _LogOnFirstRecord(logging.Handler):
         for handler in root.handlers:
             if record.levelno >= handler.level:
                 handler.handle(record)
+
+
+class _TransportOnFirstRequest:
+    """The stdlib transport, imported when the first request is sent (issue 19 item 2).
+
+    urllib.request, http.client, ssl and email are ~15 ms of a command's start; a `status` or
+    `statusline` that answers from the snapshot, a cooldown or a spent budget sends nothing.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self._real: HttpTransport | None = None
+        self._lock = threading.Lock()  # the tray's fetch worker and a login may race to it
+
+    def request(self, method: str, url: str, *, headers: Mapping[str, str],
+                body: bytes | None = None, timeout: float) -> HttpResponse:
+        with self._lock:
+            if self._real is None:
+                from claude_pulse.services.http import UrllibTransport
+
+                self._real = UrllibTransport()
+            real = self._real
+        return real.request(method, url, headers=headers, body=body, timeout=timeout)
 
 
 def _log_name(command: str) -> str:
