@@ -132,6 +132,36 @@ def test_the_icon_is_square_centred_on_the_trays_background(
 
 @pytest.mark.gui
 @pytest.mark.tray
+def test_docking_never_grabs_the_x_server(
+    tray_display: str, monkeypatch: pytest.MonkeyPatch, recorder: Recorder,
+) -> None:
+    # A grab while the tray thread waits for a reply deadlocks a main thread that builds Tk
+    # then (Tk's start-up holds the GIL and blocks on the grabbed server): the app builds Tk
+    # lazily, at any moment (issue 19).
+    from Xlib.protocol import display as xprotocol
+
+    grabs: list[int] = []
+    original = xprotocol.Display.send_request
+
+    def send_request(self: Any, request: Any, wait_for_response: Any) -> Any:
+        if type(request).__name__ == "GrabServer":
+            grabs.append(1)
+        return original(self, request, wait_for_response)
+
+    monkeypatch.setattr(xprotocol.Display, "send_request", send_request)
+    monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
+    tray = Tray(post=recorder, entries=[MenuEntry("Quit", lambda: None)])
+    try:
+        dock(tray, tray_display, disc(ORANGE), "Claude Pulse")
+        tray.update(disc(BLUE), "again")
+        time.sleep(0.3)
+    finally:
+        tray.stop()
+    assert grabs == []
+
+
+@pytest.mark.gui
+@pytest.mark.tray
 def test_updates_change_the_pixels_and_keep_the_icon_docked_full_size(
     tray: Tray, tray_display: str, tmp_path: Path
 ) -> None:

@@ -144,6 +144,17 @@ def xorg_icon_class(base: type[Any]) -> type[Any]:
             manager = self._systray_manager
             self._asked = manager.id if manager is not None else None
 
+        def _get_systray_manager(self) -> Any:
+            # Stock pystray grabs the X server around this one request (which is atomic
+            # anyway). While it waits for the reply, the main thread may be building Tk
+            # (the window opened first, issue 19): Tk's start-up blocks on the grabbed server
+            # while holding the GIL, and this thread then never reads its reply. No grab.
+            owner = self._display.get_selection_owner(self._net_system_tray_sx)
+            self._display.flush()
+            if owner == Xlib.X.NONE:
+                return None
+            return self._display.create_resource_object("window", owner.id)
+
         def _on_button_press(self, event: Any) -> None:
             log.debug("tray icon: button %d pressed", event.detail)
             if event.detail == 1:
