@@ -30,6 +30,7 @@ from _harness import (
     Cleanup,
     app_env,
     cli_command,
+    ensure_bytecode,
     fmt,
     make_home,
     run_main,
@@ -69,6 +70,7 @@ def main() -> int:
     args = parser.parse_args()
     runs = min(args.runs, MAX_RUNS - args.warmup - 1)
 
+    ensure_bytecode()  # as an installed copy runs (PYTHONDONTWRITEBYTECODE may be set)
     load_before = os.getloadavg()
     with Cleanup(limit_s=300) as cleanup:
         fake = start_fake(cleanup)

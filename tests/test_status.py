@@ -183,7 +183,7 @@ def test_a_fetching_status_loads_only_what_it_uses(
         fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path) -> None:
     # Issue 19 item 2: no desktop toolkit, no log handlers (set up on the first record: a good
     # run logs nothing), no TLS trust store for a loopback server.
-    log_in(fake_server, pulse_home)
+    seed_credentials(pulse_home, fake_server)
     fake_server.usage = served(8.0, 68.0)
     proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "claude_pulse", "status",
                            "--json"], capture_output=True, text=True, timeout=60,
@@ -200,7 +200,7 @@ def test_a_fetching_status_loads_only_what_it_uses(
 def test_a_warning_from_status_still_reaches_the_log(
         fake_server: FakeAnthropic, fake_config: Path, pulse_home: Path) -> None:
     # The handlers are set up on the first record, and that record is in the file.
-    log_in(fake_server, pulse_home)
+    seed_credentials(pulse_home, fake_server)
     (pulse_home / "snapshot.json").write_text("not json", encoding="utf-8")
     fake_server.queue("usage", Reply.server_error(500))
     out = cli("status")
@@ -215,7 +215,7 @@ def test_a_status_that_sends_nothing_loads_no_http_stack(
     # of one request an hour: the second status answers from the snapshot without a request.
     config = json.loads(fake_config.read_text(encoding="utf-8"))
     fake_config.write_text(json.dumps({**config, "max_requests_per_hour": 1}), encoding="utf-8")
-    log_in(fake_server, pulse_home)
+    seed_credentials(pulse_home, fake_server)
     fake_server.usage = served(8.0, 68.0)
     assert cli("status", "--json").returncode == 0
     proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "claude_pulse", "status",
