@@ -26,11 +26,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claude_pulse.core import line
+from claude_pulse.core import line, statusline
+from claude_pulse.core.snapshot import Snapshot
+from claude_pulse.core.statusline import format_line
 from claude_pulse.core.usage import parse_usage
 from claude_pulse.errors import BadResponse
 from claude_pulse.fake import samples
 from claude_pulse.fake.anthropic import FakeAnthropic
+from claude_pulse.services.snapshot import SnapshotStore
+from support.fixtures_server import seed_credentials
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -207,8 +211,169 @@ def feed(session: float, weekly: float, *, shift_s: float = 0.0) -> dict[str, An
 )
 def test_fast_line(age_s: float, fed: dict[str, Any] | None, expected: str | None) -> None:
     session, weekly = spans(42.0, 20.0)
-    cached = (NOW - timedelta(seconds=age_s), session, weekly)
+    cached = (NOW - timedelta(seconds=age_s), session, weekly, None)
     assert line.fast_line(NOW, INTERVAL, fed, cached) == expected
+
+
+def test_fast_line_shows_the_binding_limit_but_the_feed_has_none() -> None:
+    """As the full path: a snapshot's binding per-model limit is shown, but with Claude Code's
+    feed the line is the feed's, which knows only the two windows."""
+    session, weekly = spans(42.0, 20.0)
+    cached = (NOW - timedelta(seconds=5), session, weekly, ("Fable", 81.0))
+    assert line.fast_line(NOW, INTERVAL, None, cached) == \
+        "5h 42% · resets 2h · 7d 20% · Fable 81%"
+    assert line.fast_line(NOW, INTERVAL, feed(42.0, 20.0), cached) == \
+        "5h 42% · resets 2h · 7d 20%"
+
+
+# -- the line's facts saved with the snapshot ----------------------------------------------------
+
+
+def shifted(sample: dict[str, Any], to: datetime) -> dict[str, Any]:
+    """`sample` with every reset time moved by the same amount, the first one to `to`."""
+    out = copy.deepcopy(sample)
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("resets_at"), str):
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(out)
+    if found:
+        delta = to - line.read_time(found[0]["resets_at"])  # type: ignore[operator]
+        for node in found:
+            node["resets_at"] = (line.read_time(node["resets_at"]) + delta).isoformat()  # type: ignore[operator]
+    return out
+
+
+def with_limit(sample: dict[str, Any], percent: float) -> dict[str, Any]:
+    out = copy.deepcopy(sample)
+    for limit in out["limits"]:
+        if limit["kind"] == "weekly_scoped":
+            limit["percent"] = percent
+    return out
+
+
+def locked(sample: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(sample)
+    out["five_hour"]["locked_reason"] = "spend_limit_reached"
+    return out
+
+
+# The real shapes (fake/samples): per-model limits binding and not, extra usage and spend, the
+# windows only in limits[], a lock, legacy scoped windows, overage.
+REAL = {
+    "july-2026-fable-binds": lambda: samples.JULY_2026,
+    "july-2026-fable-below-the-week": lambda: with_limit(samples.JULY_2026, 30),
+    "sept-2026-extra-usage": lambda: samples.SEPT_2026,
+    "sept-2026-breakdown": lambda: samples.SEPT_2026_BREAKDOWN,
+    "march-2026-legacy": lambda: samples.MARCH_2026,
+    "windows-only-in-limits": lambda: samples.BINDING_FABLE,
+    "eur-over-cap": lambda: samples.EUR_OVER_CAP,
+    "over-100": lambda: samples.OVER_100,
+    "seven-day-null": lambda: samples.SEVEN_DAY_NULL,
+    "locked": lambda: locked(samples.SEPT_2026),
+}
+
+
+def saved(tmp_path: Path, raw: dict[str, Any], fetched_at: datetime) -> dict[str, Any]:
+    """snapshot.json's content as `SnapshotStore.save` writes it (the real saver)."""
+    path = tmp_path / "snapshot.json"
+    SnapshotStore(path).save(Snapshot(fetched_at, parse_usage(raw), raw))
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+@pytest.mark.parametrize("name", list(REAL))
+@pytest.mark.parametrize("reset_in", [timedelta(hours=1, minutes=12), timedelta(seconds=30),
+                                      -timedelta(minutes=3)], ids=["1h12m", "30s", "passed"])
+def test_the_saved_facts_print_what_format_line_prints(tmp_path: Path, name: str,
+                                                       reset_in: timedelta) -> None:
+    raw = shifted(REAL[name](), NOW + reset_in)
+    data = saved(tmp_path, raw, NOW - timedelta(seconds=5))
+    assert data["line"]["v"] == line.LINE_VERSION
+    cached = line.saved_line(data)
+    assert cached is not None
+    for now in (NOW, NOW + timedelta(minutes=1), NOW + timedelta(hours=3)):
+        assert line.format_windows(cached[1], cached[2], cached[3], now) == \
+            format_line(parse_usage(raw), now)
+    assert line.fast_line(NOW, INTERVAL, None, cached) == format_line(parse_usage(raw), NOW)
+
+
+_limit_lists = st.lists(st.fixed_dictionaries(
+    {"kind": st.sampled_from(["session", "weekly_all", "weekly_scoped", "other", ""])},
+    optional={"percent": _values, "resets_at": _values,
+              "scope": st.sampled_from([None, {"model": {"display_name": "Fable"}},
+                                        {"model": {"id": "opus"}}, {"model": None}])}),
+    max_size=4)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_keys, _windows, max_size=5), _limit_lists,
+       st.sampled_from([NOW, NOW + timedelta(hours=2, seconds=30), NOW + timedelta(days=3)]))
+def test_the_saved_facts_never_print_other_than_format_line(
+        raw: dict[str, Any], limits: list[dict[str, Any]], now: datetime) -> None:
+    raw = {**raw, "limits": limits} if limits else raw
+    try:
+        usage = parse_usage(copy.deepcopy(raw))
+    except BadResponse:
+        return  # never saved
+    facts = statusline.line_facts(usage)
+    assert facts is not None  # the parser keeps only finite numbers
+    # As the file holds it: through JSON and back.
+    data = json.loads(json.dumps({"fetched_at": NOW.isoformat(), "usage": raw, "line": facts}))
+    cached = line.saved_line(data)
+    # A repaired time (`problems`: the fetcher does not share such an answer) may send it to the
+    # full path; any other save is read back.
+    assert cached is not None or usage.problems
+    if cached is not None:
+        assert line.format_windows(cached[1], cached[2], cached[3], now) == \
+            format_line(usage, now)
+
+
+def test_an_older_versions_snapshot_and_an_unknown_version_are_not_read(tmp_path: Path) -> None:
+    data = saved(tmp_path, samples.JULY_2026, NOW)
+    assert line.saved_line(data) is not None
+    assert line.saved_line({k: v for k, v in data.items() if k != "line"}) is None
+    assert line.saved_line({**data, "line": {**data["line"], "v": line.LINE_VERSION + 1}}) is None
+    assert line.saved_line({**data, "line": {**data["line"], "v": True}}) is None
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda d: d["usage"]["five_hour"].update(utilization=99.0),
+                     id="raw-session-number-edited"),
+        pytest.param(lambda d: d["usage"]["seven_day"].update(resets_at="2026-12-01T00:00:00Z"),
+                     id="raw-weekly-reset-edited"),
+        pytest.param(lambda d: d["usage"].update(five_hour=15), id="raw-session-not-an-object"),
+        pytest.param(lambda d: d["line"].update(session=None), id="facts-session-removed"),
+        pytest.param(lambda d: d["line"]["session"].__setitem__(0, "15"), id="facts-not-a-number"),
+        pytest.param(lambda d: d["line"]["session"].__setitem__(0, float("nan")), id="facts-nan"),
+        pytest.param(lambda d: d["line"]["session"].__setitem__(2, 1), id="facts-lock-not-bool"),
+        pytest.param(lambda d: d["line"]["session"].pop(), id="facts-short"),
+        pytest.param(lambda d: d["line"].update(binding=["Fable"]), id="binding-short"),
+        pytest.param(lambda d: d["line"].update(binding=[3, 81.0]), id="binding-name-not-text"),
+        pytest.param(lambda d: d["line"].update(binding=["Fable", None]), id="binding-no-number"),
+        pytest.param(lambda d: d["line"].update(binding=["Fable", 10**400]), id="binding-huge"),
+        pytest.param(lambda d: d["line"].update(weekly=[48.0, "soon", False]), id="facts-bad-time"),
+        pytest.param(lambda d: d.update(line=[1]), id="facts-not-an-object"),
+        pytest.param(lambda d: d.update(fetched_at="x"), id="bad-fetched-at"),
+    ],
+)
+def test_facts_the_raw_usage_contradicts_or_that_are_malformed_are_not_read(
+        tmp_path: Path, edit: Callable[[dict[str, Any]], Any]) -> None:
+    """A hand edit or a bug: the raw answer is the truth (the caller reads it, or the full path
+    does and its next save writes the facts again)."""
+    data = saved(tmp_path, samples.JULY_2026, NOW)
+    edit(data)
+    assert line.saved_line(data) is None
 
 
 # -- the two paths as processes -----------------------------------------------------------------
@@ -270,6 +435,12 @@ class Home:
         path = self.root / "snapshot.json"
         path.write_text(json.dumps(data))
         path.chmod(0o600)
+
+    def save(self, usage: dict[str, Any], age: timedelta) -> None:
+        """The snapshot as the full path saves it (`SnapshotStore.save`, with the line's facts)."""
+        fetched_at = datetime.now(UTC) - age
+        SnapshotStore(self.root / "snapshot.json").save(
+            Snapshot(fetched_at, parse_usage(usage), usage))
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONWARNINGS",)}
@@ -392,6 +563,96 @@ def test_the_fast_path_prints_what_the_full_path_prints(home: Home, name: str) -
     assert home.history_rows() == 0 and home.cli_log() == ""
 
 
+def feed_of(usage: dict[str, Any]) -> bytes:
+    """Claude Code's stdin with the same two windows as `usage` (its whole-second epochs)."""
+    now = datetime.now(UTC)
+    left = [line.read_time(usage[k]["resets_at"]) - now  # type: ignore[operator]
+            for k in ("five_hour", "seven_day")]
+    return claude_code(usage["five_hour"]["utilization"], usage["seven_day"]["utilization"],
+                       left[0], left[1])
+
+
+def live(name: str) -> dict[str, Any]:
+    return shifted(REAL[name](), datetime.now(UTC) + H1)
+
+
+@posix_only
+@pytest.mark.parametrize(("name", "with_feed"), [
+    *((name, False) for name in REAL),
+    ("july-2026-fable-binds", True), ("sept-2026-extra-usage", True), ("locked", True)])
+def test_the_fast_path_prints_an_api_snapshot_as_the_full_path_does(
+        home: Home, name: str, with_feed: bool) -> None:
+    """The tray's (or a fetching status line's) snapshot of a real answer: per-model limits,
+    extra usage, spend. The fast path reads the line's facts saved with it."""
+    usage = live(name)
+    home.save(usage, timedelta(seconds=20))
+    before = (home.root / "snapshot.json").read_bytes()
+    stdin = feed_of(usage) if with_feed else None
+    fast = home.run(stdin)
+    full = home.run(stdin, full=True)
+    assert fast.fast, f"the fast path did not answer: {fast.line}"
+    assert not full.fast
+    assert (fast.code, fast.out) == (full.code, full.out)
+    assert fast.err == "" and full.err == ""
+    assert (home.root / "snapshot.json").read_bytes() == before
+    assert home.history_rows() == 0 and home.cli_log() == ""
+
+
+@posix_only
+def test_what_the_fast_path_prints_of_real_answers(home: Home) -> None:
+    """The lines themselves (the byte-identical table above does not say what they are)."""
+    for name, expected in [
+            ("july-2026-fable-binds", "5h 15% · resets 1h12m · 7d 48% ▲ · Fable 81%"),
+            ("july-2026-fable-below-the-week", "5h 15% · resets 1h12m · 7d 48% ▲"),
+            ("sept-2026-extra-usage", "5h 51% · resets 1h12m · 7d 9%"),
+            ("locked", "5h 51% locked · resets 1h12m · 7d 9%")]:
+        home.save(live(name), timedelta(seconds=20))
+        run = home.run(None)
+        assert run.fast and (run.code, run.line) == (0, expected), name
+
+
+@posix_only
+def test_an_api_answer_the_full_path_fetched_is_printed_by_the_fast_path_next(
+        home: Home) -> None:
+    """From outside, end to end: no snapshot, so the full path asks the fake server (a July 2026
+    answer) and saves it; the next status line is the fast path's, and the same."""
+    seed_credentials(home.root, home.fake)
+    home.fake.usage = live("july-2026-fable-binds")
+    first = home.run(None)
+    assert not first.fast and first.code == 0
+    assert len(home.fake.requests_to("usage")) == 1
+    assert json.loads((home.root / "snapshot.json").read_text())["line"]["binding"] == \
+        ["Fable", 81.0]
+    again = home.run(None)
+    assert again.fast and (again.code, again.out) == (first.code, first.out)
+    assert again.line.endswith("Fable 81%") and len(home.fake.requests_to("usage")) == 1
+
+
+@posix_only
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda d: d["usage"]["five_hour"].update(utilization=77.0),
+                     id="raw-edited-by-hand"),
+        pytest.param(lambda d: d["line"].update(v=line.LINE_VERSION + 1), id="a-newer-version"),
+        pytest.param(lambda d: d.pop("line"), id="an-older-version-saved-it"),
+    ],
+)
+def test_facts_that_cannot_be_trusted_leave_the_line_to_the_full_path(
+        home: Home, edit: Callable[[dict[str, Any]], Any]) -> None:
+    """The raw answer is the truth: the full path prints what it says."""
+    home.save(live("july-2026-fable-binds"), timedelta(seconds=20))
+    path = home.root / "snapshot.json"
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+    run = home.run(None)
+    assert not run.fast and run.code == 0
+    assert run.line == home.run(None, full=True).line
+    shown = "77%" if data["usage"]["five_hour"]["utilization"] == 77.0 else "15%"
+    assert run.line.startswith(f"5h {shown} ·") and run.line.endswith("Fable 81%")
+
+
 @posix_only
 def test_the_fast_path_imports_only_what_it_needs(home: Home) -> None:
     """The behavioural contract of issue #19: the answer without the full machinery. (A config
@@ -495,6 +756,7 @@ def test_a_file_others_can_write_is_refused_by_the_full_path(home: Home, name: s
 )
 def test_a_snapshot_that_is_not_plain_goes_to_the_full_path(
         home: Home, usage: Callable[[], dict[str, Any]], shows: str) -> None:
+    """Written without the line's facts (`Home.snapshot`: as an older version saves it)."""
     home.snapshot(usage(), timedelta(seconds=5))  # built now: its reset times follow the clock
     run = home.run(None)
     assert not run.fast and run.code == 0 and shows in run.line

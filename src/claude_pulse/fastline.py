@@ -14,9 +14,11 @@ answers when:
 Anything else goes to the full path (`commands.statusline` through `cli`), which then has the
 stdin this already read: Windows (the home's ACL checks need ctypes), a terminal or no stdout, a
 home that is missing or that `home.Home.ensure` would refuse or tighten, a `config.json` with a
-problem (the full path reports it in the log), a snapshot that is missing or not plain (per-model
-limits, extras, a lock, times it would repair), new numbers (to save, with history), a stale
-snapshot (to fetch), and any exception. No request is ever made here (issue #18's budget).
+problem (the full path reports it in the log), a snapshot that is missing or has neither the
+line's facts the full path saved with it (`core.line.saved_line`) nor a plain answer (an older
+version saved it, and it has per-model limits, extras, a lock, times the parser would repair),
+new numbers (to save, with history), a stale snapshot (to fetch), and any exception. No request
+is ever made here (issue #18's budget).
 """
 
 from __future__ import annotations
@@ -27,7 +29,13 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 from claude_pulse.config_keys import DEFAULT_POLL_INTERVAL_S, RULES
-from claude_pulse.core.line import fast_line, from_claude_code, plain_snapshot, read_json
+from claude_pulse.core.line import (
+    fast_line,
+    from_claude_code,
+    plain_snapshot,
+    read_json,
+    saved_line,
+)
 from claude_pulse.home_trust import CONFIG_NAME, SNAPSHOT_NAME, home_folder, untrusted
 from claude_pulse.platform.stdin import read_stdin
 
@@ -83,7 +91,8 @@ def _line(stdin_data: bytes | None, now: datetime) -> str | None:
     snapshot = _read_json(os.path.join(root, SNAPSHOT_NAME))
     if interval is None or snapshot is _MISSING:
         return None
-    cached = plain_snapshot(snapshot)
+    # The line's facts the full parser saved with the snapshot; else a plain answer read here.
+    cached = saved_line(snapshot) or plain_snapshot(snapshot)
     if cached is None:
         return None
     feed = from_claude_code(stdin_data, now) if stdin_data else None

@@ -33,9 +33,14 @@ in 0-1000, or whose ``resets_at`` is not a time within the window's length (+1 d
 ignored — a real Claude Code release once put the epoch time into ``used_percentage``
 (claude-code #52326).
 
-`plain_usage` reads the usage answers whose meaning needs none of `core.usage`'s leniency: the
-two windows with plain numbers and ISO times, nothing per-model, nothing locked, no extras. For
-anything else it answers None and the caller takes the full path, which parses everything.
+What the line needs of a snapshot is saved with it (`line_facts`, the ``"line"`` key
+`services.snapshot.SnapshotStore.save` writes from the full parser's reading): both windows'
+number, reset time and lock, and the binding per-model limit. `saved_line` reads that key back
+for the fast path, so a real API answer (per-model `limits`, `extra_usage`, `spend`) needs no
+second parser. A snapshot without the key (an older Claude Pulse wrote it) is read by
+`plain_usage`: the answers whose meaning needs none of `core.usage`'s leniency (the two windows
+with plain numbers and ISO times, nothing per-model, nothing locked, no extras). For anything
+else both answer None and the caller takes the full path, which parses everything.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ __all__ = [
     "EARLIEST",
     "FEED_RESAVE",
     "LATEST",
+    "LINE_VERSION",
     "MAX_FEED_PERCENT",
     "MAX_PERCENT",
     "NO_DATA",
@@ -83,6 +89,7 @@ __all__ = [
     "format_windows",
     "from_claude_code",
     "is_fresh",
+    "line_facts",
     "percent",
     "plain_snapshot",
     "plain_usage",
@@ -90,6 +97,7 @@ __all__ = [
     "read_time",
     "resets_phrase",
     "same_window",
+    "saved_line",
     "window_state",
 ]
 
@@ -489,9 +497,15 @@ def _plain_time(value: object) -> datetime:
     return when
 
 
-def plain_snapshot(data: object) -> tuple[datetime, Span | None, Span | None] | None:
-    """(fetched_at, session, weekly) of `snapshot.json`'s content when it is plain (see
-    `plain_usage`); else None."""
+if TYPE_CHECKING:
+    # What the fast path prints from: when the snapshot was fetched, its two windows, and the
+    # binding per-model limit (name, percent) or None.
+    Cached = tuple[datetime, "Span | None", "Span | None", "tuple[str, float] | None"]
+
+
+def plain_snapshot(data: object) -> Cached | None:
+    """(fetched_at, session, weekly, None) of `snapshot.json`'s content when its usage is plain
+    (see `plain_usage`); else None."""
     if not isinstance(data, dict):
         return None
     usage = plain_usage(data.get("usage"))
@@ -501,7 +515,106 @@ def plain_snapshot(data: object) -> tuple[datetime, Span | None, Span | None] | 
         fetched_at = _plain_time(data.get("fetched_at"))
     except _NotPlain:
         return None
-    return fetched_at, usage[0], usage[1]
+    return fetched_at, usage[0], usage[1], None
+
+
+# ---- the line's facts, saved with the snapshot ---------------------------------------------
+
+# The "line" key's version: a reader takes only the version it knows. Bump it whenever what the
+# line shows (or how `line_facts` derives it) changes, so an older file goes to the full path.
+LINE_VERSION = 1
+
+
+def line_facts(session: WindowLike | None, weekly: WindowLike | None,
+               binding: tuple[str, float | None] | None) -> dict[str, Any] | None:
+    """The ``"line"`` key saved with a snapshot: exactly what `format_windows` reads, as the
+    full parser read the answer (`core.statusline.line_facts` passes a `Usage`'s parts).
+    None when a number could not be written as JSON (non-finite: the parser refuses those)."""
+    windows: list[list[Any] | None] = []
+    for window in (session, weekly):
+        if window is None:
+            windows.append(None)
+            continue
+        used = window.utilization
+        if used is not None and not math.isfinite(used):
+            return None
+        windows.append([used, None if window.resets_at is None else window.resets_at.isoformat(),
+                        window.locked_reason is not None])
+    if binding is not None:
+        if binding[1] is None or not math.isfinite(binding[1]):
+            return None
+        binding = (binding[0], binding[1])
+    return {"v": LINE_VERSION, "session": windows[0], "weekly": windows[1],
+            "binding": None if binding is None else list(binding)}
+
+
+def saved_line(data: object) -> Cached | None:
+    """(fetched_at, session, weekly, binding) from `snapshot.json`'s ``"line"`` key, or None:
+    no key (an older version saved the file), a version this one does not know, anything
+    malformed, or windows the raw usage beside it contradicts.
+
+    The key is written in the same atomic write as the raw usage, from the same parse, and an
+    older version rewrites the whole file without it; so a contradiction is a hand edit or a
+    bug. The raw answer is the truth then: None here, and the caller reads the raw usage (or
+    the full path does; its next save writes the key again). Only the two windows are checked
+    (cheaply, where the raw has them as objects): a hand-edited per-model limit shows until the
+    snapshot is no longer fresh, at most `TRAY_TURN` poll intervals.
+    """
+    if not isinstance(data, dict):
+        return None
+    facts = data.get("line")
+    usage = data.get("usage")
+    if not isinstance(facts, dict) or not isinstance(usage, dict) or \
+            type(facts.get("v")) is not int or facts["v"] != LINE_VERSION:
+        return None
+    try:
+        fetched_at = _plain_time(data.get("fetched_at"))
+        session = _saved_window(facts.get("session"), usage.get("five_hour"))
+        weekly = _saved_window(facts.get("weekly"), usage.get("seven_day"))
+        binding = _saved_binding(facts.get("binding"))
+    except _NotPlain:
+        return None
+    return fetched_at, session, weekly, binding
+
+
+def _saved_window(facts: object, raw: object) -> Span | None:
+    if facts is None:
+        if raw is not None:  # the parser reads a window from any object here
+            raise _NotPlain
+        return None
+    if not isinstance(facts, list) or len(facts) != 3 or type(facts[2]) is not bool:
+        raise _NotPlain
+    used = _saved_number(facts[0], none_ok=True)
+    when = None if facts[1] is None else _plain_time(facts[1])
+    span = Span(used, when)
+    if facts[2]:
+        span.locked_reason = "locked"  # the line only says whether
+    if raw is not None:  # else the parser took the window from `limits`: nothing cheap to check
+        if not isinstance(raw, dict) or raw.get("utilization") != used:
+            raise _NotPlain
+        resets = raw.get("resets_at")
+        if (None if resets is None else _plain_time(resets)) != when:
+            raise _NotPlain
+    return span
+
+
+def _saved_binding(facts: object) -> tuple[str, float] | None:
+    if facts is None:
+        return None
+    if not isinstance(facts, list) or len(facts) != 2 or not isinstance(facts[0], str):
+        raise _NotPlain
+    used = _saved_number(facts[1], none_ok=False)
+    assert used is not None
+    return facts[0], used
+
+
+def _saved_number(value: object, *, none_ok: bool) -> float | None:
+    if value is None and none_ok:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            abs(value) > MAX_PERCENT or not math.isfinite(value):  # abs first: 10**400
+        raise _NotPlain
+    return float(value)
 
 
 def is_fresh(fetched_at: datetime, now: datetime, interval: timedelta) -> bool:
@@ -522,14 +635,16 @@ def feed_is_known(fed: tuple[WindowLike | None, WindowLike | None], fetched_at: 
 
 
 def fast_line(now: datetime, interval: timedelta, feed: dict[str, Any] | None,
-              cached: tuple[datetime, Span | None, Span | None]) -> str | None:
+              cached: Cached) -> str | None:
     """The line `commands.statusline` prints when it has nothing to do but print, else None
     (the full path decides, and saves what is new).
 
-    `feed` is `from_claude_code`'s answer, `cached` the plain snapshot: with a feed the snapshot
-    must already know it (`feed_is_known`); without one it must be fresh (`is_fresh`).
+    `feed` is `from_claude_code`'s answer, `cached` the snapshot (`saved_line` or
+    `plain_snapshot`): with a feed the snapshot must already know it (`feed_is_known`) and the
+    line is the feed's (which has no per-model limits); without one the snapshot must be fresh
+    (`is_fresh`).
     """
-    fetched_at, session, weekly = cached
+    fetched_at, session, weekly, binding = cached
     if feed is not None:
         fed = plain_usage(feed)
         if fed is None or not feed_is_known(fed, fetched_at, (session, weekly), now, interval):
@@ -537,4 +652,4 @@ def fast_line(now: datetime, interval: timedelta, feed: dict[str, Any] | None,
         return format_windows(fed[0], fed[1], None, now)
     if not is_fresh(fetched_at, now, interval):
         return None
-    return format_windows(session, weekly, None, now)
+    return format_windows(session, weekly, binding, now)

@@ -8,6 +8,7 @@ this module gives them the `Usage` face the full path and the other surfaces use
 from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from claude_pulse.core.format import clock_time
 from claude_pulse.core.line import (
@@ -18,6 +19,7 @@ from claude_pulse.core.line import (
     format_windows,
     from_claude_code,
 )
+from claude_pulse.core.line import line_facts as _line_facts
 from claude_pulse.core.usage import Usage
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "PREFIX",
     "format_line",
     "from_claude_code",
+    "line_facts",
     "problem_line",
     "rate_limited_line",
 ]
@@ -36,10 +39,19 @@ def format_line(usage: Usage, now: datetime, *, stale_age: timedelta | None = No
                 hour24: bool = True) -> str:
     """The status line for `usage` at `now`; `stale_age` adds ``(stale …)``, and
     `next_request` (with it) ``, next 14:05``."""
-    limit = usage.binding_limit()
-    binding = None if limit is None else (limit.model or limit.label, limit.utilization)
-    return format_windows(usage.session, usage.weekly, binding, now, stale_age=stale_age,
+    return format_windows(usage.session, usage.weekly, _binding(usage), now, stale_age=stale_age,
                           next_request=next_request, tz=tz, hour24=hour24)
+
+
+def line_facts(usage: Usage) -> dict[str, Any] | None:
+    """What `format_line` reads of `usage`, for `snapshot.json`'s ``"line"`` key: the fast
+    path (`core.line.saved_line`) prints from it without this module's parser."""
+    return _line_facts(usage.session, usage.weekly, _binding(usage))
+
+
+def _binding(usage: Usage) -> tuple[str, float | None] | None:
+    limit = usage.binding_limit()
+    return None if limit is None else (limit.model or limit.label, limit.utilization)
 
 
 def rate_limited_line(until: datetime, tz: tzinfo | None = None, *, hour24: bool = True) -> str:

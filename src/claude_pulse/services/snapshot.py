@@ -1,7 +1,10 @@
 """The last good usage answer, shared by every process through `snapshot.json`.
 
 Stored as the server's own JSON plus when and where it came from, so an older Claude Pulse and a
-newer one read each other's files, and parsing stays in one place (`core.usage`).
+newer one read each other's files, and parsing stays in one place (`core.usage`). Beside it,
+``"line"``: what the status line shows of it, from this parse (`core.statusline.line_facts`),
+which the status line's fast path prints from (`core.line.saved_line`); `load` and older
+versions ignore it, and every save writes it anew.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 
 from claude_pulse.atomic import read_json, write_json_atomic
 from claude_pulse.core.snapshot import Snapshot
+from claude_pulse.core.statusline import line_facts
 from claude_pulse.core.usage import parse_timestamp, parse_usage
 from claude_pulse.errors import BadResponse
 
@@ -44,8 +48,12 @@ class SnapshotStore:
         only logs: good numbers are shown regardless."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(self.path, {"fetched_at": snapshot.fetched_at.isoformat(),
-                                          "source": snapshot.source, "usage": snapshot.raw})
+            data = {"fetched_at": snapshot.fetched_at.isoformat(), "source": snapshot.source,
+                    "usage": snapshot.raw}
+            facts = line_facts(snapshot.usage)
+            if facts is not None:
+                data["line"] = facts
+            write_json_atomic(self.path, data)
         except OSError as exc:
             log.warning("could not save the usage snapshot %s (%s)", self.path,
                         exc.strerror or exc)
