@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import http.client
 import json
@@ -885,8 +886,10 @@ def test_fake_config_fixture_points_the_app_at_the_fake(fake_config: Path,
     assert loaded.config.callback_port == 0
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery differs on Windows")
-def test_command_line_serves_until_interrupted() -> None:
+@contextlib.contextmanager
+def command_line_server() -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
+    """`python -m claude_pulse.fake.anthropic` once its banner is out: the process, its base
+    URL and the banner's lines between the first and "Ctrl-C stops it."."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "claude_pulse.fake.anthropic", "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -894,24 +897,33 @@ def test_command_line_serves_until_interrupted() -> None:
     )
     try:
         assert proc.stdout is not None
-        first = proc.stdout.readline()
-        base_url = first.strip().rsplit(" ", 1)[-1]
-        assert base_url.startswith("http://127.0.0.1:")
+        base_url = proc.stdout.readline().strip().rsplit(" ", 1)[-1]
         lines = []
         while not (line := proc.stdout.readline()).startswith("Ctrl-C"):
             assert line, "the server exited early"
             lines.append(line)
-        overrides = json.loads("".join(lines[1:]))
-        assert overrides["usage_url"] == base_url + "/api/oauth/usage"
-        assert get(base_url + "/api/oauth/usage").status == 401
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=10)
-        assert proc.returncode == 0
-        assert "Traceback" not in err
+        yield proc, base_url, lines
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def assert_ctrl_c_stops(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "Traceback" not in err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery differs on Windows")
+def test_command_line_serves_until_interrupted() -> None:
+    with command_line_server() as (proc, base_url, lines):
+        assert base_url.startswith("http://127.0.0.1:")
+        overrides = json.loads("".join(lines[1:]))
+        assert overrides["usage_url"] == base_url + "/api/oauth/usage"
+        assert get(base_url + "/api/oauth/usage").status == 401
+        assert_ctrl_c_stops(proc)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads the threads' masks from /proc")
@@ -919,17 +931,8 @@ def test_ctrl_c_reaches_the_main_thread_of_the_command_line_server() -> None:
     """The kernel hands a process's SIGINT to any thread that does not block it. Taken by the
     server thread it left the main thread in its hour-long sleep, and the server ignored Ctrl-C
     (seen once under load). Only the main thread may leave SIGINT and SIGTERM unblocked."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "claude_pulse.fake.anthropic", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        while not (line := proc.stdout.readline()).startswith("Ctrl-C"):
-            assert line, "the server exited early"
-        get(first.strip().rsplit(" ", 1)[-1] + "/api/oauth/usage")  # a handler thread too
+    with command_line_server() as (proc, base_url, _):
+        get(base_url + "/api/oauth/usage")  # a handler thread too
         wanted = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
         tasks = Path(f"/proc/{proc.pid}/task")
         others = [t for t in tasks.iterdir() if int(t.name) != proc.pid]
@@ -939,14 +942,7 @@ def test_ctrl_c_reaches_the_main_thread_of_the_command_line_server() -> None:
             blocked = int(next(ln for ln in status.splitlines() if ln.startswith("SigBlk:"))
                           .split()[1], 16)
             assert blocked & wanted == wanted, f"thread {task.name} can take Ctrl-C"
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=10)
-        assert proc.returncode == 0
-        assert "Traceback" not in err
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+        assert_ctrl_c_stops(proc)
 
 
 def test_concurrent_refreshes_of_one_token_yield_exactly_one_winner(fake: FakeAnthropic) -> None:
