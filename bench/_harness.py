@@ -297,6 +297,32 @@ def start_trayer(cleanup: Cleanup, display: str) -> subprocess.Popen[Any]:
         raise SystemExit(f"bench: {exc}") from None
 
 
+def start_tray_display(cleanup: Cleanup) -> str:
+    """A private Xvfb with trayer owning its tray (the tray benches' screen); returns ":N"."""
+    display = start_xvfb(cleanup)
+    start_trayer(cleanup, display)
+    return display
+
+
+@dataclass(frozen=True)
+class TrayHome:
+    fake: Any
+    home: Path
+    env: dict[str, str]
+
+
+def tray_home(cleanup: Cleanup, display: str, usage: dict[str, Any] | None = None, *,
+              scratch: Path | None = None) -> TrayHome:
+    """One tray app's world: a fake server answering `usage`, a logged-in home pointing at it,
+    and the app's environment on `display` (pystray's xorg backend; XDG folders in `scratch`,
+    a fresh folder unless given)."""
+    fake = start_fake(cleanup, usage)
+    home = make_home(cleanup, fake)
+    env = app_env(home, display=display, scratch=scratch or cleanup.tempdir(),
+                  extra={"PYSTRAY_BACKEND": "xorg"})
+    return TrayHome(fake, home, env)
+
+
 @dataclass(frozen=True)
 class Docked:
     window: int

@@ -41,16 +41,13 @@ from _harness import (
     Cleanup,
     ProcSample,
     XConnection,
-    app_env,
     cli_command,
     launch_app,
-    make_home,
     run_main,
     sample,
-    start_fake,
-    start_trayer,
-    start_xvfb,
+    start_tray_display,
     stop_process,
+    tray_home,
     usage_payload,
     write_results,
 )
@@ -169,15 +166,12 @@ def _split(samples: list[ProcSample], events: list[float]) -> dict[str, Any]:
 
 def real(minutes: float) -> dict[str, Any]:
     with Cleanup(limit_s=minutes * 60 + 150) as cleanup:
-        display = start_xvfb(cleanup)
-        start_trayer(cleanup, display)
+        display = start_tray_display(cleanup)
         apps: dict[str, dict[str, Any]] = {}
         with XConnection(display) as x:
             for name in ("feed", "no_feed"):
-                fake = start_fake(cleanup, usage_payload(11.0, 40.0))
-                home = make_home(cleanup, fake)
-                env = app_env(home, display=display, scratch=cleanup.tempdir(),
-                              extra={"PYSTRAY_BACKEND": "xorg"})
+                world = tray_home(cleanup, display, usage_payload(11.0, 40.0))
+                fake, home, env = world.fake, world.home, world.env
                 if not apps:
                     run = launch_app(cleanup, x, env)
                     proc = run.proc

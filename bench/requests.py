@@ -43,8 +43,8 @@ from _harness import (
     make_home,
     run_main,
     start_fake,
-    start_trayer,
-    start_xvfb,
+    start_tray_display,
+    tray_home,
     write_results,
 )
 
@@ -187,19 +187,18 @@ class RealRun:
 def real_runs(cleanup: Cleanup, seconds: float) -> list[dict[str, Any]]:
     from claude_pulse.fake.replies import Reply
 
-    display = start_xvfb(cleanup)
-    start_trayer(cleanup, display)
-    runs: list[RealRun] = []
-    for name in ("tray + statusline every 1 s", "tray, first answer 429"):
-        fake = start_fake(cleanup)
-        if name.endswith("429"):
-            fake.queue("usage", Reply.rate_limited(retry_after=0))
-        runs.append(RealRun(name, fake, make_home(cleanup, fake)))
+    display = start_tray_display(cleanup)
     scratch = cleanup.tempdir()
+    runs: list[RealRun] = []
+    envs: list[dict[str, str]] = []
+    for name in ("tray + statusline every 1 s", "tray, first answer 429"):
+        world = tray_home(cleanup, display, scratch=scratch)
+        if name.endswith("429"):
+            world.fake.queue("usage", Reply.rate_limited(retry_after=0))
+        runs.append(RealRun(name, world.fake, world.home))
+        envs.append(world.env)
     started = time.monotonic()
-    for run in runs:
-        env = app_env(run.home, display=display, scratch=scratch,
-                      extra={"PYSTRAY_BACKEND": "xorg"})
+    for run, env in zip(runs, envs, strict=True):
         run.app = cleanup.popen(cli_command(), env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     busy = runs[0]

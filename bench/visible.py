@@ -34,17 +34,14 @@ from _harness import (
     LATE_IN_WEEK,
     Cleanup,
     XConnection,
-    app_env,
     cli_command,
     fill_history,
     launch_app,
-    make_home,
     run_main,
     sample,
-    start_fake,
-    start_trayer,
-    start_xvfb,
+    start_tray_display,
     stop_process,
+    tray_home,
     usage_payload,
     write_results,
 )
@@ -95,14 +92,12 @@ def main() -> int:
     result: dict[str, Any] = {"loadavg_before": os.getloadavg(), "interval_s": 60,
                               "backend": "xorg", "window": "visible"}
     with Cleanup(limit_s=args.minutes * 60 + 120) as cleanup:
-        display = start_xvfb(cleanup)
-        start_trayer(cleanup, display)
-        fake = start_fake(cleanup, usage_payload(42.0, 70.0, weekly_resets_in=LATE_IN_WEEK))
-        home = make_home(cleanup, fake)
+        display = start_tray_display(cleanup)
+        world = tray_home(cleanup, display,
+                          usage_payload(42.0, 70.0, weekly_resets_in=LATE_IN_WEEK))
+        fake, env = world.fake, world.env
         if args.history_days:
-            fill_history(home, args.history_days)
-        env = app_env(home, display=display, scratch=cleanup.tempdir(),
-                      extra={"PYSTRAY_BACKEND": "xorg"})
+            fill_history(world.home, args.history_days)
         with XConnection(display) as x:
             run = launch_app(cleanup, x, env)
             pid = run.proc.pid
