@@ -263,6 +263,21 @@ def new_icon(display: str, before: list[DockedIcon], timeout: float = 15.0) -> D
     return found[0]
 
 
+def start_polled(display: str, fake_server: FakeAnthropic, env: dict[str, str]
+                 ) -> tuple[subprocess.Popen[str], DockedIcon]:
+    """`claude-pulse -v` on the tray, once its icon has docked and its first poll reached the
+    fake server; the app is ended (its stderr printed) if either does not come."""
+    before = docked_icons(display)
+    proc = spawn_pulse(display, "-v", env=env)
+    try:
+        icon = new_icon(display, before)
+        wait_until(lambda: len(fake_server.requests_to("usage")) >= 1, 15, "the first poll")
+    except BaseException:
+        print(finish(proc, timeout=1)[1])
+        raise
+    return proc, icon
+
+
 def where(display: str, icon: DockedIcon) -> DockedIcon:
     """The icon's geometry now (the tray may have laid its icons out again)."""
     for found in docked_icons(display):
@@ -324,11 +339,8 @@ def test_icon_follows_the_server_and_menu_and_window_work(
     app_env: dict[str, str], tmp_path: Path, no_leftovers: None,
 ) -> None:
     fake_server.usage = usage_answer(42.0, 30.0)
-    before = docked_icons(tray_display)
-    proc = spawn_pulse(tray_display, "-v", env=app_env)
+    proc, icon = start_polled(tray_display, fake_server, app_env)
     try:
-        icon = new_icon(tray_display, before)
-        wait_until(lambda: len(fake_server.requests_to("usage")) >= 1, 15, "the first poll")
         time.sleep(0.7)  # the status reaches the icon through the main loop
         first = icon_pixels(tray_display, icon, tmp_path / "a.png")
 
@@ -378,11 +390,8 @@ def test_the_menus_refresh_now_is_debounced_with_the_windows_button(
     (counted at the fake server), and the menu then says so; the window's button shares the
     same 30 s (no second request from it either)."""
     fake_server.usage = usage_answer(42.0, 30.0)
-    before = docked_icons(tray_display)
-    proc = spawn_pulse(tray_display, "-v", env=app_env)
+    proc, icon = start_polled(tray_display, fake_server, app_env)
     try:
-        icon = new_icon(tray_display, before)
-        wait_until(lambda: len(fake_server.requests_to("usage")) >= 1, 15, "the first poll")
         time.sleep(0.5)
         polled = len(fake_server.requests_to("usage"))
         for _ in range(6):
@@ -480,11 +489,8 @@ def test_a_dripping_usage_answer_goes_stale_at_the_deadline_and_refresh_now_work
     fake_server.usage = raw
     fake_server.queue("usage", Reply.drip(0.5))
     log_file = logged_in_home / "logs" / "claude-pulse.log"
-    before = docked_icons(tray_display)
-    proc = spawn_pulse(tray_display, "-v", env=app_env)
+    proc, icon = start_polled(tray_display, fake_server, app_env)
     try:
-        icon = new_icon(tray_display, before)
-        wait_until(lambda: len(fake_server.requests_to("usage")) >= 1, 15, "the first poll")
         polled = time.monotonic()
         wait_until(lambda: log_file.exists() and "did not answer in time (limit 2 s)"
                    in log_file.read_text("utf-8"), 4, "the poll to fail at its deadline")
@@ -516,11 +522,8 @@ def test_the_tray_follows_claude_codes_feed_and_asks_anthropic_once(
     first, full one (the 10-minute and 30-minute rules run in tests/test_feed.py, simulated)."""
     fake_server.usage = usage_answer(11.0, 30.0)  # Anthropic's numbers: never fed
     env = {**os.environ, **app_env}
-    before = docked_icons(tray_display)
-    proc = spawn_pulse(tray_display, "-v", env=app_env)
+    proc, icon = start_polled(tray_display, fake_server, app_env)
     try:
-        icon = new_icon(tray_display, before)
-        wait_until(lambda: len(fake_server.requests_to("usage")) >= 1, 15, "the first poll")
         wait_until((logged_in_home / "tray.port").exists, 10, "the tray's socket record")
         time.sleep(0.7)  # the status reaches the icon through the main loop
         shown = icon_pixels(tray_display, icon, tmp_path / "start.png")
