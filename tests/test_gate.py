@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -11,11 +12,14 @@ from pathlib import Path
 import pytest
 
 from claude_pulse.errors import BudgetExhausted, CooldownActive
+from claude_pulse.fake.anthropic import FakeAnthropic, Reply
 from claude_pulse.services.gate import (
     DEFAULT_BUDGET,
     RequestGate,
     cooldown_seconds,
 )
+from support.fixtures_server import seed_credentials
+from support.os_faults import run_cli
 from support.helpers import held_lock
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -51,6 +55,26 @@ def test_cooldown_blocks_every_caller_until_it_ends(tmp_path: Path) -> None:
     assert info.value.until == until and not isinstance(info.value, BudgetExhausted)
     assert "rate-limited by Anthropic; next request at" in str(info.value)
     assert other.acquire(until)
+
+
+@pytest.mark.parametrize(("clock_format", "shown"), [
+    pytest.param("12h", r"next request at \d{1,2}:\d\d [AP]M\b", id="12h"),
+    pytest.param("24h", r"next request at \d\d:\d\d\b", id="24h"),
+])
+def test_the_gates_times_follow_the_clock_format(
+        fake_server: FakeAnthropic, pulse_home: Path, fake_config: Path,
+        clock_format: str, shown: str) -> None:
+    """Issue 15 item 4: a cooldown's "next request at …" in the user's clock, from outside: a
+    429, then `status` again (the gate refuses before sending)."""
+    seed_credentials(pulse_home, fake_server)
+    config = json.loads(fake_config.read_text(encoding="utf-8"))
+    fake_config.write_text(json.dumps({**config, "clock_format": clock_format}), "utf-8")
+    fake_server.queue("usage", Reply.rate_limited(0))
+    first = run_cli(pulse_home, "status")
+    assert first.code == 1 and re.search(shown, first.stderr), first.stderr
+    again = run_cli(pulse_home, "status")
+    assert again.code == 1 and re.search(shown, again.stderr), again.stderr
+    assert len(fake_server.requests_to("usage")) == 1  # the second never asked
 
 
 def test_probation_spaces_requests_360_s_apart_for_the_hour_after_a_cooldown(

@@ -132,7 +132,8 @@ class Services:
 
         settings = self.settings
         return RequestGate(self.home.gate, self.home.gate_lock,
-                           lambda: settings.current().max_requests_per_hour)
+                           lambda: settings.current().max_requests_per_hour,
+                           hour24=lambda: settings.current().hour24)
 
     @cached_property
     def snapshots(self) -> SnapshotStore:

@@ -78,9 +78,7 @@ class UsageFetcher:
             until = self._gate.note_rate_limited(self._clock(), exc.retry_after)
             log.info("usage endpoint answered 429 (retry-after %s); cooling down",
                      exc.retry_after)
-            raise CooldownActive(
-                f"rate-limited by Anthropic; next request at {until.astimezone():%H:%M}", until
-            ) from exc
+            raise self._gate.cooldown(until, self._clock()) from exc
         snapshot = Snapshot(self._clock(), usage, raw)
         if usage.problems:
             # Shown here, but never shared: the last clean snapshot stays (issue #16 item 2).

@@ -38,6 +38,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from claude_pulse.atomic import read_json, write_json_atomic
+from claude_pulse.core.format import clock_time
 from claude_pulse.errors import BudgetExhausted, CooldownActive, StorageError
 
 __all__ = [
@@ -106,10 +107,12 @@ class GateBusy(StorageError):
 
 class RequestGate:
     def __init__(self, path: Path, lock_path: Path,
-                 budget: Callable[[], int] = lambda: DEFAULT_BUDGET) -> None:
+                 budget: Callable[[], int] = lambda: DEFAULT_BUDGET,
+                 hour24: Callable[[], bool] = lambda: True) -> None:
         self.path = path
         self._lock = FileLock(str(lock_path), timeout=10, mode=0o600)
         self._budget = budget  # read at each request: the setting may change meanwhile
+        self._hour24 = hour24  # the `clock_format` setting, for the times it says
 
     @property
     def budget(self) -> int:
@@ -166,24 +169,35 @@ class RequestGate:
             self._write(state)
         return True
 
+    def cooldown(self, until: datetime, now: datetime) -> CooldownActive:
+        """The refusal a 429 cooldown until `until` gives (the one wording, for the 429 itself
+        and for every request refused during it)."""
+        return CooldownActive(
+            f"rate-limited by Anthropic; next request at {self._at(until, now)}", until)
+
+    def _at(self, until: datetime, now: datetime) -> str:
+        # "14:05" or "2:05 PM" (the clock_format setting); "Fri 14:05" when not today.
+        return clock_time(until, now, hour24=self._hour24())
+
     def _refusal(self, state: GateState, t: float) -> CooldownActive | None:
+        def at(until: datetime) -> str:
+            return self._at(until, _dt(t))
+
         if state.cooldown_until > t:
-            until = _dt(state.cooldown_until)
-            return CooldownActive(
-                f"rate-limited by Anthropic; next request at {_local(until)}", until)
+            return self.cooldown(_dt(state.cooldown_until), _dt(t))
         recent = _recent(state.requests, t)
         refusals = []
         if t < state.probation_until and recent and t - recent[-1] < PROBATION_SPACING_S:
             until = _dt(recent[-1] + PROBATION_SPACING_S)
             refusals.append(BudgetExhausted(
                 f"one request per {PROBATION_SPACING_S / 60:g} min for an hour after a 429; "
-                f"next request at {_local(until)}", until))
+                f"next request at {at(until)}", until))
         budget = self.budget
         if len(recent) >= budget:
             # The request that must leave the rolling hour before one more fits.
             until = _dt(recent[len(recent) - budget] + _HOUR)
             refusals.append(BudgetExhausted(
-                f"request budget ({budget} per hour) used up; next request at {_local(until)}",
+                f"request budget ({budget} per hour) used up; next request at {at(until)}",
                 until))
         return max(refusals, key=lambda r: r.until, default=None)
 
@@ -282,9 +296,5 @@ def _recent(requests: list[float], t: float) -> list[float]:
 
 def _dt(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=timezone.utc)
-
-
-def _local(when: datetime) -> str:
-    return when.astimezone().strftime("%H:%M")
 
 
