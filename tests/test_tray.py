@@ -364,9 +364,15 @@ def test_which_trays_have_tooltips() -> None:
         == ["win32", "darwin", "gtk"]
 
 
-@pytest.mark.parametrize(("backend", "size"), [
-    pytest.param("win32", 32, id="windows"), pytest.param("darwin", 44, id="macos"),
-    pytest.param("gtk", 32, id="gtk"), pytest.param("appindicator", 32, id="appindicator"),
+@pytest.mark.parametrize(("backend", "scale", "size"), [
+    pytest.param("win32", 1.0, 32, id="windows"), pytest.param("darwin", 2.0, 44, id="macos"),
+    # One PNG the host shrinks to its icon (GTK never enlarges it): twice a 32 px icon at the
+    # display's scale, so a tall or HiDPI panel stays crisp.
+    pytest.param("gtk", 1.0, 64, id="gtk"), pytest.param("appindicator", 1.0, 64, id="ai-1x"),
+    pytest.param("appindicator", 1.25, 96, id="ai-1.25x"),
+    pytest.param("appindicator", 1.5, 96, id="ai-1.5x"),
+    pytest.param("gtk", 2.0, 128, id="gtk-2x"), pytest.param("appindicator", 2.0, 128, id="ai-2x"),
+    pytest.param("appindicator", 6.0, 256, id="capped"),
 ])
-def test_icon_size_for_each_backend(backend: str, size: int) -> None:
-    assert icon_size_for(backend) == size
+def test_icon_size_for_each_backend(backend: str, scale: float, size: int) -> None:
+    assert icon_size_for(backend, scale) == size

@@ -19,6 +19,7 @@ from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import Usage, Window
 from claude_pulse.core.viewmodel import TrayView, tray_view
 from claude_pulse.ui.render.tray import BAR_TRACK, icon_layout, render_tray_icon
+from claude_pulse.ui.tray import icon_size_for
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 SIZES = [pytest.param(s, id=f"{s}px") for s in (16, 24, 32)]
@@ -103,6 +104,22 @@ def test_every_number_looks_different(size: int) -> None:
     )
     # In whole pixels of full ink: 16 px has 140 pixels for the number, 32 px has 588.
     assert closest[0] >= (5 if size == 16 else 20), closest
+
+
+@pytest.mark.parametrize("host", [16, 22, 32])
+def test_a_host_shrinking_the_big_png_keeps_every_number_apart(host: int) -> None:
+    """GTK's status icon and AppIndicator hosts shrink the one PNG they get to their icon size
+    (gdk-pixbuf's bilinear, which averages when it shrinks); the 64 px file we give them at 1x
+    (`icon_size_for`) still reads at a 16, 22 or 32 px icon."""
+    big = icon_size_for("appindicator", 1.0)
+    left, top, right, bottom = icon_layout(big).text
+    box = tuple(round(v * host / big) for v in (left, top, right, bottom))
+    crops = {n: render_tray_icon(number(str(n)), big)
+             .resize((host, host), Image.Resampling.BILINEAR).crop(box).convert("L")
+             for n in range(106)}
+    closest = min((ink_difference(crops[a], crops[b]), a, b)
+                  for a, b in itertools.combinations(crops, 2))
+    assert closest[0] >= (4 if host == 16 else 10), closest
 
 
 @pytest.mark.parametrize("size", LEGIBLE)

@@ -29,6 +29,7 @@ lazily because importing it with no display raises (feasibility.md §2).
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -79,13 +80,19 @@ def has_tooltip(backend: str) -> bool:
     return backend not in _NO_TOOLTIP
 
 
-def icon_size_for(backend: str) -> int:
-    """The square size to render for a backend that takes one image (xorg asks per slot)."""
+def icon_size_for(backend: str, scale: float = 1.0) -> int:
+    """The square size to render for a backend that takes one image (xorg asks per slot);
+    `scale` is the display's (2.0 at 192 dpi)."""
     if backend == "darwin":
         return 44  # 22 pt menu bar at 2x
     if backend == "win32":
         return 32  # LoadImage(LR_DEFAULTSIZE) loads SM_CXICON, 32 px at 100 %
-    return 32  # gtk/appindicator write a PNG the host scales to its panel
+    # gtk and appindicator write one PNG. GtkStatusIcon shrinks it to its slot but never
+    # enlarges it (a 32 px image stays 32 px in a 48 px panel); AppIndicator hosts (GNOME's
+    # extension, KDE) scale the file to their icon size times the desktop's scale, which
+    # pystray cannot ask. Twice a 32 px icon at the display's scale: 64 px at 1x, 128 at 2x,
+    # so tall and HiDPI panels stay crisp, and small icons are shrunk (averaged), not blown up.
+    return max(64, min(256, 32 * math.ceil(2 * scale - 1e-9)))
 
 
 class Tray:
@@ -101,12 +108,14 @@ class Tray:
         info: InfoLines | None = None,
         on_activate: Callable[[], None] | None = None,
         name: str = "claude-pulse",
+        scale: float = 1.0,
     ) -> None:
         """`on_session_end` runs on the main thread when Windows ends the session (logoff,
         shutdown); the app quits there (ui/tray_win32.py). `info` gives the lines a native menu
         starts with on a backend without tooltips (read on the tray thread: it must only read
         values the main thread has set). `on_activate` is the left click (the window's toggle);
-        without it the left click runs the default entry."""
+        without it the left click runs the default entry. `scale` is the display's, for the
+        size of the one image gtk and appindicator take."""
         self._post = post
         self._on_activate = on_activate
         self._entries = tuple(entries)
@@ -115,6 +124,7 @@ class Tray:
         self._on_session_end = on_session_end
         self._stopping = threading.Event()
         self._name = name
+        self._scale = scale
         self._icon: Any = None
         self._thread: threading.Thread | None = None
         self._renderer: Renderer | None = None
@@ -147,7 +157,7 @@ class Tray:
             icon_class = win32_icon_class(pystray.Icon)
             kwargs["renderer"] = self._render_for_slot  # every size of the ICO, from us
         self._icon = icon_class(
-            self._name, renderer(icon_size_for(self.backend)), self._title(title), menu, **kwargs
+            self._name, renderer(self._size()), self._title(title), menu, **kwargs
         )
         if self.backend == "win32":
             from claude_pulse.ui.tray_win32 import session_end_handlers
@@ -175,7 +185,7 @@ class Tray:
         if self._icon is None:
             return
         try:
-            self._icon.icon = renderer(icon_size_for(self.backend))
+            self._icon.icon = renderer(self._size())
             self._icon.title = self._title(title)
         except Exception:
             # A tray host that went away must not take the app down; the window still works.
@@ -219,6 +229,9 @@ class Tray:
         self._forget()
 
     # ---- internals ----
+
+    def _size(self) -> int:
+        return icon_size_for(self.backend, self._scale)
 
     def _title(self, title: str) -> str:
         return _latin1(_clip(title)) if self.backend == "xorg" else _clip(title)

@@ -27,7 +27,12 @@ __all__ = ["xorg_icon_class"]
 
 log = logging.getLogger(__name__)
 
-_MIN_RENDER = 16
+# Smaller slots (the 1x1 window before docking) get this, shrunk; a real one is drawn at its
+# own size: trayer at 16 px gives 14 px slots, which a 16 px picture shrunk would blur.
+_MIN_RENDER = 8
+# The largest square asked of a tray (a sanity cap: a tray that never gives what is asked must
+# not be asked for ever more).
+_MAX_SLOT = 256
 _LOOP_ANSWER_TIMEOUT_S = 5.0
 _DOCK_FAILED = "Failed to dock icon"
 
@@ -51,6 +56,7 @@ def xorg_icon_class(base: type[Any]) -> type[Any]:
     import Xlib.display
     import Xlib.protocol.event
     import Xlib.X
+    import Xlib.Xutil
     from Xlib.error import XError
 
     pystray_log = logging.getLogger("pystray._base")
@@ -72,6 +78,8 @@ def xorg_icon_class(base: type[Any]) -> type[Any]:
                 | Xlib.X.ButtonPressMask | Xlib.X.ButtonReleaseMask
             )
             self._message_handlers[Xlib.X.ReparentNotify] = self._on_reparent
+            self._message_handlers[Xlib.X.ConfigureNotify] = self._on_configure
+            self._square = 0  # the square size last asked of the tray
             self._message_handlers[Xlib.X.ButtonRelease] = self._on_button_release
             self._display.flush()
             # Stock pystray asks its loop to run _show/_update_icon/... by sending a client
@@ -168,6 +176,26 @@ def xorg_icon_class(base: type[Any]) -> type[Any]:
                 top = event.root_y - event.event_y  # the icon's extent, in root coordinates
                 height = self._window.get_geometry().height
                 self._on_right_click(event.root_x, top, top + height)
+
+        def _on_configure(self, event: Any) -> None:
+            # pystray's hints ask for 24x24, and trays that size icons by their hints (trayer,
+            # fbpanel) then give a 24 px wide slot in a 46 px tall panel: a small icon. Ask
+            # for a square of the slot's long side, once per size; trays that size icons
+            # themselves ignore it.
+            self._on_expose(event)
+            side = min(_MAX_SLOT, max(event.width, event.height))
+            if event.width == event.height or side == self._square or side < 16:
+                return
+            self._square = side
+            log.debug("tray slot %dx%d: asking for %dx%d", event.width, event.height, side, side)
+            try:
+                self._window.set_wm_normal_hints(
+                    flags=Xlib.Xutil.PSize | Xlib.Xutil.PMinSize,
+                    width=side, height=side, min_width=side, min_height=side)
+                self._window.configure(width=side, height=side)
+                self._display.flush()
+            except XError:
+                log.debug("could not ask the tray for a square slot", exc_info=True)
 
         def _on_reparent(self, event: Any) -> None:
             # Docked: show the tray's own background behind the icon's transparent pixels.
