@@ -53,6 +53,7 @@ class FakeWindow:
         self.logins: list[tuple[str | None, bool | None]] = []
         self.questions: list[tuple[str, str, Callable[[bool], None]]] = []
         self.refresh_texts: list[str | None] = []
+        self.log_out_asked: list[Callable[[bool], None]] = []
 
     def show(self, anchor: tuple[int, int] | None = None) -> None:
         self.visible = True
@@ -84,6 +85,9 @@ class FakeWindow:
 
     def ask_switch(self, saved: str, new: str, answer: Callable[[bool], None]) -> None:
         self.questions.append((saved, new, answer))
+
+    def ask_log_out(self, answer: Callable[[bool], None]) -> None:
+        self.log_out_asked.append(answer)
 
 
 class FakePoller:
@@ -412,6 +416,24 @@ def test_one_login_at_a_time_and_log_out_cancels_it(tmp_path: Path) -> None:
     assert scene.logins[0].cancelled and scene.credentials.cleared == 1
     scene.spawned[0]()  # the cancelled login's thread ends after all
     assert scene.poller.calls == ["login_started", "logged_out"]  # its result is dropped
+
+
+def test_the_menus_log_out_asks_first_in_the_window(scene: Scene) -> None:
+    scene.controller.on_status(AppStatus(Phase.OK))
+    log_out = next(e for e in scene.controller.menu_entries() if e.label == "Log out")
+    log_out.action()
+    assert scene.window.visible and len(scene.window.log_out_asked) == 1
+    scene.window.log_out_asked[0](False)  # Cancel (or Escape, or the window closing)
+    assert scene.credentials.cleared == 0 and "logged_out" not in scene.poller.calls
+    log_out.action()
+    scene.window.log_out_asked[1](True)
+    assert scene.credentials.cleared == 1 and scene.poller.calls[-1] == "logged_out"
+
+
+def test_log_out_with_nobody_logged_in_has_nothing_to_ask(scene: Scene) -> None:
+    scene.controller.on_status(AppStatus(Phase.SIGNED_OUT))
+    scene.controller.ask_log_out()
+    assert scene.window.log_out_asked == [] and scene.credentials.cleared == 1
 
 
 def test_log_out_that_cannot_remove_the_file_says_so(tmp_path: Path) -> None:

@@ -15,9 +15,12 @@ from claude_pulse.core.snapshot import Snapshot
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.core.usage import ExtraUsage, Limit, Usage, Window, parse_usage
 from claude_pulse.core.viewmodel import (
+    LOG_OUT_QUESTION,
+    LOGIN_CHOICE,
     Action,
     Banner,
     DeepDiveView,
+    LoginOption,
     banner,
     deep_dive_view,
     login_failure_reason,
@@ -333,6 +336,21 @@ def test_every_banner_is_plain_words_with_at_most_one_action(
     assert banner.detail is None or banner.detail.endswith((".", "…"))
     assert banner.accent != RED
     assert banner.action in (None, Action.LOG_IN, Action.RETRY)
+
+
+@pytest.mark.parametrize("option", LOGIN_CHOICE, ids=lambda o: o.action.name)
+def test_the_first_run_choice_has_no_terminal_command_beside_its_button(
+    option: LoginOption
+) -> None:
+    # Issue 15 item 4: the sentence under a button says what it means, in words.
+    text = f"{option.label}\n{option.sentence}".lower()
+    assert not [word for word in TECHNICAL if word in text], text
+    assert "run " not in text and option.sentence.endswith(".")
+
+
+def test_the_log_out_question_says_what_it_means() -> None:
+    title, detail = LOG_OUT_QUESTION
+    assert title == "Log out of Claude Pulse?" and detail.endswith(".")
 
 
 def test_login_failures_say_why_in_words() -> None:

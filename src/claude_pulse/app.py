@@ -441,6 +441,9 @@ class LazyWindow:
     def ask_switch(self, saved: str, new: str, answer: Callable[[bool], None]) -> None:
         self.window().ask_switch(saved, new, answer)
 
+    def ask_log_out(self, answer: Callable[[bool], None]) -> None:
+        self.window().ask_log_out(answer)
+
     def destroy(self) -> None:
         destroy = getattr(self._window, "destroy", None)
         if callable(destroy):

@@ -95,6 +95,11 @@ class WindowControl(Protocol):
 
     def ask_switch(self, saved: str, new: str, answer: Callable[[bool], None]) -> None: ...
 
+    def ask_log_out(self, answer: Callable[[bool], None]) -> None:
+        """Ask "Log out of Claude Pulse?"; `answer(True)` for Log out, False for Cancel,
+        Escape or the window closing."""
+        ...
+
 
 class PollerControl(Protocol):
     @property
@@ -253,7 +258,7 @@ class DesktopController:
                       lambda: self.set_autostart(not current().start_with_windows),
                       checked=lambda: current().start_with_windows),
             MenuEntry("Preferences…", self.open_preferences),
-            MenuEntry("Log out", self.log_out, separator_before=True),
+            MenuEntry("Log out", self.ask_log_out, separator_before=True),
             MenuEntry("Quit", self._quit),
         ]
 
@@ -348,7 +353,21 @@ class DesktopController:
         if self._preferences is not None:
             self._preferences()
 
+    def ask_log_out(self) -> None:
+        """Log out, from the tray menu (or any button): the window asks first, and only its
+        Log out removes the login. Nobody logged in: nothing to ask."""
+        if self._window is None or self._status.phase is Phase.SIGNED_OUT:
+            self.log_out()
+            return
+        self._window.ask_log_out(self._log_out_answered)
+        self._window.show()
+
+    def _log_out_answered(self, yes: bool) -> None:
+        if yes:
+            self.log_out()
+
     def log_out(self) -> None:
+        """Remove the login now (no question: `ask_log_out` asks)."""
         if self._login is not None:
             self._login.cancel()
             self._login = None

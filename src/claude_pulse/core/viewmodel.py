@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LOGIN_CHOICE",
+    "LOG_OUT_QUESTION",
     "Action",
     "Banner",
     "ChartView",
@@ -91,9 +92,12 @@ LOGIN_CHOICE = (
     LoginOption(Action.LOG_IN, "Log in with your browser",
                 "Claude Pulse gets a login of its own from claude.ai and keeps it fresh."),
     LoginOption(Action.USE_CLAUDE_CODE, "Use Claude Code's login (read-only)",
-                "Reads the login Claude Code already has here and never changes it; "
-                "run `claude` when it expires."),
+                "Reads the login Claude Code already has here and never changes it. When it "
+                "expires, open Claude Code once and it renews it."),
 )
+
+# Log out asks first (issue 15 item 6), in the window: the question and what it means.
+LOG_OUT_QUESTION = ("Log out of Claude Pulse?", "Your numbers stop until you log in again.")
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,13 @@ from PIL import Image, ImageTk
 
 from claude_pulse.config import Config, ConfigSource
 from claude_pulse.core.status import AppStatus, Phase
-from claude_pulse.core.viewmodel import Action, DeepDiveView, LoginOption, deep_dive_view
+from claude_pulse.core.viewmodel import (
+    LOG_OUT_QUESTION,
+    Action,
+    DeepDiveView,
+    LoginOption,
+    deep_dive_view,
+)
 from claude_pulse.platform.screen import work_area
 from claude_pulse.ui.theme import (
     ACCENT,
@@ -120,6 +126,9 @@ class DeepDiveWindow:
         self._login_panel: LoginPanel | None = None
         self._switch: tk.Frame | None = None  # "Switch to b@x?" after a login of another account
         self.switch_buttons: tuple[tk.Button, tk.Button] | None = None
+        self._log_out: tk.Frame | None = None  # "Log out of Claude Pulse?" while it is asked
+        self._log_out_answer: Callable[[bool], None] | None = None
+        self.log_out_buttons: tuple[tk.Button, tk.Button] | None = None
         self._welcome: str | None = None  # "Logged in as …", until the window hides
         self._on_visibility = on_visibility
         self._settings = settings
@@ -279,6 +288,11 @@ class DeepDiveWindow:
         return self._visible
 
     @property
+    def scale(self) -> float:
+        """The display's scale the window is drawn at (2.0 at 192 dpi)."""
+        return self._scale
+
+    @property
     def toplevel(self) -> tk.Toplevel:
         return self._top
 
@@ -368,6 +382,8 @@ class DeepDiveWindow:
             self._fit()
         with contextlib.suppress(tk.TclError):
             top.focus_force()
+            if self.log_out_buttons is not None:
+                self.log_out_buttons[0].focus_set()  # "Log out?" is asked: Enter answers it
         self._arm_tick()
         if not was_visible:
             self._on_visibility(True)
@@ -413,6 +429,52 @@ class DeepDiveWindow:
         if self._visible and self._top.winfo_ismapped():
             self._fit()
 
+    def ask_log_out(self, answer: Callable[[bool], None]) -> None:
+        """"Log out of Claude Pulse?" under the header: [Log out] (focused: Enter) or Cancel
+        (Escape, or the window closing, answer False too)."""
+        self._answer_log_out(False)  # one question at a time
+        px = self._px
+        frame = self._log_out = tk.Frame(self._top, bg=BG, padx=px(16), pady=px(6))
+        title, detail = LOG_OUT_QUESTION
+        tk.Label(frame, text=title, bg=BG, fg=FG, font=(*ui_font(11), "bold"), justify="left",
+                 anchor="w").pack(side="top", fill="x")
+        tk.Label(frame, text=detail, bg=BG, fg=FG_DIM, font=ui_font(9), justify="left",
+                 anchor="w", wraplength=self._width - px(32)).pack(side="top", fill="x")
+        row = tk.Frame(frame, bg=BG)
+        row.pack(side="top", fill="x", pady=(px(6), 0))
+        style = {**button_style(self._scale), **self._focus_ring()}
+        self._log_out_answer = answer
+        self.log_out_buttons = (
+            tk.Button(row, text="Log out", command=lambda: self._answer_log_out(True),
+                      **style),
+            tk.Button(row, text="Cancel", command=lambda: self._answer_log_out(False),
+                      **{**style, "bg": "#333333", "activebackground": "#444444"}),
+        )
+        for button in self.log_out_buttons:
+            _enter_invokes(button)
+        self.log_out_buttons[0].pack(side="left")
+        self.log_out_buttons[1].pack(side="left", padx=(px(8), 0))
+        frame.pack(side="top", fill="x", pady=(0, px(6)), after=self._card)
+        self.log_out_buttons[0].focus_set()  # Enter logs out (`show` focuses it again)
+        if self._visible and self._top.winfo_ismapped():
+            self._fit()
+
+    def _answer_log_out(self, yes: bool) -> None:
+        answer, self._log_out_answer = self._log_out_answer, None
+        if self._log_out is not None:
+            with contextlib.suppress(tk.TclError):
+                self._log_out.destroy()
+            self._log_out = None
+            self.log_out_buttons = None
+            if self._visible and self._top.winfo_ismapped():
+                self._fit()
+        if answer is not None:
+            answer(yes)
+
+    @property
+    def asks_log_out(self) -> bool:
+        return self._log_out is not None
+
     def _drop_switch(self) -> None:
         if self._switch is not None:
             with contextlib.suppress(tk.TclError):
@@ -435,6 +497,7 @@ class DeepDiveWindow:
         self._welcome = None
         log.debug("hiding the window")
         self._visible = False
+        self._answer_log_out(False)  # closing the window (Escape too) is Cancel
         self._cancel_tick()
         self._top.withdraw()
         self._drop_card()
