@@ -298,9 +298,15 @@ def open_menu(display: str, icon: DockedIcon) -> tuple[int, int, int, int]:
 
 
 def menu_click(display: str, icon: DockedIcon, row: str) -> None:
-    """Right-click the icon, then choose "refresh" or "last" (Quit) in the Tk popup menu."""
+    """Right-click the icon, then choose "refresh", "log out" or "last" (Quit) in the Tk popup
+    menu."""
     x, y, w, h = open_menu(display, icon)
-    if row == "refresh":
+    if row == "log out":
+        # From the (disabled) first line, Up wraps round to Quit, then Log out.
+        xdotool(display, "mousemove", str(x + w // 2), str(y + 6))
+        time.sleep(0.2)
+        xdotool(display, "key", "Up", "Up", "Return")
+    elif row == "refresh":
         # The menu opens with the numbers (disabled lines, skipped by the arrow keys), so the
         # second action is found by keyboard, as a user may do too, not at a fixed height.
         # The pointer rests on the first (disabled) line, so the keys go to the menu.
@@ -410,6 +416,45 @@ def test_the_menus_refresh_now_is_debounced_with_the_windows_button(
         assert code == 0, err
         # The menu, opened again after the refresh, said what happened.
         assert re.search(r"tray menu entry: Updated just now$", err, re.MULTILINE), err
+    finally:
+        print(finish(proc, timeout=1)[1])
+
+
+@pytest.mark.gui
+@pytest.mark.tray
+def test_log_out_asks_first_and_only_log_out_removes_the_login(
+    tray_display: str, logged_in_home: Path, fake_server: FakeAnthropic,
+    app_env: dict[str, str], no_leftovers: None,
+) -> None:
+    """Issue 15 item 6: the tray menu's Log out opens the window with "Log out of Claude
+    Pulse?"; Escape and Cancel (Tab, Enter) keep the credentials byte for byte, Enter on the
+    focused Log out removes them."""
+    creds = logged_in_home / "credentials.json"
+    before = docked_icons(tray_display)
+    proc = spawn_pulse(tray_display, "-v", env=app_env)
+    try:
+        icon = new_icon(tray_display, before)
+        wait_until(lambda: len(fake_server.requests_to("usage")) >= 1, 15, "the first poll")
+        time.sleep(0.5)
+        saved = creds.read_bytes()
+
+        def ask(*keys: str) -> None:
+            menu_click(tray_display, icon, "log out")
+            window = wait_for_window(tray_display, WINDOW)
+            time.sleep(0.5)  # drawn, and the focus on Log out
+            xdotool(tray_display, "key", "--window", str(window), *keys)
+
+        ask("Escape")
+        wait_for_no_window(tray_display, WINDOW, timeout=5)
+        assert creds.read_bytes() == saved
+        ask("Tab", "Return")  # Cancel
+        time.sleep(1.0)
+        assert creds.read_bytes() == saved
+        ask("Return")
+        wait_until(lambda: not creds.exists(), 5, "Log out to remove the login")
+        menu_click(tray_display, icon, "last")
+        code, err = finish(proc, timeout=5)
+        assert code == 0, err
     finally:
         print(finish(proc, timeout=1)[1])
 

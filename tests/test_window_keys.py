@@ -223,63 +223,6 @@ def test_refresh_clicks_in_the_real_app_send_one_request(
 
 
 @pytest.mark.gui
-@pytest.mark.tray
-def test_log_out_asks_first_and_only_log_out_removes_the_login(
-    tray_display: str, in_process_services: Any,  # noqa: F811 - the fixture imported above
-    pulse_home: Any, fake_server: Any, monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Issue 15 item 6: the tray menu's Log out opens the window with "Log out of Claude
-    Pulse?"; Escape and Cancel keep the credentials byte for byte, Enter (on the focused Log
-    out) removes them. With a tray host: without one, closing the window quits."""
-    from claude_pulse.app import DesktopApp
-    from support.fixtures_display import click
-    from support.fixtures_server import seed_credentials
-    from support.helpers import wait_until
-    from test_app import Driver
-
-    monkeypatch.setenv("PYSTRAY_BACKEND", "xorg")
-    seed_credentials(pulse_home, fake_server)
-    creds = pulse_home / "credentials.json"
-    app = DesktopApp(in_process_services(), single_instance=False)
-
-    def script(d: Driver) -> None:
-        phase = lambda: d.on_main(lambda: app._poller.status.phase)  # noqa: E731
-        wait_until(lambda: phase() is Phase.OK, 10, "the first poll")
-        saved = creds.read_bytes()
-
-        def choose_log_out() -> str:
-            # What choosing the entry in the tray's (Tk) menu runs.
-            d.on_main(lambda: app._menu.invoke(app._menu.index("Log out")))
-            wait_until(lambda: d.on_main(lambda: app._window.visible and
-                                         app._window.asks_log_out), 5, "the question")
-            top = d.on_main(lambda: str(app._window.toplevel.winfo_id()))
-            xdotool(tray_display, "windowfocus", "--sync", top)
-            time.sleep(0.2)
-            return top
-
-        top = choose_log_out()
-        xdotool(tray_display, "key", "--window", top, "Escape")
-        wait_until(lambda: not d.on_main(lambda: app._window.visible), 5, "Escape to close")
-        assert creds.read_bytes() == saved and phase() is Phase.OK
-
-        choose_log_out()
-        cancel = d.on_main(lambda: app._window.log_out_buttons[1])
-        assert d.on_main(lambda: cancel.cget("text")) == "Cancel"
-        x, y = d.on_main(lambda: (cancel.winfo_rootx() + cancel.winfo_width() // 2,
-                                  cancel.winfo_rooty() + cancel.winfo_height() // 2))
-        click(tray_display, x, y)
-        wait_until(lambda: not d.on_main(lambda: app._window.asks_log_out), 5, "Cancel")
-        assert creds.read_bytes() == saved and phase() is Phase.OK
-
-        top = choose_log_out()
-        xdotool(tray_display, "key", "--window", top, "Return")
-        wait_until(lambda: not creds.exists(), 5, "Log out to remove the login")
-        assert phase() is Phase.SIGNED_OUT
-
-    assert Driver(app).run(script) == 0
-
-
-@pytest.mark.gui
 def test_tab_skips_the_scrollbar_when_the_window_scrolls(display: str, root: tk.Tk) -> None:
     calls = Calls()
     win = window(root, calls, platform="linux")

@@ -456,11 +456,19 @@ class DeepDiveWindow:
         self.log_out_buttons[1].pack(side="left", padx=(px(8), 0))
         frame.pack(side="top", fill="x", pady=(0, px(6)), after=self._card)
         self.log_out_buttons[0].focus_set()  # Enter logs out (`show` focuses it again)
+        # Enter also when the focus is on the window itself (not yet on the button).
+        self._top.bind("<Return>", self._log_out_key)
         if self._visible and self._top.winfo_ismapped():
             self._fit()
 
+    def _log_out_key(self, event: tk.Event[tk.Misc]) -> None:
+        if event.widget is self._top:  # Enter on another button is that button's
+            self._answer_log_out(True)
+
     def _answer_log_out(self, yes: bool) -> None:
         answer, self._log_out_answer = self._log_out_answer, None
+        with contextlib.suppress(tk.TclError):
+            self._top.unbind("<Return>")
         if self._log_out is not None:
             with contextlib.suppress(tk.TclError):
                 self._log_out.destroy()
