@@ -11,7 +11,8 @@ the user's screen or home folder.
   panel (`_NET_WORKAREA`), at 1x and on the same screen at 200 % (2732x1536, 192 dpi), showing
   the demo's simulated account in every state: healthy, an over-budget week at 95 %, offline
   with 12-minute-old numbers, rate-limited, server trouble, signed out, waiting for the browser
-  login (with the link and Paste code), the login that did not finish, log in again, loading.
+  login (with the link and Paste code), the login that did not finish, log in again, loading,
+  and the tray menu's Log out asking first.
 * screen-1366x768.png and screen-1366x768@2x.png: the whole screen with the window fitted under
   the panel, as a user sees it.
 * tray.png: `claude-pulse --demo` itself, its icon docked in trayer with the right-click menu
@@ -196,6 +197,9 @@ def window_states() -> dict[str, tuple[AppStatus, datetime]]:
         "deep-dive-login-failed": (AppStatus(Phase.LOGIN_FAILED,
                                              message="No answer from the browser"), START),
         "deep-dive-loading": (AppStatus(Phase.LOADING, account=ACCOUNT), START),
+        # The tray menu's Log out, asked in the window.
+        "deep-dive-log-out": (AppStatus(Phase.OK, ok, account=ACCOUNT,
+                                        **_history(account, ok_now)), ok_now),
     }
 
 
@@ -225,6 +229,8 @@ def shoot_windows(display: str, out: Path, scale: int = 1) -> list[Path]:
         window.show(icon)
         if status.phase is Phase.LOGGING_IN:
             window.show_login(AUTHORIZE, False)
+        if name == "deep-dive-log-out":
+            window.ask_log_out(lambda _yes: None)
         _settle(root)
         path = out / f"{name}{suffix}.png"
         _import(display, str(window.toplevel.winfo_id()), path)
