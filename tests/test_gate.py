@@ -19,8 +19,8 @@ from claude_pulse.services.gate import (
     cooldown_seconds,
 )
 from support.fixtures_server import seed_credentials
-from support.os_faults import run_cli
 from support.helpers import held_lock
+from support.os_faults import run_cli
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
