@@ -427,8 +427,9 @@ def test_log_out_asks_first_and_only_log_out_removes_the_login(
     app_env: dict[str, str], no_leftovers: None,
 ) -> None:
     """Issue 15 item 6: the tray menu's Log out opens the window with "Log out of Claude
-    Pulse?"; Escape and Cancel (Tab, Enter) keep the credentials byte for byte, Enter on the
-    focused Log out removes them."""
+    Pulse?"; Cancel (Tab, Enter) keeps the credentials byte for byte, Enter on the focused Log
+    out removes them. (Escape: tests/test_deep_dive.py; sent to this process's window it left
+    later windows in this X server deaf to Escape.)"""
     creds = logged_in_home / "credentials.json"
     before = docked_icons(tray_display)
     proc = spawn_pulse(tray_display, "-v", env=app_env)
@@ -444,9 +445,6 @@ def test_log_out_asks_first_and_only_log_out_removes_the_login(
             time.sleep(0.5)  # drawn, and the focus on Log out
             xdotool(tray_display, "key", "--window", str(window), *keys)
 
-        ask("Escape")
-        wait_for_no_window(tray_display, WINDOW, timeout=5)
-        assert creds.read_bytes() == saved
         ask("Tab", "Return")  # Cancel
         time.sleep(1.0)
         assert creds.read_bytes() == saved

@@ -345,6 +345,23 @@ def test_escape_hides_and_reports_visibility(
 
 
 @pytest.mark.gui
+def test_escape_while_log_out_is_asked_is_cancel(
+    display: str, root: tk.Tk, window: DeepDiveWindow, calls: Calls
+) -> None:
+    answers: list[bool] = []
+    window.set_status(ok(40, 30))
+    window.ask_log_out(answers.append)
+    window.show()
+    settle(root)
+    assert window.asks_log_out and root.focus_get() is window.log_out_buttons[0]
+    frame = int(window.toplevel.wm_frame(), 16)
+    xdotool(display, "windowfocus", "--sync", str(frame))
+    xdotool(display, "key", "--window", str(frame), "Escape")
+    pump_until(root, lambda: not window.visible)
+    assert answers == [False] and not window.asks_log_out
+
+
+@pytest.mark.gui
 def test_losing_the_focus_to_another_client_hides_the_window(
     display: str, root: tk.Tk, window: DeepDiveWindow
 ) -> None:
