@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from claude_pulse.core import polling
+from claude_pulse.core.format import clock_time
 from claude_pulse.core.polling import (
     CancelTimer,
     FeedSeen,
@@ -183,6 +184,13 @@ def test_refresh_now_during_cooldown_is_refused_with_next_try() -> None:
     # After the cooldown a refresh goes through.
     _, effects = run(model, RefreshNow(), until + timedelta(seconds=1))
     assert effects == [Fetch()]
+
+
+def test_refresh_now_refused_during_cooldown_says_the_time_the_way_the_user_set() -> None:
+    until = NOW + timedelta(minutes=5)
+    model, _ = run(fetching(), FetchFailed(CooldownActive("429", until)))
+    _, effects = run(model, RefreshNow(hour24=False), NOW + timedelta(minutes=1))
+    assert f"next request at {clock_time(until, hour24=False)} (" in effects[0].message
 
 
 def test_refresh_now_polls_at_once_when_ok_and_not_twice_while_in_flight() -> None:

@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from claude_pulse.core.forecast import Trend
-from claude_pulse.core.format import age
+from claude_pulse.core.format import age, clock_time
 from claude_pulse.core.status import AppStatus, Phase
 from claude_pulse.errors import (
     AuthError,
@@ -137,6 +137,7 @@ class Timer:
 class RefreshNow:
     # What the shared gate would answer now (a cooldown, the spent budget), if anything.
     refusal: CooldownActive | None = None
+    hour24: bool = True  # the user's clock format, for a refusal's "next request at …"
 
 
 @dataclass(frozen=True)
@@ -518,7 +519,7 @@ def _refused(event: RefreshNow, status: AppStatus, now: datetime) -> Refused | N
     elif status.phase is Phase.RATE_LIMITED and status.next_try is not None \
             and status.next_try > now:
         until = status.next_try
-        reason = f"rate-limited: next request at {_hhmm(until)}"
+        reason = f"rate-limited: next request at {clock_time(until, hour24=event.hour24)}"
     if until is None:
         return None
     shown = status.snapshot
@@ -526,6 +527,3 @@ def _refused(event: RefreshNow, status: AppStatus, now: datetime) -> Refused | N
         reason += f" (showing numbers from {age(now - shown.fetched_at)})"
     return Refused(reason[:1].upper() + reason[1:])
 
-
-def _hhmm(when: datetime) -> str:
-    return when.astimezone().strftime("%H:%M")

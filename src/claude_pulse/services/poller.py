@@ -222,7 +222,8 @@ class Poller:
     def refresh_now(self) -> str | None:
         """Poll now; returns a message instead when a cooldown forbids it."""
         self._settings.check()
-        return self._dispatch(polling.RefreshNow(self._fetcher.refusal(self._clock())))
+        return self._dispatch(polling.RefreshNow(self._fetcher.refusal(self._clock()),
+                                                 hour24=self._settings.current().hour24))
 
     def set_window_visible(self, visible: bool) -> None:
         if visible:
