@@ -153,6 +153,22 @@ def test_a_folder_where_the_record_should_be_is_false(home: Home) -> None:
     assert poke_tray(str(home.instance_port), FEED) is False
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="no FIFOs on Windows")
+def test_a_fifo_where_the_record_should_be_is_a_quick_false(home: Home) -> None:
+    # Opening a FIFO for reading blocks until a writer comes: the status line would hang.
+    import os
+
+    os.mkfifo(home.instance_port, 0o600)
+    code = ("import sys; from claude_pulse.platform.poke import poke_tray; "
+            "print(poke_tray(sys.argv[1], 'feed', timeout_s=0.3))")
+    started = time.monotonic()
+    out = subprocess.run([sys.executable, "-S", "-c", code, str(home.instance_port)],
+                         capture_output=True, text=True, timeout=20, check=True,
+                         env=_plain_env())
+    assert out.stdout.strip() == "False"
+    assert time.monotonic() - started < 10
+
+
 def test_importing_it_loads_only_the_standard_library() -> None:
     # The status line's fast path imports it: no wiring, config, logging or pathlib.
     code = ("import sys; import claude_pulse.platform.poke; "

@@ -14,7 +14,9 @@ The protocol is `platform.instance`'s: read ``tray.port`` (port and secret, 0600
 from __future__ import annotations
 
 import json
+import os
 import socket
+import stat
 import time
 
 __all__ = ["FEED", "poke_tray"]
@@ -24,6 +26,9 @@ FEED = "feed"
 
 _MAX_RECORD = 4096  # the record is ~120 bytes; a larger file is not ours
 _MAX_REPLY = 64
+# Non-blocking: a FIFO in place of the record must not hang the status line (as `fastline`).
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+               | getattr(os, "O_BINARY", 0))
 
 
 def poke_tray(port_record_path: str, message: str, timeout_s: float = 0.25) -> bool:
@@ -31,8 +36,7 @@ def poke_tray(port_record_path: str, message: str, timeout_s: float = 0.25) -> b
     answered ``ok`` within `timeout_s` seconds. Never raises."""
     deadline = time.monotonic() + timeout_s
     try:
-        with open(port_record_path, "rb") as file:
-            record = json.loads(file.read(_MAX_RECORD))
+        record = json.loads(_read_record(port_record_path))
         port, secret = record["port"], record["secret"]
         if not (isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536
                 and isinstance(secret, str) and secret.isalnum() and secret.isascii()):
@@ -57,3 +61,14 @@ def poke_tray(port_record_path: str, message: str, timeout_s: float = 0.25) -> b
         return reply.split(b"\n", 1)[0].strip() == b"ok"
     except Exception:  # no tray, a stale record, a busy port: the numbers are saved anyway
         return False
+
+
+def _read_record(path: str) -> bytes:
+    """The record's bytes (at most _MAX_RECORD); OSError for anything but a regular file."""
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return os.read(fd, _MAX_RECORD)
+    finally:
+        os.close(fd)
