@@ -38,7 +38,7 @@ from filelock import FileLock, Timeout
 
 from claude_pulse.atomic import read_json, write_json_atomic
 from claude_pulse.home import Home
-from claude_pulse.platform.poke import FEED  # from `claude-pulse statusline`
+from claude_pulse.platform.poke import FEED, poke_tray  # FEED: from `claude-pulse statusline`
 
 __all__ = ["FEED", "QUIT", "SHOW", "RateLimitedLog", "SingleInstance", "allow_foreground"]
 
@@ -222,21 +222,15 @@ class SingleInstance:
         return message
 
     def _send(self, message: str, deadline: float) -> bool:
-        record = self._read_record()
-        port, secret = record.get("port"), record.get("secret")
-        if not isinstance(port, int) or not isinstance(secret, str):
-            return False
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return False
-        allow_foreground(record.get("pid"))
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=remaining) as conn:
-                conn.sendall(f"{secret} {message}\n".encode())
-                return _read_line(conn, deadline) == "ok"
-        except OSError as exc:
-            logger.debug("single instance: no answer on port %d: %s", port, exc)
-            return False
+        allow_foreground(self._read_record().get("pid"))
+        # The client side of the protocol is the status line's poke (stdlib only, bounded).
+        if poke_tray(str(self._home.instance_port), message, remaining):
+            return True
+        logger.debug("single instance: no answer from the running copy")
+        return False
 
     def _read_record(self) -> dict[str, Any]:
         try:
